@@ -1,0 +1,49 @@
+#pragma once
+// Streaming CSV ingest (RFC 4180): quoted fields, doubled quotes, embedded newlines, UTF-8 BOM, CRLF;
+// ',' or ';' sniffed from the header; '.' or ',' decimals sniffed from the amounts; ISO dates.
+// The header row is mapped to transaction fields by English and Swedish names (column_mapping.h);
+// every other column goes to raw_data. Rows arrive in batches, so memory does not grow with the file.
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <istream>
+#include <optional>
+#include <span>
+#include <string>
+
+#include "core/expected.h"
+#include "core/transaction.h"
+#include "ingest/column_mapping.h"
+
+namespace granska::ingest {
+
+struct CsvOptions {
+    std::optional<char> delimiter;          // sniffed from the header line when unset: ',' or ';'
+    std::optional<char> decimal_separator;  // '.' or ','; when unset: ',' if the delimiter is ';', else '.'
+    ColumnMapping mapping;                  // explicit field -> header choices; they win over synonyms
+    size_t batch_size = 8192;
+    std::string file_name;                  // used in error messages
+};
+
+struct CsvSummary {
+    int64_t rows = 0;
+    char delimiter = ',';
+    char decimal_separator = '.';
+    std::vector<std::string> headers;
+    ResolvedMapping mapping;  // which header feeds which field
+};
+
+// Receives each batch; returning an error stops the read with that error.
+using BatchSink = std::function<Expected<void>(std::span<Transaction> batch)>;
+// Called after each batch with the bytes consumed so far.
+using ByteProgress = std::function<void(uint64_t bytes_read)>;
+
+// Reads the whole stream. On bad input returns an InvalidInput error carrying file, line (1-based physical
+// line where the offending record starts) and column (header name), and a message that says what to fix.
+// Transactions come out with row_number set and external_id as the file has it ("" without an id column);
+// transform assigns the stable ids.
+Expected<CsvSummary> ReadCsv(std::istream& in, const CsvOptions& options, const BatchSink& sink,
+                             const ByteProgress& progress = {});
+
+}  // namespace granska::ingest

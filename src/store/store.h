@@ -1,0 +1,195 @@
+#pragma once
+// The storage contract. SqliteStore (embedded default) and PostgresStore implement it; one contract test
+// suite (store_contract_test.cpp) runs unchanged against both. Every read and write names its workspace:
+// an id from another workspace is "not found". Bulk paths: TransactionWriter (COPY / one prepared
+// statement in one transaction) and CompleteRun (all scores and results of a run in one transaction).
+//
+// Expected failures (unknown ids) are Expected errors; a lost connection or a broken database throws
+// std::runtime_error, caught at the process boundary.
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/error.h"
+#include "core/expected.h"
+#include "core/transaction.h"
+
+namespace granska::store {
+
+// The workspace every installation has; uploads and strategies without an explicit one belong to it.
+inline constexpr std::string_view kDefaultWorkspaceId = "00000000-0000-7000-8000-000000000001";
+
+struct Workspace {
+    std::string id;
+    std::string name;
+    std::string created_at;
+};
+
+// Timestamps are ISO 8601 UTC text with milliseconds: "2026-11-24T20:17:03.123Z"; "" when unset.
+struct Upload {
+    std::string id;
+    std::string workspace_id;
+    std::string filename;
+    std::string file_type;  // "csv", ...
+    int64_t file_size = 0;
+    std::string status;     // "pending" | "processing" | "completed" | "failed"
+    int64_t row_count = 0;
+    std::string mapping;    // JSON object: the explicit column mapping, "{}" when none
+    std::string error_message;
+    std::string error_details;  // JSON object {"error","message","line","column"} of a failed upload, "" otherwise
+    std::string created_at;
+    std::string completed_at;
+};
+
+struct NewUpload {
+    std::string workspace_id;
+    std::string filename;
+    std::string file_type;
+    int64_t file_size = 0;
+    std::string mapping = "{}";
+};
+
+struct StoredTransaction {
+    std::string id;  // the store's UUID for the row
+    Transaction transaction;
+};
+
+struct Strategy {
+    std::string id;
+    std::string workspace_id;
+    std::string name;
+    std::string description;
+    std::string configuration;  // the strategy JSON
+    int64_t version = 1;
+    bool is_active = true;
+    std::string created_at;
+    std::string updated_at;
+};
+
+struct NewStrategy {
+    std::string workspace_id;
+    std::string name;
+    std::string description;
+    std::string configuration;
+};
+
+struct Run {
+    std::string id;
+    std::string workspace_id;
+    std::string upload_id;
+    std::string strategy_id;     // "" for an ad-hoc strategy (e.g. --strategy-file)
+    std::string strategy_name;
+    std::string configuration;   // the exact strategy JSON the run used
+    std::string status;          // "pending" | "running" | "completed" | "failed"
+    double progress = 0.0;       // 0..1
+    std::string stage;           // what the run is doing now, e.g. "loading", "zscore", "writing"
+    std::string error_message;
+    std::string metadata;        // JSON object: timings, counts, version; "{}" until completed
+    int64_t flagged_count = 0;
+    std::string created_at;
+    std::string started_at;
+    std::string completed_at;
+};
+
+struct NewRun {
+    std::string workspace_id;
+    std::string upload_id;
+    std::string strategy_id;
+    std::string strategy_name;
+    std::string configuration;
+};
+
+// One algorithm's verdict on one transaction (table anomaly_scores).
+struct AlgorithmScore {
+    std::string transaction_id;
+    std::string algorithm;
+    double score = 0.0;       // 0..1, higher is more anomalous
+    double confidence = 0.0;  // 0..1
+    std::string reason;       // plain-language sentence; "" when the algorithm has nothing to say
+};
+
+// The strategy's combined verdict (table analysis_results).
+struct AnalysisResult {
+    std::string transaction_id;
+    double score = 0.0;
+    bool flagged = false;
+    int64_t rank = 0;     // 1 = most anomalous; ties broken by file order
+    std::string reasons;  // JSON array of strings, most important first
+};
+
+struct ResultQuery {
+    std::optional<double> min_score;
+    bool flagged_only = false;
+    int64_t limit = 50;
+    int64_t offset = 0;
+};
+
+// A row of a run's results, joined with its transaction; ordered by rank.
+struct ResultRow {
+    AnalysisResult result;
+    StoredTransaction transaction;
+    std::vector<AlgorithmScore> algorithm_scores;  // every algorithm's score for this transaction, by name
+};
+
+template <typename T>
+struct Page {
+    std::vector<T> items;
+    int64_t total = 0;  // rows matching the query, ignoring limit and offset
+};
+
+// Writes one upload's rows. Nothing is visible until Commit(), which also marks the upload completed
+// with its row count; destroying an uncommitted writer rolls everything back.
+class TransactionWriter {
+public:
+    virtual ~TransactionWriter() = default;
+    // Assigns each row a new UUID and appends it.
+    virtual void Write(std::span<const Transaction> rows) = 0;
+    virtual void Commit() = 0;
+};
+
+class Store {
+public:
+    virtual ~Store() = default;
+
+    virtual std::string_view Backend() const = 0;  // "sqlite" | "postgresql"
+    // Applies every embedded migration not yet applied; safe to call again. Returns the schema version.
+    virtual int Migrate() = 0;
+
+    virtual Workspace CreateWorkspace(std::string_view name) = 0;
+    virtual Expected<Workspace> GetWorkspace(std::string_view id) = 0;
+
+    virtual Upload CreateUpload(const NewUpload& upload) = 0;  // status "pending"
+    virtual Expected<Upload> GetUpload(std::string_view workspace_id, std::string_view id) = 0;
+    virtual Page<Upload> ListUploads(std::string_view workspace_id, int64_t limit, int64_t offset) = 0;  // newest first
+    virtual void MarkUploadProcessing(std::string_view workspace_id, std::string_view id) = 0;
+    // Marks the upload failed and deletes any rows it has, in one transaction.
+    virtual void FailUpload(std::string_view workspace_id, std::string_view id, const Error& error) = 0;
+    virtual std::unique_ptr<TransactionWriter> BeginTransactions(std::string_view workspace_id,
+                                                                 std::string_view upload_id) = 0;
+    // Calls visit with batches of at most batch_size rows, in file order.
+    virtual void ForEachTransaction(std::string_view workspace_id, std::string_view upload_id, size_t batch_size,
+                                    const std::function<void(std::span<const StoredTransaction>)>& visit) = 0;
+
+    virtual Strategy CreateStrategy(const NewStrategy& strategy) = 0;
+    virtual Expected<Strategy> GetStrategy(std::string_view workspace_id, std::string_view id) = 0;
+
+    virtual Run CreateRun(const NewRun& run) = 0;  // status "pending"
+    virtual Expected<Run> GetRun(std::string_view workspace_id, std::string_view id) = 0;
+    virtual void UpdateRunProgress(std::string_view workspace_id, std::string_view id, std::string_view stage,
+                                   double progress) = 0;  // also sets status "running" and started_at once
+    virtual void FailRun(std::string_view workspace_id, std::string_view id, std::string_view message) = 0;
+    // Replaces the run's scores and results and marks it completed, in one transaction: a retried run
+    // leaves exactly one set of rows.
+    virtual void CompleteRun(std::string_view workspace_id, std::string_view id, std::span<const AlgorithmScore> scores,
+                             std::span<const AnalysisResult> results, std::string_view metadata) = 0;
+    virtual Page<ResultRow> ListResults(std::string_view workspace_id, std::string_view run_id,
+                                        const ResultQuery& query) = 0;
+};
+
+}  // namespace granska::store
