@@ -12,6 +12,7 @@ namespace granska {
 
 struct Transaction {
     int64_t row_number = 0;   // 1-based position among the file's data rows: the file order
+    int64_t source_line = 0;  // 1-based physical line (or record) of the file where the row starts; 0 if unknown
     std::string external_id;  // the file's own id, or a stable generated one (DESIGN.md)
     Date date;
     std::optional<Date> registration_date;

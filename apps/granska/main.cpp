@@ -1,0 +1,280 @@
+// granska: wiring only. Parses the command line, picks the concrete store, and hands over to the modules.
+
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <thread>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "api/server.h"
+#include "core/error.h"
+#include "detect/registry.h"
+#include "engine/analysis.h"
+#include "engine/ingest_upload.h"
+#include "output.h"
+#include "store/postgres/postgres_store.h"
+#include "store/sqlite/sqlite_store.h"
+#include "strategy/strategy.h"
+
+namespace granska {
+namespace {
+
+constexpr std::string_view kDefaultDb = "sqlite://./granska-data/granska.db";
+
+// A failure that ends the command with the error's exit code.
+struct CommandError {
+    Error error;
+};
+
+[[noreturn]] void Fail(Error error) { throw CommandError{std::move(error)}; }
+
+template <typename T>
+T Take(Expected<T> expected) {
+    if (!expected) Fail(std::move(expected).error());
+    return std::move(*expected);
+}
+
+std::unique_ptr<store::Store> OpenStore(std::string_view url) {
+    if (url.starts_with("sqlite://")) {
+        const std::string path(url.substr(std::string_view("sqlite://").size()));
+        if (path.empty()) Fail(BadRequest("bad_db_url", "A SQLite URL needs a path: sqlite://./granska-data/granska.db"));
+        return store::OpenSqliteStore(path);
+    }
+    if (url.starts_with("postgresql://") || url.starts_with("postgres://")) {
+        return store::OpenPostgresStore(std::string(url));
+    }
+    Fail(BadRequest("bad_db_url", fmt::format("Unknown database URL '{}': use sqlite://PATH or postgresql://…", url)));
+}
+
+std::string ReadWholeFile(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) Fail(BadRequest("unreadable_file", fmt::format("Cannot read '{}'.", path)));
+    std::ostringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+bool StderrIsTerminal() { return isatty(STDERR_FILENO) == 1; }
+
+struct AnalyzeArgs {
+    std::string file;
+    std::string strategy_name;
+    std::string strategy_file;
+    std::string output;
+    std::string mapping;
+    std::string delimiter;
+    std::string decimal;
+    size_t top = 10;
+    bool quiet = false;
+};
+
+int Analyze(const AnalyzeArgs& args, const std::string& db_url, const detect::Registry& registry) {
+    std::string strategy_json;
+    if (!args.strategy_file.empty()) {
+        strategy_json = ReadWholeFile(args.strategy_file);
+    } else {
+        const std::string name = args.strategy_name.empty() ? std::string(strategy::kDefaultPreset) : args.strategy_name;
+        const strategy::Preset* preset = strategy::FindPreset(name);
+        if (preset == nullptr) {
+            Fail(BadRequest("unknown_strategy", fmt::format("Unknown strategy '{}'; see `granska strategies list`.", name)));
+        }
+        strategy_json = std::string(preset->json);
+    }
+    auto parsed = strategy::ParseStrategy(strategy_json, registry);
+    if (!parsed) {
+        Error error = std::move(parsed).error();
+        if (!args.strategy_file.empty()) error.file = args.strategy_file;
+        Fail(std::move(error));
+    }
+
+    ingest::CsvOptions csv{.file_name = std::filesystem::path(args.file).filename().string()};
+    if (!args.mapping.empty()) csv.mapping = Take(ingest::ParseColumnMapping(args.mapping));
+    if (!args.delimiter.empty()) csv.delimiter = args.delimiter == "\\t" ? '\t' : args.delimiter[0];
+    if (!args.decimal.empty()) csv.decimal_separator = args.decimal[0];
+    std::error_code size_error;
+    const auto file_size = std::filesystem::file_size(args.file, size_error);
+    if (size_error) Fail(BadRequest("unreadable_file", fmt::format("Cannot read '{}': {}.", args.file, size_error.message())));
+
+    auto store = OpenStore(db_url);
+    const bool show_progress = !args.quiet && StderrIsTerminal();
+    const store::Upload upload = store->CreateUpload({.workspace_id = std::string(store::kDefaultWorkspaceId),
+                                                      .filename = csv.file_name,
+                                                      .file_type = "csv",
+                                                      .file_size = static_cast<int64_t>(file_size),
+                                                      .mapping = args.mapping.empty() ? "{}" : args.mapping});
+    engine::IngestOptions ingest_options{.csv = csv};
+    if (show_progress) {
+        ingest_options.progress = [&](uint64_t read, uint64_t total) {
+            fmt::print(stderr, "\rreading {}: {:3.0f}%", csv.file_name, total > 0 ? 100.0 * read / total : 0.0);
+        };
+    }
+    const auto ingested = Take(engine::IngestFile(*store, store::kDefaultWorkspaceId, upload.id, args.file, ingest_options));
+    if (show_progress) fmt::print(stderr, "\r\033[K");
+
+    const store::Run run = store->CreateRun({.workspace_id = std::string(store::kDefaultWorkspaceId),
+                                             .upload_id = upload.id,
+                                             .strategy_name = parsed->name,
+                                             .configuration = parsed->json});
+    engine::AnalysisOptions analysis_options;
+    if (show_progress) {
+        analysis_options.progress = [](std::string_view stage, double fraction) {
+            fmt::print(stderr, "\r\033[Kanalyzing: {} {:3.0f}%", stage, 100.0 * fraction);
+        };
+    }
+    const auto outcome = Take(engine::RunAnalysis(*store, registry, store::kDefaultWorkspaceId, run.id, analysis_options));
+    if (show_progress) fmt::print(stderr, "\r\033[K");
+
+    if (!args.output.empty()) Take(cli::WriteOutput(outcome, args.output));
+    if (!args.quiet) {
+        const double share = ingested.rows > 0 ? 100.0 * static_cast<double>(outcome.flagged_count) /
+                                                     static_cast<double>(ingested.rows)
+                                               : 0.0;
+        fmt::print("{}: {} rows, {} flagged ({:.2f} %) by strategy '{}'\nupload {}  run {}\n\n", csv.file_name,
+                   ingested.rows, outcome.flagged_count, share, parsed->name, upload.id, run.id);
+        cli::PrintTopAnomalies(outcome, args.top, stdout);
+        if (!args.output.empty()) fmt::print("\nscores of every row: {}\n", args.output);
+    }
+    return 0;
+}
+
+int Serve(const std::string& listen, const std::string& db_url, const std::string& upload_dir, uint64_t max_upload_mb,
+          int workers, const detect::Registry& registry) {
+    api::ServerOptions options{.upload_dir = upload_dir, .max_upload_bytes = max_upload_mb << 20, .workers = workers};
+    const auto colon = listen.rfind(':');
+    if (colon == std::string::npos) Fail(BadRequest("bad_listen", "--listen must be HOST:PORT, e.g. 127.0.0.1:8080"));
+    options.host = listen.substr(0, colon);
+    try {
+        options.port = std::stoi(listen.substr(colon + 1));
+    } catch (const std::exception&) {
+        Fail(BadRequest("bad_listen", fmt::format("--listen '{}': the port is not a number.", listen)));
+    }
+
+    // Signals are taken by one thread with sigwait; every other thread inherits the blocked mask.
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+    auto store = OpenStore(db_url);
+    api::Server server(*store, registry, options);
+    Take(server.Bind());
+    std::jthread signal_waiter([&server, &signals] {
+        int received = 0;
+        sigwait(&signals, &received);
+        server.Stop();
+    });
+    fmt::print("granska {} listening on http://{}:{} (database: {})\n", GRANSKA_VERSION, options.host, server.Port(),
+               store->Backend());
+    std::fflush(stdout);
+    server.Run();
+    pthread_kill(signal_waiter.native_handle(), SIGTERM);  // wake the waiter when Run ended on its own
+    return 0;
+}
+
+void ListAlgorithms(const detect::Registry& registry) {
+    for (const detect::AlgorithmInfo* info : registry.List()) {
+        fmt::print("{} [{}]\n  {}\n", info->name, detect::TypeName(info->type), info->description);
+        for (const auto& param : info->params) {
+            fmt::print("    {:<16} {:<8} default {:<14} {}\n", param.name, param.type, param.default_value,
+                       param.description);
+        }
+    }
+}
+
+void ListStrategies() {
+    for (const strategy::Preset& preset : strategy::Presets()) {
+        fmt::print("{}{}\n  {}\n", preset.name, preset.name == strategy::kDefaultPreset ? " (default)" : "",
+                   preset.description);
+    }
+}
+
+int Main(int argc, char** argv) {
+    CLI::App app{"Granska finds anomalies in financial transactions."};
+    app.set_version_flag("--version", std::string(GRANSKA_VERSION));
+    app.set_config("--config", "", "read options from a TOML file");
+    app.require_subcommand(1);
+    std::string db_url(kDefaultDb);
+    app.add_option("--db", db_url, "database URL: sqlite://PATH or postgresql://USER@HOST:PORT/DB")
+        ->envname("GRANSKA_DB")
+        ->capture_default_str();
+
+    AnalyzeArgs analyze;
+    CLI::App* analyze_cmd = app.add_subcommand("analyze", "ingest a file, analyze it, print the top anomalies");
+    analyze_cmd->add_option("file", analyze.file, "the transactions file (CSV)")->required()->check(CLI::ExistingFile);
+    auto* strategy_opt = analyze_cmd->add_option("--strategy", analyze.strategy_name, "a built-in strategy by name");
+    analyze_cmd->add_option("--strategy-file", analyze.strategy_file, "a strategy JSON file")->excludes(strategy_opt);
+    analyze_cmd->add_option("--output,-o", analyze.output, "write every row's scores to OUT.csv or OUT.json");
+    analyze_cmd->add_option("--mapping", analyze.mapping, R"(column mapping JSON, e.g. {"amount": "Belopp SEK"})");
+    analyze_cmd->add_option("--delimiter", analyze.delimiter, "field delimiter (default: sniffed)");
+    analyze_cmd->add_option("--decimal", analyze.decimal, "decimal separator . or , (default: from the delimiter)");
+    analyze_cmd->add_option("--top", analyze.top, "rows in the printed table")->capture_default_str();
+    analyze_cmd->add_flag("--quiet,-q", analyze.quiet, "print nothing but errors");
+
+    std::string listen = "127.0.0.1:8080";
+    std::string upload_dir = "granska-data/uploads";
+    uint64_t max_upload_mb = 1024;
+    std::string queue = "local";
+    int workers = 1;
+    CLI::App* serve_cmd = app.add_subcommand("serve", "run the REST API");
+    serve_cmd->add_option("--listen", listen, "HOST:PORT")->envname("GRANSKA_LISTEN")->capture_default_str();
+    serve_cmd->add_option("--upload-dir", upload_dir, "where uploaded files are kept")
+        ->envname("GRANSKA_UPLOAD_DIR")
+        ->capture_default_str();
+    serve_cmd->add_option("--max-upload-mb", max_upload_mb, "largest accepted upload")
+        ->envname("GRANSKA_MAX_UPLOAD_MB")
+        ->capture_default_str();
+    serve_cmd->add_option("--queue", queue, "job queue: local (in-process)")->check(CLI::IsMember({"local"}));
+    serve_cmd->add_option("--workers", workers, "analysis threads of the local queue")->check(CLI::Range(1, 64))->capture_default_str();
+
+    CLI::App* migrate_cmd = app.add_subcommand("migrate", "apply database migrations");
+    CLI::App* algorithms_cmd = app.add_subcommand("algorithms", "list algorithms and their parameters");
+    algorithms_cmd->add_subcommand("list", "list algorithms")->fallthrough();
+    CLI::App* strategies_cmd = app.add_subcommand("strategies", "list built-in strategies");
+    strategies_cmd->add_subcommand("list", "list strategies")->fallthrough();
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        const int code = app.exit(e);
+        return code == 0 ? 0 : 2;
+    }
+
+    detect::Registry registry;
+    detect::RegisterBuiltinAlgorithms(registry);
+    try {
+        if (*analyze_cmd) return Analyze(analyze, db_url, registry);
+        if (*serve_cmd) return Serve(listen, db_url, upload_dir, max_upload_mb, workers, registry);
+        if (*migrate_cmd) {
+            auto store = OpenStore(db_url);
+            fmt::print("{} schema at version {}\n", store->Backend(), store->Migrate());
+            return 0;
+        }
+        if (*algorithms_cmd) {
+            ListAlgorithms(registry);
+            return 0;
+        }
+        if (*strategies_cmd) {
+            ListStrategies();
+            return 0;
+        }
+    } catch (const CommandError& failure) {
+        fmt::print(stderr, "granska: error: {}\n", failure.error.ToString());
+        return ExitCode(failure.error.kind);
+    } catch (const std::exception& e) {
+        fmt::print(stderr, "granska: internal error: {}\n", e.what());
+        return 1;
+    }
+    return 0;
+}
+
+}  // namespace
+}  // namespace granska
+
+int main(int argc, char** argv) { return granska::Main(argc, argv); }

@@ -1,0 +1,44 @@
+#pragma once
+// The REST API (JSON everywhere, under /api/v1). httplib stays inside the .cpp files: this header is what
+// main.cpp and tests see. Uploads are streamed to disk and ingested in the request (bad input → 422 with
+// file, line and column); analyses run on a background thread (202 + run id; poll the status).
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "core/expected.h"
+#include "detect/registry.h"
+#include "store/store.h"
+
+namespace granska::api {
+
+struct ServerOptions {
+    std::string host = "127.0.0.1";
+    int port = 8080;                      // 0 = any free port (see Server::Port)
+    std::filesystem::path upload_dir = "granska-data/uploads";
+    uint64_t max_upload_bytes = 1ull << 30;  // 1 GiB
+    int http_threads = 8;
+    int workers = 1;                      // background analysis threads
+};
+
+class Server {
+public:
+    Server(store::Store& store, const detect::Registry& registry, ServerOptions options);
+    ~Server();
+    Server(const Server&) = delete;
+    Server& operator=(const Server&) = delete;
+
+    // Binds the socket; a port in use is an error. Then Run() serves until Stop().
+    Expected<void> Bind();
+    int Port() const;
+    void Run();
+    void Stop();  // thread-safe; waits for the running analysis to finish
+
+private:
+    class Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace granska::api

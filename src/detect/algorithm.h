@@ -1,0 +1,42 @@
+#pragma once
+// The Algorithm interface: one detector, configured by its Params, run over a read-only TransactionFrame.
+// It returns, for every row in frame order, a score in [0, 1] (higher = more anomalous), a confidence in
+// [0, 1] and a plain-language reason ("" when there is nothing to say). Algorithms never see HTTP, SQL or Redis.
+
+#include <atomic>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/expected.h"
+#include "transform/frame.h"
+
+namespace granska::detect {
+
+enum class AlgorithmType { kStatistical, kRuleBased, kMlBased };
+std::string_view TypeName(AlgorithmType type);  // "statistical" | "rule_based" | "ml_based"
+
+struct AlgorithmOutput {
+    std::vector<double> score;
+    std::vector<double> confidence;
+    std::vector<std::string> reason;
+
+    explicit AlgorithmOutput(size_t rows) : score(rows, 0.0), confidence(rows, 0.0), reason(rows) {}
+};
+
+struct RunContext {
+    // Reports progress within this algorithm, 0..1; may be called from the algorithm's thread.
+    std::function<void(double)> progress = [](double) {};
+    // Set by the engine to ask the algorithm to stop early; an algorithm checks it between chunks of work.
+    const std::atomic<bool>* cancelled = nullptr;
+};
+
+class Algorithm {
+public:
+    virtual ~Algorithm() = default;
+    virtual std::string_view Name() const = 0;
+    virtual Expected<AlgorithmOutput> Run(const transform::TransactionFrame& frame, const RunContext& context) const = 0;
+};
+
+}  // namespace granska::detect

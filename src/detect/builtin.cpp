@@ -1,0 +1,9 @@
+#include "detect/registry.h"
+#include "detect/statistical/zscore.h"
+
+namespace granska::detect {
+
+// The one list of built-in algorithms (DESIGN.md names).
+void RegisterBuiltinAlgorithms(Registry& registry) { registry.Add(Zscore::Info()); }
+
+}  // namespace granska::detect

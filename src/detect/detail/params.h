@@ -1,0 +1,42 @@
+#pragma once
+// Reading an algorithm's "params" object into its Params struct, with errors that name the field.
+
+#include <initializer_list>
+#include <optional>
+#include <vector>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "core/expected.h"
+
+namespace granska::detect {
+
+// Reads fields from a params object; the first failure is kept and reported by Finish().
+class ParamReader {
+public:
+    ParamReader(const nlohmann::json& params, std::string_view path);
+
+    void Read(std::string_view name, bool& out);
+    void Read(std::string_view name, double& out);
+    void Read(std::string_view name, int& out);
+    // A string restricted to the given choices.
+    void Read(std::string_view name, std::string& out, std::initializer_list<std::string_view> choices);
+
+    // Records a failed validation of a field that was read.
+    void Fail(std::string_view name, std::string_view message);
+    // Fails on unknown fields (listing the known ones) or the first recorded error.
+    Expected<void> Finish();
+
+private:
+    const nlohmann::json* Field(std::string_view name);
+    std::string FieldPath(std::string_view name) const;
+
+    const nlohmann::json& params_;
+    std::string path_;
+    std::vector<std::string> known_;
+    std::optional<Error> error_;
+};
+
+}  // namespace granska::detect

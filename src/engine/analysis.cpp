@@ -1,0 +1,265 @@
+#include "engine/analysis.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <mutex>
+#include <numeric>
+#include <optional>
+#include <thread>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+namespace granska::engine {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double MillisecondsSince(Clock::time_point start) {
+    return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+}
+
+// Progress shares of the whole run.
+constexpr double kLoadShare = 0.10;
+constexpr double kAlgorithmShare = 0.75;
+constexpr double kCombineShare = 0.05;
+
+class ProgressTracker {
+public:
+    ProgressTracker(const ProgressFn& report, size_t algorithms) : report_(report), per_algorithm_(algorithms, 0.0) {}
+
+    void Stage(std::string_view stage, double fraction) {
+        std::lock_guard lock(mutex_);
+        if (report_) report_(stage, fraction);
+    }
+    void Algorithm(size_t index, std::string_view name, double fraction) {
+        std::lock_guard lock(mutex_);
+        per_algorithm_[index] = std::clamp(fraction, 0.0, 1.0);
+        const double mean = std::accumulate(per_algorithm_.begin(), per_algorithm_.end(), 0.0) /
+                            static_cast<double>(per_algorithm_.size());
+        if (report_) report_(name, kLoadShare + kAlgorithmShare * mean);
+    }
+
+private:
+    const ProgressFn& report_;
+    std::mutex mutex_;
+    std::vector<double> per_algorithm_;
+};
+
+// Runs every algorithm, at most max_threads at once. The first failure is returned.
+Expected<std::vector<detect::AlgorithmOutput>> RunAlgorithms(const strategy::Strategy& strategy,
+                                                             const transform::TransactionFrame& frame,
+                                                             size_t max_threads, ProgressTracker& tracker,
+                                                             std::vector<double>& milliseconds) {
+    const size_t count = strategy.algorithms.size();
+    std::vector<std::optional<Expected<detect::AlgorithmOutput>>> results(count);
+    milliseconds.assign(count, 0.0);
+    std::atomic<bool> cancelled = false;
+    std::atomic<size_t> next = 0;
+    auto work = [&] {
+        for (size_t i = next++; i < count; i = next++) {
+            const strategy::AlgorithmSpec& spec = strategy.algorithms[i];
+            detect::RunContext context{
+                .progress = [&tracker, i, &spec](double fraction) { tracker.Algorithm(i, spec.name, fraction); },
+                .cancelled = &cancelled};
+            const auto start = Clock::now();
+            results[i] = spec.algorithm->Run(frame, context);
+            milliseconds[i] = MillisecondsSince(start);
+            tracker.Algorithm(i, spec.name, 1.0);
+            if (!results[i]->has_value()) cancelled = true;
+        }
+    };
+    const size_t threads = std::min(count, max_threads);
+    {
+        std::vector<std::jthread> pool;
+        for (size_t t = 1; t < threads; ++t) pool.emplace_back(work);
+        work();
+    }
+    std::vector<detect::AlgorithmOutput> outputs;
+    outputs.reserve(count);
+    for (size_t i = 0; i < count; ++i) {
+        if (!results[i]->has_value()) {
+            Error error = std::move(*results[i]).error();
+            error.message = fmt::format("Algorithm '{}' failed: {}", strategy.algorithms[i].name, error.message);
+            return Unexpected(std::move(error));
+        }
+        detect::AlgorithmOutput output = std::move(*results[i]).value();
+        if (output.score.size() != frame.size()) {
+            return Unexpected(Internal(fmt::format("Algorithm '{}' returned {} scores for {} rows.",
+                                                   strategy.algorithms[i].name, output.score.size(), frame.size())));
+        }
+        outputs.push_back(std::move(output));
+    }
+    return outputs;
+}
+
+}  // namespace
+
+Combined Combine(const strategy::Strategy& strategy, std::span<const detect::AlgorithmOutput> outputs,
+                 std::span<const int64_t> row_number) {
+    const size_t rows = row_number.size();
+    Combined combined;
+    combined.score.assign(rows, 0.0);
+    double total_weight = 0.0;
+    for (const auto& spec : strategy.algorithms) total_weight += spec.weight;
+    for (size_t a = 0; a < outputs.size(); ++a) {
+        const double weight = strategy.algorithms[a].weight;
+        for (size_t i = 0; i < rows; ++i) {
+            const double s = std::clamp(outputs[a].score[i], 0.0, 1.0);
+            if (strategy.combine == strategy::CombineMethod::kMax) {
+                combined.score[i] = std::max(combined.score[i], s);
+            } else {
+                combined.score[i] += weight * s / total_weight;
+            }
+        }
+    }
+
+    // Rank: score descending, file order among equals.
+    std::vector<size_t> order(rows);
+    std::iota(order.begin(), order.end(), size_t{0});
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+        if (combined.score[a] != combined.score[b]) return combined.score[a] > combined.score[b];
+        return row_number[a] < row_number[b];
+    });
+    combined.rank.assign(rows, 0);
+    for (size_t r = 0; r < rows; ++r) combined.rank[order[r]] = static_cast<int64_t>(r + 1);
+
+    combined.flagged.assign(rows, 0);
+    const strategy::Threshold& threshold = strategy.threshold;
+    size_t limit = rows;
+    if (threshold.type == strategy::ThresholdType::kTopPercent) {
+        limit = static_cast<size_t>(std::ceil(static_cast<double>(rows) * threshold.value / 100.0 - 1e-9));
+    } else if (threshold.type == strategy::ThresholdType::kTopK) {
+        limit = static_cast<size_t>(threshold.value);
+    }
+    for (size_t r = 0; r < std::min(limit, rows); ++r) {
+        const size_t i = order[r];
+        const bool passes = threshold.type == strategy::ThresholdType::kScore ? combined.score[i] >= threshold.value
+                                                                                : combined.score[i] > 0.0;
+        if (!passes) break;
+        combined.flagged[i] = 1;
+        ++combined.flagged_count;
+    }
+
+    // Reasons: each algorithm's own sentence, strongest contribution first.
+    combined.reasons.resize(rows);
+    std::vector<std::pair<double, size_t>> contributions;
+    for (size_t i = 0; i < rows; ++i) {
+        contributions.clear();
+        for (size_t a = 0; a < outputs.size(); ++a) {
+            if (!outputs[a].reason[i].empty()) {
+                contributions.emplace_back(strategy.algorithms[a].weight * outputs[a].score[i], a);
+            }
+        }
+        std::stable_sort(contributions.begin(), contributions.end(),
+                         [](const auto& x, const auto& y) { return x.first > y.first; });
+        for (size_t k = 0; k < std::min<size_t>(3, contributions.size()); ++k) {
+            combined.reasons[i].push_back(outputs[contributions[k].second].reason[i]);
+        }
+    }
+    return combined;
+}
+
+Expected<AnalysisOutcome> RunAnalysis(store::Store& store, const detect::Registry& registry,
+                                      std::string_view workspace_id, std::string_view run_id,
+                                      const AnalysisOptions& options) {
+    auto run = store.GetRun(workspace_id, run_id);
+    if (!run) return Unexpected(std::move(run).error());
+    auto fail = [&](Error error) -> Expected<AnalysisOutcome> {
+        store.FailRun(workspace_id, run_id, error.message);
+        return Unexpected(std::move(error));
+    };
+    try {
+        auto parsed = strategy::ParseStrategy(run->configuration, registry);
+        if (!parsed) return fail(std::move(parsed).error());
+        const strategy::Strategy& strategy = *parsed;
+        const auto run_start = Clock::now();
+        ProgressTracker tracker(options.progress, strategy.algorithms.size());
+        auto report = [&](std::string_view stage, double fraction) {
+            store.UpdateRunProgress(workspace_id, run_id, stage, fraction);
+            tracker.Stage(stage, fraction);
+        };
+
+        report("loading", 0.0);
+        auto start = Clock::now();
+        AnalysisOutcome outcome;
+        outcome.frame = transform::LoadFrame(store, workspace_id, run->upload_id);
+        const double load_ms = MillisecondsSince(start);
+        report(strategy.algorithms.front().name, kLoadShare);
+
+        const size_t threads = options.max_threads > 0 ? options.max_threads
+                                                       : std::max(1u, std::thread::hardware_concurrency());
+        std::vector<double> algorithm_ms;
+        auto outputs = RunAlgorithms(strategy, outcome.frame, threads, tracker, algorithm_ms);
+        if (!outputs) return fail(std::move(outputs).error());
+
+        report("combining", kLoadShare + kAlgorithmShare);
+        start = Clock::now();
+        Combined combined = Combine(strategy, *outputs, outcome.frame.row_number);
+        const double combine_ms = MillisecondsSince(start);
+
+        report("writing", kLoadShare + kAlgorithmShare + kCombineShare);
+        const size_t rows = outcome.frame.size();
+        std::vector<store::AlgorithmScore> scores;
+        scores.reserve(rows * outputs->size());
+        for (size_t a = 0; a < outputs->size(); ++a) {
+            for (size_t i = 0; i < rows; ++i) {
+                scores.push_back({.transaction_id = outcome.frame.id[i],
+                                  .algorithm = strategy.algorithms[a].name,
+                                  .score = (*outputs)[a].score[i],
+                                  .confidence = (*outputs)[a].confidence[i],
+                                  .reason = (*outputs)[a].reason[i]});
+            }
+        }
+        std::vector<store::AnalysisResult> results(rows);
+        for (size_t i = 0; i < rows; ++i) {
+            results[i] = {.transaction_id = outcome.frame.id[i],
+                          .score = combined.score[i],
+                          .flagged = combined.flagged[i] != 0,
+                          .rank = combined.rank[i],
+                          .reasons = nlohmann::json(combined.reasons[i]).dump()};
+        }
+
+        nlohmann::json timings = {{"load_ms", load_ms}, {"combine_ms", combine_ms}};
+        nlohmann::json algorithms = nlohmann::json::array();
+        for (size_t a = 0; a < outputs->size(); ++a) {
+            algorithms.push_back({{"name", strategy.algorithms[a].name},
+                                  {"weight", strategy.algorithms[a].weight},
+                                  {"params", nlohmann::json::parse(strategy.algorithms[a].params)},
+                                  {"ms", algorithm_ms[a]}});
+        }
+        nlohmann::json metadata = {
+            {"granska_version", GRANSKA_VERSION},
+            {"strategy", strategy.name},
+            {"rows", rows},
+            {"flagged", combined.flagged_count},
+            {"algorithms", algorithms},
+            {"combine", strategy::CombineMethodName(strategy.combine)},
+            {"threshold", {{"type", strategy::ThresholdTypeName(strategy.threshold.type)}, {"value", strategy.threshold.value}}},
+            {"timings", timings},
+        };
+        // The write itself is not timed here: its time is known only once it has committed.
+        metadata["timings"]["before_write_ms"] = MillisecondsSince(run_start);
+        outcome.metadata = metadata.dump();
+        store.CompleteRun(workspace_id, run_id, scores, results, outcome.metadata);
+        tracker.Stage("done", 1.0);
+
+        for (size_t a = 0; a < outputs->size(); ++a) {
+            outcome.algorithm_names.push_back(strategy.algorithms[a].name);
+            outcome.algorithm_scores.push_back(std::move((*outputs)[a].score));
+        }
+        outcome.score = std::move(combined.score);
+        outcome.flagged = std::move(combined.flagged);
+        outcome.rank = std::move(combined.rank);
+        outcome.reasons = std::move(combined.reasons);
+        outcome.flagged_count = combined.flagged_count;
+        return outcome;
+    } catch (const std::exception& e) {
+        store.FailRun(workspace_id, run_id, fmt::format("The analysis stopped: {}", e.what()));
+        throw;
+    }
+}
+
+}  // namespace granska::engine

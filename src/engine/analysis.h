@@ -1,0 +1,57 @@
+#pragma once
+// Runs a strategy over an upload: loads the rows once into a TransactionFrame, runs the strategy's
+// algorithms in parallel on it, combines their scores, applies the threshold, ranks, collects reasons,
+// and writes anomaly_scores and analysis_results in one transaction (Store::CompleteRun).
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/expected.h"
+#include "detect/registry.h"
+#include "store/store.h"
+#include "strategy/strategy.h"
+#include "transform/frame.h"
+
+namespace granska::engine {
+
+// stage: "loading" | "<algorithm name>" | "combining" | "writing" | "done"; fraction of the whole run, 0..1.
+using ProgressFn = std::function<void(std::string_view stage, double fraction)>;
+
+struct AnalysisOptions {
+    size_t max_threads = 0;  // algorithms run at once; 0 = hardware concurrency
+    ProgressFn progress;
+};
+
+struct AnalysisOutcome {
+    transform::TransactionFrame frame;
+    std::vector<std::string> algorithm_names;         // strategy order
+    std::vector<std::vector<double>> algorithm_scores;  // [algorithm][row]
+    std::vector<double> score;                          // combined, per row in file order
+    std::vector<uint8_t> flagged;
+    std::vector<int64_t> rank;                          // 1 = most anomalous
+    std::vector<std::vector<std::string>> reasons;      // most important first, at most three
+    int64_t flagged_count = 0;
+    std::string metadata;                               // what the run recorded (JSON)
+};
+
+// Combines per-algorithm outputs into the strategy's verdicts; pure, used by RunAnalysis.
+struct Combined {
+    std::vector<double> score;
+    std::vector<uint8_t> flagged;
+    std::vector<int64_t> rank;
+    std::vector<std::vector<std::string>> reasons;
+    int64_t flagged_count = 0;
+};
+Combined Combine(const strategy::Strategy& strategy, std::span<const detect::AlgorithmOutput> outputs,
+                 std::span<const int64_t> row_number);
+
+// Runs the stored run (Store::CreateRun). On an invalid strategy or a failing algorithm the run is marked
+// failed and the error returned; store failures throw after marking the run failed.
+Expected<AnalysisOutcome> RunAnalysis(store::Store& store, const detect::Registry& registry,
+                                      std::string_view workspace_id, std::string_view run_id,
+                                      const AnalysisOptions& options);
+
+}  // namespace granska::engine

@@ -1,0 +1,168 @@
+#include "strategy/strategy.h"
+
+#include <array>
+#include <cmath>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+namespace granska::strategy {
+
+namespace {
+
+constexpr std::array<Preset, 1> kPresets = {{
+    {"quick-scan", "Robust z-score of amounts per account; flags the top 1 %.",
+     R"({"name": "quick-scan",
+  "description": "Robust z-score of amounts per account; flags the top 1 %.",
+  "algorithms": [{"name": "zscore", "weight": 1.0, "params": {"group_by": "account", "robust": true}}],
+  "combine": {"method": "weighted_mean"},
+  "threshold": {"type": "top_percent", "value": 1.0}})"},
+}};
+
+Error BadField(std::string path, std::string message) {
+    Error error = InvalidInput("bad_strategy", std::move(message));
+    error.column = std::move(path);
+    return error;
+}
+
+}  // namespace
+
+std::span<const Preset> Presets() { return kPresets; }
+
+const Preset* FindPreset(std::string_view name) {
+    for (const Preset& preset : kPresets) {
+        if (preset.name == name) return &preset;
+    }
+    return nullptr;
+}
+
+std::string_view CombineMethodName(CombineMethod method) {
+    return method == CombineMethod::kMax ? "max" : "weighted_mean";
+}
+
+std::string_view ThresholdTypeName(ThresholdType type) {
+    switch (type) {
+        case ThresholdType::kTopPercent: return "top_percent";
+        case ThresholdType::kTopK: return "top_k";
+        case ThresholdType::kScore: return "score";
+    }
+    return "top_percent";
+}
+
+Expected<Strategy> ParseStrategy(std::string_view text, const detect::Registry& registry) {
+    const nlohmann::json json = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+    if (json.is_discarded()) {
+        return Unexpected(BadField("", "The strategy is not valid JSON."));
+    }
+    if (!json.is_object()) return Unexpected(BadField("", "A strategy must be a JSON object."));
+    for (const auto& [key, value] : json.items()) {
+        if (key != "name" && key != "description" && key != "algorithms" && key != "combine" && key != "threshold") {
+            return Unexpected(BadField(key, fmt::format("Unknown field '{}'; a strategy has name, description, "
+                                                        "algorithms, combine and threshold.",
+                                                        key)));
+        }
+    }
+
+    Strategy strategy;
+    if (const auto name = json.find("name"); name != json.end()) {
+        if (!name->is_string() || name->get<std::string>().empty()) {
+            return Unexpected(BadField("name", "'name' must be a non-empty string."));
+        }
+        strategy.name = name->get<std::string>();
+    } else {
+        return Unexpected(BadField("name", "A strategy needs a 'name'."));
+    }
+    if (const auto description = json.find("description"); description != json.end()) {
+        if (!description->is_string()) return Unexpected(BadField("description", "'description' must be a string."));
+        strategy.description = description->get<std::string>();
+    }
+
+    const auto algorithms = json.find("algorithms");
+    if (algorithms == json.end() || !algorithms->is_array() || algorithms->empty()) {
+        return Unexpected(BadField("algorithms", "'algorithms' must be a non-empty array of {name, weight, params}."));
+    }
+    nlohmann::json canonical_algorithms = nlohmann::json::array();
+    for (size_t i = 0; i < algorithms->size(); ++i) {
+        const nlohmann::json& entry = (*algorithms)[i];
+        const std::string path = fmt::format("algorithms[{}]", i);
+        if (!entry.is_object()) return Unexpected(BadField(path, "Each algorithm must be an object."));
+        for (const auto& [key, value] : entry.items()) {
+            if (key != "name" && key != "weight" && key != "params") {
+                return Unexpected(BadField(fmt::format("{}.{}", path, key),
+                                           fmt::format("Unknown field '{}'; an algorithm has name, weight and params.", key)));
+            }
+        }
+        AlgorithmSpec spec;
+        const auto name = entry.find("name");
+        if (name == entry.end() || !name->is_string()) {
+            return Unexpected(BadField(path + ".name", "Each algorithm needs a 'name' string."));
+        }
+        spec.name = name->get<std::string>();
+        if (const auto weight = entry.find("weight"); weight != entry.end()) {
+            if (!weight->is_number() || !(weight->get<double>() > 0) || !std::isfinite(weight->get<double>())) {
+                return Unexpected(BadField(path + ".weight", "'weight' must be a number greater than 0."));
+            }
+            spec.weight = weight->get<double>();
+        }
+        const auto params_it = entry.find("params");
+        const nlohmann::json params = params_it == entry.end() ? nlohmann::json::object() : *params_it;
+        auto algorithm = registry.Create(spec.name, params, path);
+        if (!algorithm) return Unexpected(std::move(algorithm).error());
+        spec.algorithm = std::move(*algorithm);
+        spec.params = params.dump();
+        canonical_algorithms.push_back({{"name", spec.name}, {"weight", spec.weight}, {"params", params}});
+        strategy.algorithms.push_back(std::move(spec));
+    }
+
+    if (const auto combine = json.find("combine"); combine != json.end()) {
+        const auto method = combine->is_object() ? combine->find("method") : combine->end();
+        if (!combine->is_object() || method == combine->end() || !method->is_string()) {
+            return Unexpected(BadField("combine.method", R"('combine' must be {"method": "weighted_mean"} or {"method": "max"}.)"));
+        }
+        const auto name = method->get<std::string>();
+        if (name == "weighted_mean") {
+            strategy.combine = CombineMethod::kWeightedMean;
+        } else if (name == "max") {
+            strategy.combine = CombineMethod::kMax;
+        } else {
+            return Unexpected(BadField("combine.method", fmt::format("Unknown combine method '{}'; use \"weighted_mean\" or \"max\".", name)));
+        }
+    }
+
+    if (const auto threshold = json.find("threshold"); threshold != json.end()) {
+        const auto type = threshold->is_object() ? threshold->find("type") : threshold->end();
+        const auto value = threshold->is_object() ? threshold->find("value") : threshold->end();
+        if (!threshold->is_object() || type == threshold->end() || !type->is_string()) {
+            return Unexpected(BadField("threshold.type", R"('threshold' must be {"type": "top_percent" | "top_k" | "score", "value": n}.)"));
+        }
+        if (value == threshold->end() || !value->is_number()) {
+            return Unexpected(BadField("threshold.value", "'threshold.value' must be a number."));
+        }
+        const auto type_name = type->get<std::string>();
+        const double number = value->get<double>();
+        if (type_name == "top_percent") {
+            if (!(number > 0 && number <= 100)) return Unexpected(BadField("threshold.value", "A top_percent threshold must be in (0, 100]."));
+            strategy.threshold = {ThresholdType::kTopPercent, number};
+        } else if (type_name == "top_k") {
+            if (!(number >= 1) || std::floor(number) != number) return Unexpected(BadField("threshold.value", "A top_k threshold must be a whole number of at least 1."));
+            strategy.threshold = {ThresholdType::kTopK, number};
+        } else if (type_name == "score") {
+            if (!(number > 0 && number <= 1)) return Unexpected(BadField("threshold.value", "A score threshold must be in (0, 1]."));
+            strategy.threshold = {ThresholdType::kScore, number};
+        } else {
+            return Unexpected(BadField("threshold.type", fmt::format("Unknown threshold type '{}'; use \"top_percent\", \"top_k\" or \"score\".", type_name)));
+        }
+    }
+
+    nlohmann::json canonical = {
+        {"name", strategy.name},
+        {"algorithms", canonical_algorithms},
+        {"combine", {{"method", CombineMethodName(strategy.combine)}}},
+        {"threshold", {{"type", ThresholdTypeName(strategy.threshold.type)}, {"value", strategy.threshold.value}}},
+    };
+    if (!strategy.description.empty()) canonical["description"] = strategy.description;
+    strategy.json = canonical.dump();
+    return strategy;
+}
+
+}  // namespace granska::strategy

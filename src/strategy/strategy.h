@@ -1,0 +1,56 @@
+#pragma once
+// A strategy (DESIGN.md JSON): which algorithms run, their weights and parameters, how scores combine
+// and which share of transactions is flagged. Parsing validates everything against a Registry and names
+// the bad field by its JSON path ("algorithms[1].params.threshold").
+
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/expected.h"
+#include "detect/registry.h"
+
+namespace granska::strategy {
+
+struct AlgorithmSpec {
+    std::string name;
+    double weight = 1.0;
+    std::string params;  // the JSON object as given, "{}" when absent
+    std::unique_ptr<detect::Algorithm> algorithm;  // configured, ready to run
+};
+
+enum class CombineMethod { kWeightedMean, kMax };
+enum class ThresholdType { kTopPercent, kTopK, kScore };
+
+struct Threshold {
+    ThresholdType type = ThresholdType::kTopPercent;
+    double value = 1.0;  // percent of rows (0..100], a count (≥ 1) or a score (0..1]
+};
+
+struct Strategy {
+    std::string name;
+    std::string description;
+    std::vector<AlgorithmSpec> algorithms;
+    CombineMethod combine = CombineMethod::kWeightedMean;
+    Threshold threshold;
+    std::string json;  // the canonical JSON of this strategy (what a run records)
+};
+
+Expected<Strategy> ParseStrategy(std::string_view json, const detect::Registry& registry);
+
+// Built-in strategies by name; the first is the default.
+struct Preset {
+    std::string_view name;
+    std::string_view description;
+    std::string_view json;
+};
+std::span<const Preset> Presets();
+const Preset* FindPreset(std::string_view name);
+inline constexpr std::string_view kDefaultPreset = "quick-scan";
+
+std::string_view CombineMethodName(CombineMethod method);
+std::string_view ThresholdTypeName(ThresholdType type);
+
+}  // namespace granska::strategy

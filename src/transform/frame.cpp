@@ -1,0 +1,86 @@
+#include "transform/frame.h"
+
+#include <array>
+#include <unordered_map>
+
+#include "transform/features.h"
+
+namespace granska::transform {
+
+namespace {
+
+class Interner {
+public:
+    void Add(CategoryColumn& column, const std::string& value) {
+        const auto [it, inserted] = index_.try_emplace(value, static_cast<int32_t>(column.values.size()));
+        if (inserted) column.values.push_back(value);
+        column.codes.push_back(it->second);
+    }
+
+private:
+    std::unordered_map<std::string, int32_t> index_;
+};
+
+constexpr std::array<std::string_view, 7> kNumericFeatures = {
+    "amount", "log_amount", "weekday", "is_weekend", "month", "day_of_month", "posting_lag_days"};
+
+}  // namespace
+
+struct FrameBuilder::Dictionaries {
+    Interner accounts;
+    Interner users;
+};
+
+FrameBuilder::FrameBuilder() : dictionaries_(std::make_unique<Dictionaries>()) {}
+FrameBuilder::~FrameBuilder() = default;
+
+TransactionFrame FrameBuilder::Finish() && { return std::move(frame_); }
+
+void FrameBuilder::Append(std::span<const store::StoredTransaction> rows) {
+    TransactionFrame& f = frame_;
+    for (const store::StoredTransaction& stored : rows) {
+        const Transaction& t = stored.transaction;
+        const RowFeatures features = ComputeRowFeatures(t);
+        f.id.push_back(stored.id);
+        f.external_id.push_back(t.external_id);
+        f.row_number.push_back(t.row_number);
+        f.date_days.push_back(t.date.days);
+        f.amount_minor.push_back(t.amount.minor);
+        dictionaries_->accounts.Add(f.account, t.account);
+        dictionaries_->users.Add(f.user, t.user);
+        f.text.push_back(t.text);
+        f.weekday.push_back(static_cast<int8_t>(features.weekday));
+        f.is_weekend.push_back(features.is_weekend ? 1 : 0);
+        f.month.push_back(static_cast<int8_t>(features.month));
+        f.day_of_month.push_back(static_cast<int8_t>(features.day_of_month));
+        f.log_amount.push_back(features.log_amount);
+        f.posting_lag_days.push_back(features.posting_lag_days);
+    }
+}
+
+std::span<const std::string_view> TransactionFrame::NumericFeatureNames() { return kNumericFeatures; }
+
+std::vector<double> TransactionFrame::NumericFeature(std::string_view name) const {
+    auto convert = [](const auto& column) { return std::vector<double>(column.begin(), column.end()); };
+    if (name == "amount") {
+        std::vector<double> out(size());
+        for (size_t i = 0; i < size(); ++i) out[i] = static_cast<double>(amount_minor[i]) / 100.0;
+        return out;
+    }
+    if (name == "log_amount") return log_amount;
+    if (name == "weekday") return convert(weekday);
+    if (name == "is_weekend") return convert(is_weekend);
+    if (name == "month") return convert(month);
+    if (name == "day_of_month") return convert(day_of_month);
+    if (name == "posting_lag_days") return convert(posting_lag_days);
+    return {};
+}
+
+TransactionFrame LoadFrame(store::Store& store, std::string_view workspace_id, std::string_view upload_id) {
+    FrameBuilder builder;
+    store.ForEachTransaction(workspace_id, upload_id, 8192,
+                             [&builder](std::span<const store::StoredTransaction> batch) { builder.Append(batch); });
+    return std::move(builder).Finish();
+}
+
+}  // namespace granska::transform
