@@ -1,6 +1,7 @@
 #pragma once
 // Streaming CSV ingest (RFC 4180): quoted fields, doubled quotes, embedded newlines, UTF-8 BOM, CRLF;
-// ',' or ';' sniffed from the header; '.' or ',' decimals sniffed from the amounts; ISO dates.
+// ',', ';' or tab sniffed from the header; '.' or ',' decimals following the delimiter unless given; ISO dates.
+// Input must be UTF-8; reading stops at the first bad record (strict).
 // The header row is mapped to transaction fields by English and Swedish names (column_mapping.h);
 // every other column goes to raw_data. Rows arrive in batches, so memory does not grow with the file.
 
@@ -11,6 +12,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "core/expected.h"
 #include "core/transaction.h"
@@ -19,11 +21,13 @@
 namespace granska::ingest {
 
 struct CsvOptions {
-    std::optional<char> delimiter;          // sniffed from the header line when unset: ',' or ';'
+    std::optional<char> delimiter;          // sniffed from the header line when unset: ',', ';' or '\t'
     std::optional<char> decimal_separator;  // '.' or ','; when unset: ',' if the delimiter is ';', else '.'
     ColumnMapping mapping;                  // explicit field -> header choices; they win over synonyms
     size_t batch_size = 8192;
     std::string file_name;                  // used in error messages
+    size_t chunk_bytes = size_t{1} << 20;   // bytes per read from the stream (tests make it tiny)
+    size_t max_record_bytes = size_t{16} << 20;  // a longer record is an error, so memory stays bounded
 };
 
 struct CsvSummary {
@@ -34,7 +38,8 @@ struct CsvSummary {
     ResolvedMapping mapping;  // which header feeds which field
 };
 
-// Receives each batch; returning an error stops the read with that error.
+// Receives each batch; returning an error stops the read with that error. The span is valid only during the
+// call (its rows are reused for the next batch); move rows out to keep them.
 using BatchSink = std::function<Expected<void>(std::span<Transaction> batch)>;
 // Called after each batch with the bytes consumed so far.
 using ByteProgress = std::function<void(uint64_t bytes_read)>;

@@ -1,0 +1,21 @@
+#pragma once
+// Byte-level text helpers shared by the ingest parsers: UTF-8 validation and JSON string escaping.
+
+#include <string>
+#include <string_view>
+
+namespace granska::ingest::detail {
+
+// True when s is well-formed UTF-8 (no overlong forms, surrogates or code points above U+10FFFF).
+bool IsValidUtf8(std::string_view s);
+
+// Appends s as a JSON string literal (quotes included); s must be valid UTF-8, which passes through unescaped.
+void AppendJsonString(std::string& out, std::string_view s);
+
+// Spaces and tabs removed from both ends.
+std::string_view TrimSpaces(std::string_view s);
+
+// s cut to at most max_bytes on a UTF-8 character boundary, with "..." when cut: for quoting values in messages.
+std::string Excerpt(std::string_view s, size_t max_bytes = 60);
+
+}  // namespace granska::ingest::detail
