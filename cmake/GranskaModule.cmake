@@ -1,14 +1,20 @@
-# granska_module(<name> [DEPS <targets>...] [PRIVATE_DEPS <targets>...])
+# granska_module(<name> [DEPS <targets>...] [PRIVATE_DEPS <targets>...] [TEST_DEPS <targets>...] [SUBDIRS <dirs>...])
 #
 # Makes the library granska_<name> from the folder's *.cpp and detail/*.cpp (without *_test.cpp, *_benchmark.cpp);
 # a subfolder with its own CMakeLists.txt is a module of its own. Also makes,
 # when tests are on, the test binary granska_<name>_tests from the *_test.cpp files beside them.
 # DEPS are public (they appear in the module's headers); PRIVATE_DEPS are used by the sources only.
+# SUBDIRS are folders whose sources belong to this same target (e.g. detect's statistical/, rules/, ml/).
 function(granska_module name)
-    cmake_parse_arguments(ARG "" "" "DEPS;PRIVATE_DEPS;TEST_DEPS" ${ARGN})
+    cmake_parse_arguments(ARG "" "" "DEPS;PRIVATE_DEPS;TEST_DEPS;SUBDIRS" ${ARGN})
     set(dir "${CMAKE_CURRENT_SOURCE_DIR}")
-    file(GLOB sources CONFIGURE_DEPENDS "${dir}/*.cpp" "${dir}/detail/*.cpp")
-    file(GLOB tests CONFIGURE_DEPENDS "${dir}/*_test.cpp" "${dir}/detail/*_test.cpp")
+    set(source_globs "${dir}/*.cpp" "${dir}/detail/*.cpp")
+    foreach(sub IN LISTS ARG_SUBDIRS)
+        list(APPEND source_globs "${dir}/${sub}/*.cpp" "${dir}/${sub}/detail/*.cpp")
+    endforeach()
+    file(GLOB sources CONFIGURE_DEPENDS ${source_globs})
+    set(tests ${sources})
+    list(FILTER tests INCLUDE REGEX "_test\\.cpp$")
     list(FILTER sources EXCLUDE REGEX "_(test|benchmark)\\.cpp$")
 
     set(target granska_${name})

@@ -1,0 +1,106 @@
+#include <gtest/gtest.h>
+
+#include "engine/analysis.h"
+
+namespace granska::engine {
+namespace {
+
+class CombineTest : public ::testing::Test {
+protected:
+    CombineTest() { detect::RegisterBuiltinAlgorithms(registry_); }
+
+    strategy::Strategy Parse(std::string_view json) {
+        auto parsed = strategy::ParseStrategy(json, registry_);
+        EXPECT_TRUE(parsed) << parsed.error().message;
+        return std::move(*parsed);
+    }
+
+    static detect::AlgorithmOutput Output(std::vector<double> scores, std::vector<std::string> reasons = {}) {
+        detect::AlgorithmOutput output(scores.size());
+        output.score = std::move(scores);
+        if (!reasons.empty()) output.reason = std::move(reasons);
+        return output;
+    }
+
+    detect::Registry registry_;
+};
+
+TEST_F(CombineTest, WeightedMeanUsesTheWeights) {
+    const auto strategy = Parse(R"({"name": "s", "algorithms": [{"name": "zscore", "weight": 1},
+                                                                 {"name": "zscore", "weight": 3}]})");
+    const std::vector<detect::AlgorithmOutput> outputs = {Output({0.8, 0.0}), Output({0.4, 1.0})};
+    const std::vector<int64_t> rows = {1, 2};
+    const Combined combined = Combine(strategy, outputs, rows);
+    EXPECT_DOUBLE_EQ(combined.score[0], (0.8 + 3 * 0.4) / 4);
+    EXPECT_DOUBLE_EQ(combined.score[1], 0.75);
+    EXPECT_EQ(combined.rank[1], 1);
+    EXPECT_EQ(combined.rank[0], 2);
+}
+
+TEST_F(CombineTest, MaxTakesTheHighestScore) {
+    const auto strategy = Parse(R"({"name": "s", "combine": {"method": "max"},
+        "algorithms": [{"name": "zscore", "weight": 1}, {"name": "zscore", "weight": 3}]})");
+    const std::vector<detect::AlgorithmOutput> outputs = {Output({0.8, 0.1}), Output({0.4, 0.2})};
+    const std::vector<int64_t> rows = {1, 2};
+    const Combined combined = Combine(strategy, outputs, rows);
+    EXPECT_DOUBLE_EQ(combined.score[0], 0.8);
+    EXPECT_DOUBLE_EQ(combined.score[1], 0.2);
+}
+
+TEST_F(CombineTest, TopPercentRoundsUpAndSkipsZeroScores) {
+    const auto strategy = Parse(R"({"name": "s", "algorithms": [{"name": "zscore"}],
+                                    "threshold": {"type": "top_percent", "value": 15}})");
+    // 10 rows at 15 % → ceil(1.5) = 2 flagged.
+    std::vector<double> scores = {0.1, 0.9, 0.2, 0.3, 0.8, 0.0, 0.0, 0.0, 0.0, 0.0};
+    const std::vector<int64_t> rows = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
+    const std::vector<detect::AlgorithmOutput> outputs = {Output(scores)};
+    Combined combined = Combine(strategy, outputs, rows);
+    EXPECT_EQ(combined.flagged_count, 2);
+    EXPECT_EQ(combined.flagged, (std::vector<uint8_t>{0, 1, 0, 0, 1, 0, 0, 0, 0, 0}));
+
+    // With only one non-zero score, only that one is flagged.
+    const std::vector<detect::AlgorithmOutput> sparse = {Output({0, 0, 0, 0.4, 0, 0, 0, 0, 0, 0})};
+    combined = Combine(strategy, sparse, rows);
+    EXPECT_EQ(combined.flagged_count, 1);
+    EXPECT_EQ(combined.flagged[3], 1);
+}
+
+TEST_F(CombineTest, ScoreThresholdFlagsEveryRowAtOrAboveIt) {
+    const auto strategy = Parse(R"({"name": "s", "algorithms": [{"name": "zscore"}],
+                                    "threshold": {"type": "score", "value": 0.5}})");
+    const std::vector<detect::AlgorithmOutput> outputs = {Output({0.5, 0.49, 0.7, 0.2})};
+    const std::vector<int64_t> rows = {1, 2, 3, 4};
+    const Combined combined = Combine(strategy, outputs, rows);
+    EXPECT_EQ(combined.flagged, (std::vector<uint8_t>{1, 0, 1, 0}));
+}
+
+TEST_F(CombineTest, TopKFlagsExactlyK) {
+    const auto strategy = Parse(R"({"name": "s", "algorithms": [{"name": "zscore"}],
+                                    "threshold": {"type": "top_k", "value": 3}})");
+    const std::vector<detect::AlgorithmOutput> outputs = {Output({0.1, 0.2, 0.3, 0.4, 0.5})};
+    const std::vector<int64_t> rows = {1, 2, 3, 4, 5};
+    const Combined combined = Combine(strategy, outputs, rows);
+    EXPECT_EQ(combined.flagged, (std::vector<uint8_t>{0, 0, 1, 1, 1}));
+}
+
+TEST_F(CombineTest, TiesRankInFileOrder) {
+    const auto strategy = Parse(R"({"name": "s", "algorithms": [{"name": "zscore"}]})");
+    const std::vector<detect::AlgorithmOutput> outputs = {Output({0.5, 0.5, 0.9})};
+    const std::vector<int64_t> rows = {1, 2, 3};
+    const Combined combined = Combine(strategy, outputs, rows);
+    EXPECT_EQ(combined.rank, (std::vector<int64_t>{2, 3, 1}));
+}
+
+TEST_F(CombineTest, ReasonsComeStrongestContributionFirst) {
+    const auto strategy = Parse(R"({"name": "s", "algorithms": [{"name": "zscore", "weight": 1},
+                                                                 {"name": "zscore", "weight": 2}]})");
+    const std::vector<detect::AlgorithmOutput> outputs = {Output({0.9, 0.0}, {"first says", ""}),
+                                                          Output({0.6, 0.0}, {"second says", ""})};
+    const std::vector<int64_t> rows = {1, 2};
+    const Combined combined = Combine(strategy, outputs, rows);
+    EXPECT_EQ(combined.reasons[0], (std::vector<std::string>{"second says", "first says"}));  // 1.2 > 0.9
+    EXPECT_TRUE(combined.reasons[1].empty());
+}
+
+}  // namespace
+}  // namespace granska::engine
