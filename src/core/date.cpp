@@ -25,6 +25,8 @@ bool ReadDigits(std::string_view s, size_t pos, size_t count, int& out) {
 }  // namespace
 
 std::optional<Date> Date::FromYmd(int year, int month, int day) {
+    // chrono's year, month and day truncate out-of-range values (day 257 becomes 1), so check first.
+    if (year < -32767 || year > 32767 || month < 1 || month > 12 || day < 1 || day > 31) return std::nullopt;
     const std::chrono::year_month_day ymd{std::chrono::year{year}, std::chrono::month{static_cast<unsigned>(month)},
                                           std::chrono::day{static_cast<unsigned>(day)}};
     if (!ymd.ok()) return std::nullopt;
@@ -75,7 +77,7 @@ std::optional<DateTime> ParseIsoDateTime(std::string_view s) {
                          ((zone[0] == '+' || zone[0] == '-') && ReadDigits(zone, 1, 2, zone_hour) &&
                           (zone.size() == 3 || (zone.size() == 6 && zone[3] == ':' && ReadDigits(zone, 4, 2, zone_minute)) ||
                            (zone.size() == 5 && ReadDigits(zone, 3, 2, zone_minute))));
-    if (!zone_ok) return std::nullopt;
+    if (!zone_ok || zone_hour > 23 || zone_minute > 59) return std::nullopt;
     out.seconds_of_day = hour * 3600 + minute * 60 + std::min(second, 59);
     return out;
 }

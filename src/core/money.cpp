@@ -5,7 +5,8 @@
 namespace granska {
 
 std::string Money::ToString() const {
-    const uint64_t magnitude = minor < 0 ? static_cast<uint64_t>(-minor) : static_cast<uint64_t>(minor);
+    // Negate in unsigned arithmetic: -INT64_MIN overflows int64_t.
+    const uint64_t magnitude = minor < 0 ? 0 - static_cast<uint64_t>(minor) : static_cast<uint64_t>(minor);
     return fmt::format("{}{}.{:02}", minor < 0 ? "-" : "", magnitude / 100, magnitude % 100);
 }
 
