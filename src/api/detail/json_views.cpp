@@ -1,0 +1,110 @@
+#include "api/detail/json_views.h"
+
+#include <string>
+
+#include "core/date.h"
+
+namespace granska::api::detail {
+
+namespace {
+
+using nlohmann::json;
+
+json Timestamp(const std::string& text) { return text.empty() ? json(nullptr) : json(text); }
+
+json UploadError(const store::Upload& upload) {
+    if (upload.status != "failed") return nullptr;
+    json details = StoredJson(upload.error_details, json::object());
+    if (!details.is_object()) details = json::object();
+    if (!details.contains("error")) details["error"] = "failed";
+    if (!details.contains("message")) details["message"] = upload.error_message;
+    return details;
+}
+
+}  // namespace
+
+json StoredJson(std::string_view text, json fallback) {
+    if (text.empty()) return fallback;
+    json parsed = json::parse(text, nullptr, /*allow_exceptions=*/false);
+    return parsed.is_discarded() ? fallback : parsed;
+}
+
+json ErrorJson(const Error& error) {
+    json body = {{"error", error.code.empty() ? std::string("error") : error.code}, {"message", error.message}};
+    if (error.line) body["line"] = *error.line;
+    if (!error.column.empty()) body["column"] = error.column;
+    if (!error.file.empty()) body["file"] = error.file;
+    return body;
+}
+
+json UploadJson(const store::Upload& upload) {
+    return {
+        {"id", upload.id},
+        {"workspace_id", upload.workspace_id},
+        {"filename", upload.filename},
+        {"file_type", upload.file_type},
+        {"file_size", upload.file_size},
+        {"status", upload.status},
+        {"row_count", upload.row_count},
+        {"mapping", StoredJson(upload.mapping, json::object())},
+        {"error", UploadError(upload)},
+        {"created_at", Timestamp(upload.created_at)},
+        {"completed_at", Timestamp(upload.completed_at)},
+    };
+}
+
+json RunJson(const store::Run& run) {
+    return {
+        {"id", run.id},
+        {"upload_id", run.upload_id},
+        {"strategy", run.strategy_name},
+        {"status", run.status},
+        {"progress", run.progress},
+        {"stage", run.stage},
+        {"error", run.error_message.empty() ? json(nullptr) : json(run.error_message)},
+        {"flagged_count", run.flagged_count},
+        {"metadata", StoredJson(run.metadata, json::object())},
+        {"created_at", Timestamp(run.created_at)},
+        {"started_at", Timestamp(run.started_at)},
+        {"completed_at", Timestamp(run.completed_at)},
+    };
+}
+
+json TransactionJson(const store::StoredTransaction& stored) {
+    const Transaction& t = stored.transaction;
+    return {
+        {"id", stored.id},
+        {"external_id", t.external_id},
+        {"row_number", t.row_number},
+        {"date", t.date.ToString()},
+        {"registration_date", t.registration_date ? json(t.registration_date->ToString()) : json(nullptr)},
+        {"time", t.time_seconds ? json(FormatTimeOfDay(*t.time_seconds)) : json(nullptr)},
+        {"account", t.account},
+        {"amount", t.amount.ToString()},
+        {"currency", t.currency},
+        {"text", t.text},
+        {"user", t.user},
+        {"counterparty", t.counterparty},
+        {"voucher_series", t.voucher_series},
+        {"voucher_number", t.voucher_number},
+        {"raw_data", StoredJson(t.raw_data, json::object())},
+    };
+}
+
+json ResultRowJson(const store::ResultRow& row) {
+    json algorithms = json::object();
+    for (const store::AlgorithmScore& score : row.algorithm_scores) {
+        algorithms[score.algorithm] = {
+            {"score", score.score}, {"confidence", score.confidence}, {"reason", score.reason}};
+    }
+    return {
+        {"rank", row.result.rank},
+        {"score", row.result.score},
+        {"flagged", row.result.flagged},
+        {"reasons", StoredJson(row.result.reasons, json::array())},
+        {"transaction", TransactionJson(row.transaction)},
+        {"algorithms", std::move(algorithms)},
+    };
+}
+
+}  // namespace granska::api::detail

@@ -1,0 +1,62 @@
+#pragma once
+// Request parsing for the API, apart from HTTP so it can be tested directly: query parameters, the analysis
+// request body, strategy choices and CSV options. Each returns the Error the client gets (400 for a malformed
+// request, 422 for a wrong strategy or mapping), naming the culprit in `column`.
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/expected.h"
+#include "detect/registry.h"
+#include "ingest/csv_reader.h"
+#include "store/store.h"
+#include "strategy/strategy.h"
+
+namespace granska::api::detail {
+
+// Query parameters as httplib gives them.
+using QueryParams = std::multimap<std::string, std::string>;
+
+inline constexpr int64_t kDefaultLimit = 50;
+inline constexpr int64_t kMaxLimit = 500;
+
+struct Paging {
+    int64_t limit = kDefaultLimit;
+    int64_t offset = 0;
+};
+
+std::optional<std::string> Param(const QueryParams& params, std::string_view name);
+
+// limit in 1..500 (default 50), offset ≥ 0 (default 0).
+Expected<Paging> ParsePaging(const QueryParams& params);
+
+// Paging plus min_score in [0, 1] and flagged = true|false|1|0.
+Expected<store::ResultQuery> ParseResultQuery(const QueryParams& params);
+
+// A strategy given as text: a preset name ("quick-scan") or a strategy JSON object.
+Expected<strategy::Strategy> ParseStrategyText(std::string_view text, const detect::Registry& registry);
+
+struct RunRequest {
+    std::string upload_id;
+    strategy::Strategy strategy;
+};
+
+// {"upload_id": "...", "strategy": "quick-scan" | {...}}; without "strategy", the default preset.
+Expected<RunRequest> ParseRunRequest(std::string_view body, const detect::Registry& registry);
+
+// The upload's optional text parts. delimiter: one character ("\t", "\\t" and "tab" mean tab);
+// decimal: "." or ","; mapping: a JSON object field → header.
+struct CsvParts {
+    std::optional<std::string> delimiter;
+    std::optional<std::string> decimal;
+    std::optional<std::string> mapping;
+};
+Expected<ingest::CsvOptions> ParseCsvParts(const CsvParts& parts);
+
+// The mapping as it is stored: canonical JSON of the explicit choices, "{}" when none.
+std::string MappingJson(const ingest::ColumnMapping& mapping);
+
+}  // namespace granska::api::detail

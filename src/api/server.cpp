@@ -1,0 +1,403 @@
+#include "api/server.h"
+
+#include <httplib.h>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <exception>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <utility>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "api/detail/json_views.h"
+#include "api/detail/request_parsing.h"
+#include "api/detail/run_queue.h"
+#include "api/detail/upload_receiver.h"
+#include "core/uuid.h"
+#include "engine/analysis.h"
+#include "engine/ingest_upload.h"
+#include "strategy/strategy.h"
+
+namespace granska::api {
+
+namespace {
+
+using nlohmann::json;
+
+// Room for the multipart framing and the text parts around the file.
+constexpr size_t kMultipartOverheadBytes = size_t{2} << 20;
+
+constexpr std::string_view kUploadPattern = "/api/v1/upload";
+constexpr std::string_view kUploadHistoryPattern = "/api/v1/upload/history";
+constexpr std::string_view kUploadStatusPattern = R"(/api/v1/upload/([^/]+)/status)";
+constexpr std::string_view kRunPattern = "/api/v1/analysis/run";
+constexpr std::string_view kRunStatusPattern = R"(/api/v1/analysis/([^/]+)/status)";
+constexpr std::string_view kRunResultsPattern = R"(/api/v1/analysis/([^/]+)/results)";
+
+void SendJson(httplib::Response& res, int status, const json& body) {
+    res.status = status;
+    res.set_content(body.dump(), "application/json");
+}
+
+void SendError(httplib::Response& res, const Error& error) {
+    SendJson(res, HttpStatus(error.kind), detail::ErrorJson(error));
+}
+
+Error TooLarge(uint64_t limit) {
+    return Error{.kind = ErrorKind::kTooLarge,
+                 .code = "too_large",
+                 .message = fmt::format("The upload is larger than the limit of {} bytes.", limit)};
+}
+
+// The JSON body of a 4xx/5xx response that no handler wrote (unknown route, httplib's own rejections).
+json FallbackError(const httplib::Request& req, int status) {
+    switch (status) {
+        case 404: return {{"error", "not_found"}, {"message", fmt::format("No route for {} {}.", req.method, req.path)}};
+        case 413: return {{"error", "too_large"}, {"message", "The request body is larger than the server accepts."}};
+        case 400: return {{"error", "bad_request"}, {"message", "The request is malformed."}};
+        default:
+            return {{"error", status >= 500 ? "internal" : "http_error"},
+                    {"message", fmt::format("The request failed with HTTP status {}.", status)}};
+    }
+}
+
+// Ids go to the store only when they are well-formed: anything else is simply not found.
+Expected<std::string> CheckedId(std::string_view what, const std::string& id) {
+    if (!IsUuid(id)) return Unexpected(NotFound(std::string(what), id));
+    return id;
+}
+
+}  // namespace
+
+class Server::Impl {
+public:
+    Impl(store::Store& store, const detect::Registry& registry, ServerOptions options)
+        : store_(store),
+          registry_(registry),
+          options_(std::move(options)),
+          queue_(
+              options_.workers, [this](const detail::RunJob& job) { Execute(job); },
+              [this](const detail::RunJob& job) { Abandon(job); }) {
+        Configure();
+        Route();
+    }
+
+    Expected<void> Bind() {
+        const int port = options_.port == 0 ? http_.bind_to_any_port(options_.host)
+                                            : (http_.bind_to_port(options_.host, options_.port) ? options_.port : -1);
+        if (port < 0) {
+            return Unexpected(Conflict("cannot_listen", fmt::format("Cannot listen on {}:{}: the address is in use or "
+                                                                    "not available here.",
+                                                                    options_.host, options_.port)));
+        }
+        port_ = port;
+        return {};
+    }
+
+    int Port() const { return port_; }
+
+    void Run() {
+        {
+            std::lock_guard lock(state_mutex_);
+            if (stop_requested_) return;
+            running_ = true;
+        }
+        http_.listen_after_bind();
+        {
+            std::lock_guard lock(state_mutex_);
+            running_ = false;
+        }
+        run_ended_.notify_all();
+    }
+
+    void Stop() {
+        std::lock_guard stop_lock(stop_mutex_);
+        std::unique_lock lock(state_mutex_);
+        stop_requested_ = true;
+        // Run() may not have entered httplib's accept loop yet; httplib's stop() acts only once it has, and
+        // must be called once (it asserts on a second call while the loop winds down).
+        while (running_ && !http_.is_running()) {
+            lock.unlock();
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+            lock.lock();
+        }
+        if (running_) {
+            http_.stop();
+            // httplib answers the requests in flight before listen returns; they may still queue runs.
+            run_ended_.wait(lock, [this] { return !running_; });
+        }
+        lock.unlock();
+        queue_.Shutdown();
+    }
+
+private:
+    void Configure() {
+        http_.set_tcp_nodelay(true);
+        const uint64_t max_payload = options_.max_upload_bytes + kMultipartOverheadBytes;
+        http_.set_payload_max_length(static_cast<size_t>(max_payload));
+        const size_t threads = static_cast<size_t>(std::max(1, options_.http_threads));
+        // httplib owns the queue it gets and deletes it when listening ends.
+        http_.new_task_queue = [threads] { return std::make_unique<httplib::ThreadPool>(threads).release(); };
+        http_.set_error_handler(httplib::Server::HandlerWithResponse([](const httplib::Request& req,
+                                                                        httplib::Response& res) {
+            if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+            SendJson(res, res.status, FallbackError(req, res.status));
+            return httplib::Server::HandlerResponse::Handled;
+        }));
+        // The one boundary for exceptions: a lost database, a bug. Bad input never gets here.
+        http_.set_exception_handler([](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
+            std::string what = "unknown exception";
+            try {
+                std::rethrow_exception(ep);
+            } catch (const std::exception& e) {
+                what = e.what();
+            } catch (...) {  // NOLINT(bugprone-empty-catch): logged below
+            }
+            spdlog::error("{} {} failed: {}", req.method, req.path, what);
+            SendJson(res, 500,
+                     {{"error", "internal"}, {"message", "The server failed to handle the request; see its log."}});
+        });
+        http_.set_logger([](const httplib::Request& req, const httplib::Response& res) {
+            spdlog::debug("{} {} {}", req.method, req.path, res.status);
+        });
+    }
+
+    void Route() {
+        http_.Get("/api/v1/health", [this](const httplib::Request&, httplib::Response& res) { Health(res); });
+        http_.Post(std::string(kUploadPattern), [this](const httplib::Request& req, httplib::Response& res,
+                                                       const httplib::ContentReader& reader) { Upload(req, res, reader); });
+        http_.Get(std::string(kUploadHistoryPattern),
+                  [this](const httplib::Request& req, httplib::Response& res) { UploadHistory(req, res); });
+        http_.Get(std::string(kUploadStatusPattern),
+                  [this](const httplib::Request& req, httplib::Response& res) { UploadStatus(req, res); });
+        http_.Post(std::string(kRunPattern),
+                   [this](const httplib::Request& req, httplib::Response& res) { StartRun(req, res); });
+        http_.Get(std::string(kRunStatusPattern),
+                  [this](const httplib::Request& req, httplib::Response& res) { RunStatus(req, res); });
+        http_.Get(std::string(kRunResultsPattern),
+                  [this](const httplib::Request& req, httplib::Response& res) { RunResults(req, res); });
+    }
+
+    // The workspace_id query parameter, default the default workspace; an unknown one is not found.
+    Expected<std::string> Workspace(const httplib::Request& req) {
+        const auto id = detail::Param(req.params, "workspace_id");
+        if (!id || *id == store::kDefaultWorkspaceId) return std::string(store::kDefaultWorkspaceId);
+        if (!IsUuid(*id)) return Unexpected(NotFound("workspace", *id));
+        auto workspace = store_.GetWorkspace(*id);
+        if (!workspace) return Unexpected(std::move(workspace).error());
+        return *id;
+    }
+
+    void Health(httplib::Response& res) {
+        json body = {{"version", GRANSKA_VERSION}, {"database", store_.Backend()}};
+        try {
+            auto workspace = store_.GetWorkspace(store::kDefaultWorkspaceId);
+            if (!workspace) throw std::runtime_error(workspace.error().message);
+        } catch (const std::exception& e) {
+            spdlog::warn("health check: the database is unavailable: {}", e.what());
+            body["status"] = "unavailable";
+            body["message"] = "The database does not answer.";
+            SendJson(res, 503, body);
+            return;
+        }
+        body["status"] = "ok";
+        SendJson(res, 200, body);
+    }
+
+    void Upload(const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& reader) {
+        auto workspace = Workspace(req);
+        if (!workspace) return SendError(res, workspace.error());
+        if (!req.is_multipart_form_data()) {
+            return SendError(res, BadRequest("not_multipart", "Send the file as multipart/form-data with a part named "
+                                                              "'file', e.g. curl -F file=@ledger.csv."));
+        }
+
+        detail::UploadReceiver receiver(options_.upload_dir / NewUuidV7(), options_.max_upload_bytes);
+        const bool complete = reader(
+            [&](const httplib::MultipartFormData& part) { return receiver.BeginPart(part.name, part.filename); },
+            [&](const char* data, size_t size) { return receiver.Append(data, size); });
+        if (!complete) {
+            if (receiver.error()) return SendError(res, *receiver.error());
+            if (res.status == 413) return SendError(res, TooLarge(options_.max_upload_bytes));
+            return SendError(res, BadRequest("bad_multipart", "The request body is not valid multipart/form-data."));
+        }
+        if (auto finished = receiver.Finish(); !finished) return SendError(res, finished.error());
+
+        // Everything the client chose is checked before the upload exists: a rejected request leaves no row.
+        auto csv = detail::ParseCsvParts({.delimiter = receiver.Text("delimiter"),
+                                          .decimal = receiver.Text("decimal"),
+                                          .mapping = receiver.Text("mapping")});
+        if (!csv) return SendError(res, csv.error());
+        std::optional<strategy::Strategy> chosen;
+        if (const auto text = receiver.Text("strategy")) {
+            auto parsed = detail::ParseStrategyText(*text, registry_);
+            if (!parsed) return SendError(res, parsed.error());
+            chosen = std::move(*parsed);
+        }
+        csv->file_name = receiver.FileName();
+
+        const store::Upload created = store_.CreateUpload({.workspace_id = *workspace,
+                                                           .filename = receiver.FileName(),
+                                                           .file_type = "csv",
+                                                           .file_size = static_cast<int64_t>(receiver.FileSize()),
+                                                           .mapping = detail::MappingJson(csv->mapping)});
+        receiver.Keep();
+        const auto report = engine::IngestFile(store_, *workspace, created.id, receiver.FilePath(), {.csv = *csv});
+        if (!report) {
+            json body = detail::ErrorJson(report.error());
+            body["upload_id"] = created.id;
+            return SendJson(res, HttpStatus(report.error().kind), body);
+        }
+        auto upload = store_.GetUpload(*workspace, created.id);
+        if (!upload) throw std::runtime_error("the upload just ingested is gone: " + upload.error().message);
+
+        json body = detail::UploadJson(*upload);
+        body["delimiter"] = std::string(1, report->csv.delimiter);
+        body["decimal_separator"] = std::string(1, report->csv.decimal_separator);
+        body["headers"] = report->csv.headers;
+        if (chosen) body["run_id"] = QueueRun(*workspace, created.id, *chosen).id;
+        spdlog::info("upload {} '{}': {} rows", created.id, receiver.FileName(), report->rows);
+        SendJson(res, 201, body);
+    }
+
+    void UploadHistory(const httplib::Request& req, httplib::Response& res) {
+        auto workspace = Workspace(req);
+        if (!workspace) return SendError(res, workspace.error());
+        auto paging = detail::ParsePaging(req.params);
+        if (!paging) return SendError(res, paging.error());
+        const store::Page<store::Upload> page = store_.ListUploads(*workspace, paging->limit, paging->offset);
+        json items = json::array();
+        for (const store::Upload& upload : page.items) items.push_back(detail::UploadJson(upload));
+        SendJson(res, 200,
+                 {{"items", std::move(items)}, {"total", page.total}, {"limit", paging->limit}, {"offset", paging->offset}});
+    }
+
+    void UploadStatus(const httplib::Request& req, httplib::Response& res) {
+        auto workspace = Workspace(req);
+        if (!workspace) return SendError(res, workspace.error());
+        auto id = CheckedId("upload", req.matches[1]);
+        if (!id) return SendError(res, id.error());
+        auto upload = store_.GetUpload(*workspace, *id);
+        if (!upload) return SendError(res, upload.error());
+        SendJson(res, 200, detail::UploadJson(*upload));
+    }
+
+    void StartRun(const httplib::Request& req, httplib::Response& res) {
+        auto workspace = Workspace(req);
+        if (!workspace) return SendError(res, workspace.error());
+        auto request = detail::ParseRunRequest(req.body, registry_);
+        if (!request) return SendError(res, request.error());
+        auto id = CheckedId("upload", request->upload_id);
+        if (!id) return SendError(res, id.error());
+        auto upload = store_.GetUpload(*workspace, *id);
+        if (!upload) return SendError(res, upload.error());
+        if (upload->status != "completed") {
+            return SendError(res, Conflict("upload_not_ready",
+                                           fmt::format("The upload is {}; only a completed upload can be analysed.",
+                                                       upload->status)));
+        }
+        const store::Run run = QueueRun(*workspace, upload->id, request->strategy);
+        SendJson(res, 202, {{"run_id", run.id}, {"status", run.status}, {"strategy", run.strategy_name}});
+    }
+
+    void RunStatus(const httplib::Request& req, httplib::Response& res) {
+        auto workspace = Workspace(req);
+        if (!workspace) return SendError(res, workspace.error());
+        auto id = CheckedId("analysis run", req.matches[1]);
+        if (!id) return SendError(res, id.error());
+        auto run = store_.GetRun(*workspace, *id);
+        if (!run) return SendError(res, run.error());
+        SendJson(res, 200, detail::RunJson(*run));
+    }
+
+    void RunResults(const httplib::Request& req, httplib::Response& res) {
+        auto workspace = Workspace(req);
+        if (!workspace) return SendError(res, workspace.error());
+        auto id = CheckedId("analysis run", req.matches[1]);
+        if (!id) return SendError(res, id.error());
+        auto query = detail::ParseResultQuery(req.params);
+        if (!query) return SendError(res, query.error());
+        auto run = store_.GetRun(*workspace, *id);
+        if (!run) return SendError(res, run.error());
+        if (run->status != "completed") {
+            json body = detail::ErrorJson(Conflict(
+                "run_not_ready", fmt::format("The analysis is {}; results exist once it has completed.", run->status)));
+            body["run_status"] = run->status;
+            return SendJson(res, 409, body);
+        }
+        const store::Page<store::ResultRow> page = store_.ListResults(*workspace, *id, *query);
+        json items = json::array();
+        for (const store::ResultRow& row : page.items) items.push_back(detail::ResultRowJson(row));
+        SendJson(res, 200,
+                 {{"items", std::move(items)},
+                  {"total", page.total},
+                  {"limit", query->limit},
+                  {"offset", query->offset},
+                  {"run_status", run->status}});
+    }
+
+    store::Run QueueRun(const std::string& workspace_id, const std::string& upload_id, const strategy::Strategy& chosen) {
+        store::Run run = store_.CreateRun({.workspace_id = workspace_id,
+                                           .upload_id = upload_id,
+                                           .strategy_name = chosen.name,
+                                           .configuration = chosen.json});
+        if (!queue_.Push({.workspace_id = workspace_id, .run_id = run.id})) Abandon({workspace_id, run.id});
+        return run;
+    }
+
+    // Worker threads: every failure ends here, logged; RunAnalysis has already marked the run failed.
+    void Execute(const detail::RunJob& job) {
+        try {
+            const auto outcome = engine::RunAnalysis(store_, registry_, job.workspace_id, job.run_id, {});
+            if (outcome) {
+                spdlog::info("run {} completed: {} of {} rows flagged", job.run_id, outcome->flagged_count,
+                             outcome->score.size());
+            } else {
+                spdlog::warn("run {} failed: {}", job.run_id, outcome.error().ToString());
+            }
+        } catch (const std::exception& e) {
+            spdlog::error("run {} stopped: {}", job.run_id, e.what());
+        } catch (...) {
+            spdlog::error("run {} stopped by an unknown exception", job.run_id);
+        }
+    }
+
+    // A run that was queued when the server stopped: mark it failed rather than leave it pending.
+    void Abandon(const detail::RunJob& job) {
+        try {
+            store_.FailRun(job.workspace_id, job.run_id, "The server stopped before this analysis started; start it again.");
+        } catch (const std::exception& e) {
+            spdlog::error("run {} could not be marked failed: {}", job.run_id, e.what());
+        }
+    }
+
+    store::Store& store_;
+    const detect::Registry& registry_;
+    const ServerOptions options_;
+    httplib::Server http_;
+    int port_ = 0;
+    std::mutex stop_mutex_;
+    std::mutex state_mutex_;
+    bool stop_requested_ = false;
+    bool running_ = false;
+    std::condition_variable run_ended_;
+    // Last: its workers use everything above, so it stops first.
+    detail::RunQueue queue_;
+};
+
+Server::Server(store::Store& store, const detect::Registry& registry, ServerOptions options)
+    : impl_(std::make_unique<Impl>(store, registry, std::move(options))) {}
+
+Server::~Server() { impl_->Stop(); }
+
+Expected<void> Server::Bind() { return impl_->Bind(); }
+int Server::Port() const { return impl_->Port(); }
+void Server::Run() { impl_->Run(); }
+void Server::Stop() { impl_->Stop(); }
+
+}  // namespace granska::api
