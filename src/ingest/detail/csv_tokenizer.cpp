@@ -136,6 +136,7 @@ Expected<bool> CsvTokenizer::Next() {
                 CountLineBreak(*p);
                 pos_ = static_cast<size_t>(p + 1 - data);
                 ends_.push_back(record_.size());
+                if (record_.size() + ends_.size() > max_record_bytes_) return Unexpected(TooLarge(state));
                 return true;
             }
             case State::kQuoted: {
