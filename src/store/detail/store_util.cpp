@@ -1,0 +1,80 @@
+#include "store/detail/store_util.h"
+
+#include <algorithm>
+#include <chrono>
+#include <stdexcept>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "core/uuid.h"
+
+namespace granska::store::detail {
+
+std::string NowTimestamp() {
+    using namespace std::chrono;
+    const auto now = floor<milliseconds>(system_clock::now());
+    const auto day = floor<days>(now);
+    const year_month_day ymd{day};
+    const hh_mm_ss time{now - day};
+    return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", static_cast<int>(ymd.year()),
+                       static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()), time.hours().count(),
+                       time.minutes().count(), time.seconds().count(), time.subseconds().count());
+}
+
+std::optional<std::string> CanonicalId(std::string_view text) {
+    if (!IsUuid(text)) return std::nullopt;
+    std::string id(text);
+    std::transform(id.begin(), id.end(), id.begin(), [](char c) { return c >= 'A' && c <= 'F' ? c - 'A' + 'a' : c; });
+    return id;
+}
+
+std::string ErrorDetailsJson(const Error& error) {
+    nlohmann::json details = {{"error", error.code}, {"message", error.message}};
+    details["line"] = error.line ? nlohmann::json(*error.line) : nlohmann::json(nullptr);
+    details["column"] = error.column.empty() ? nlohmann::json(nullptr) : nlohmann::json(error.column);
+    // Replace, not throw, on invalid UTF-8: a message may quote bytes of a badly encoded file.
+    return details.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+namespace {
+
+bool ReadNumber(std::string_view text, size_t pos, size_t count, int& out) {
+    if (pos + count > text.size()) return false;
+    out = 0;
+    for (size_t i = pos; i < pos + count; ++i) {
+        if (text[i] < '0' || text[i] > '9') return false;
+        out = out * 10 + (text[i] - '0');
+    }
+    return true;
+}
+
+}  // namespace
+
+std::optional<Date> ParseDate(std::string_view text) {
+    int year = 0, month = 0, day = 0;
+    if (text.size() != 10 || text[4] != '-' || text[7] != '-' || !ReadNumber(text, 0, 4, year) ||
+        !ReadNumber(text, 5, 2, month) || !ReadNumber(text, 8, 2, day)) {
+        return std::nullopt;
+    }
+    return Date::FromYmd(year, month, day);
+}
+
+std::optional<int32_t> ParseTimeOfDay(std::string_view text) {
+    int hour = 0, minute = 0, second = 0;
+    if (text.size() < 8 || text[2] != ':' || text[5] != ':' || !ReadNumber(text, 0, 2, hour) ||
+        !ReadNumber(text, 3, 2, minute) || !ReadNumber(text, 6, 2, second) || hour > 23 || minute > 59 ||
+        second > 59) {
+        return std::nullopt;
+    }
+    return hour * 3600 + minute * 60 + second;
+}
+
+void ThrowUnknownId(std::string_view what, std::string_view id) {
+    throw std::invalid_argument(fmt::format("No {} with id '{}' exists in this workspace.", what, id));
+}
+
+int64_t PageLimit(int64_t limit) { return std::clamp<int64_t>(limit, 0, kMaxPageSize); }
+int64_t PageOffset(int64_t offset) { return std::max<int64_t>(offset, 0); }
+
+}  // namespace granska::store::detail

@@ -1,0 +1,43 @@
+#pragma once
+// Helpers the SQLite and PostgreSQL stores share; not part of the store's API (no other module includes them).
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/date.h"
+#include "core/error.h"
+
+namespace granska::store::detail {
+
+// One numbered SQL file of src/store/<backend>/migrations/, embedded in the binary at build time.
+struct Migration {
+    int version = 0;
+    std::string_view name;
+    std::string_view sql;
+};
+
+// Now as "2026-11-24T20:17:03.123Z" (UTC, milliseconds): the only timestamp form the store returns.
+std::string NowTimestamp();
+
+// The lowercase canonical form of a UUID, or nullopt for any other text: ids are checked before they reach SQL.
+std::optional<std::string> CanonicalId(std::string_view text);
+
+// Upload::error_details of a failed upload: {"error": code, "message", "line": n|null, "column": name|null}.
+std::string ErrorDetailsJson(const Error& error);
+
+// "2024-03-31" and "13:05:00", the forms both backends store dates and times of day in.
+std::optional<Date> ParseDate(std::string_view text);
+std::optional<int32_t> ParseTimeOfDay(std::string_view text);
+
+// A mutation named an id that is not in the workspace. Callers get ids from Create/Get first, so this is a bug
+// in the caller (std::invalid_argument), not bad input.
+[[noreturn]] void ThrowUnknownId(std::string_view what, std::string_view id);
+
+// Page bounds: negative values mean 0; limits are capped so one request cannot load a whole table.
+inline constexpr int64_t kMaxPageSize = 10'000;
+int64_t PageLimit(int64_t limit);
+int64_t PageOffset(int64_t offset);
+
+}  // namespace granska::store::detail

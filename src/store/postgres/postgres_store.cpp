@@ -1,0 +1,694 @@
+#include "store/postgres/postgres_store.h"
+
+#include <algorithm>
+#include <charconv>
+#include <limits>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <stdexcept>
+#include <tuple>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include <fmt/format.h>
+#include <pqxx/pqxx>
+
+#include "core/date.h"
+#include "core/uuid.h"
+#include "store/detail/store_util.h"
+
+namespace granska::store::detail {
+std::span<const Migration> PostgresMigrations();  // generated from migrations/*.sql
+}  // namespace granska::store::detail
+
+namespace granska::store {
+
+namespace {
+
+using detail::CanonicalId;
+using detail::NowTimestamp;
+using detail::ThrowUnknownId;
+
+// Serializes Migrate() across processes (pg_advisory_xact_lock); "GRANSKA" in ASCII.
+constexpr int64_t kMigrationLockKey = 0x4752414E534B41;
+
+// Connections are opened on demand and never waited for, so a thread may hold several (a writer and a read)
+// without deadlocking; up to kMaxIdle are kept. A broken connection is dropped, not returned.
+class ConnectionPool {
+public:
+    class Lease {
+    public:
+        Lease(ConnectionPool& pool, std::unique_ptr<pqxx::connection> connection)
+            : pool_(&pool), connection_(std::move(connection)) {}
+        ~Lease() {
+            if (connection_) pool_->Release(std::move(connection_));
+        }
+        Lease(Lease&&) noexcept = default;
+        Lease& operator=(Lease&&) = delete;
+        pqxx::connection& operator*() const { return *connection_; }
+
+    private:
+        ConnectionPool* pool_;
+        std::unique_ptr<pqxx::connection> connection_;
+    };
+
+    explicit ConnectionPool(std::string url) : url_(std::move(url)) {}
+
+    Lease Acquire() {
+        {
+            std::lock_guard lock(mutex_);
+            if (!idle_.empty()) {
+                auto connection = std::move(idle_.back());
+                idle_.pop_back();
+                return Lease(*this, std::move(connection));
+            }
+        }
+        return Lease(*this, std::make_unique<pqxx::connection>(url_));
+    }
+
+private:
+    static constexpr size_t kMaxIdle = 8;
+
+    void Release(std::unique_ptr<pqxx::connection> connection) {
+        if (!connection->is_open()) return;
+        std::lock_guard lock(mutex_);
+        if (idle_.size() < kMaxIdle) idle_.push_back(std::move(connection));
+    }
+
+    std::string url_;
+    std::mutex mutex_;
+    std::vector<std::unique_ptr<pqxx::connection>> idle_;
+};
+
+// The text form of every timestamp the store returns: "2026-11-24T20:17:03.123Z".
+std::string Ts(std::string_view column) {
+    return fmt::format("to_char({} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')", column);
+}
+
+std::string Text(const pqxx::field& field) {
+    return field.is_null() ? std::string() : std::string(field.c_str(), field.size());
+}
+
+int64_t Int(const pqxx::field& field) {
+    int64_t value = 0;
+    if (!field.is_null()) std::from_chars(field.c_str(), field.c_str() + field.size(), value);
+    return value;
+}
+
+double Double(const pqxx::field& field) {
+    double value = 0.0;
+    if (field.is_null()) return value;
+    const std::string_view text(field.c_str(), field.size());
+    // from_chars does not read PostgreSQL's spellings of the special values.
+    if (text == "NaN") return std::numeric_limits<double>::quiet_NaN();
+    if (text == "Infinity") return std::numeric_limits<double>::infinity();
+    if (text == "-Infinity") return -std::numeric_limits<double>::infinity();
+    std::from_chars(text.data(), text.data() + text.size(), value);
+    return value;
+}
+
+bool Bool(const pqxx::field& field) { return !field.is_null() && field.c_str()[0] == 't'; }
+
+// Shortest text that reads back as the same double (PostgreSQL parses "nan" and "inf" too).
+std::string DoubleText(double value) { return fmt::format("{}", value); }
+
+// JSON columns hold NULL for "" (not valid JSON) and give "" back.
+std::optional<std::string> JsonOrNull(const std::string& json) {
+    if (json.empty()) return std::nullopt;
+    return json;
+}
+
+std::string JsonOr(std::string_view json, std::string_view fallback) {
+    return std::string(json.empty() ? fallback : json);
+}
+
+std::optional<std::string> OptionalDate(const std::optional<Date>& date) {
+    if (!date) return std::nullopt;
+    return date->ToString();
+}
+
+std::optional<std::string> OptionalTime(const std::optional<int32_t>& seconds) {
+    if (!seconds) return std::nullopt;
+    return FormatTimeOfDay(*seconds);
+}
+
+std::string UploadColumns() {
+    return fmt::format(
+        "id, workspace_id, filename, file_type, file_size, status, row_count, mapping::text, error_message, "
+        "error_details::text, {}, {}",
+        Ts("created_at"), Ts("completed_at"));
+}
+
+std::string RunColumns() {
+    return fmt::format(
+        "id, workspace_id, upload_id, strategy_id, strategy_name, configuration::text, status, progress, stage, "
+        "error_message, metadata::text, flagged_count, {}, {}, {}",
+        Ts("created_at"), Ts("started_at"), Ts("completed_at"));
+}
+
+std::string StrategyColumns() {
+    return fmt::format(
+        "id, workspace_id, name, description, configuration::text, version, is_active, {}, {}", Ts("created_at"),
+        Ts("updated_at"));
+}
+
+// Dates as days since 1970-01-01 and times as seconds since midnight: the forms core/date.h holds.
+constexpr std::string_view kTransactionColumns =
+    "t.id, t.row_number, t.source_line, t.external_id, t.transaction_date - DATE '1970-01-01', "
+    "t.registration_date - DATE '1970-01-01', EXTRACT(EPOCH FROM t.transaction_time)::integer, t.account, "
+    "t.amount_minor, t.currency, t.description, t.user_id, t.counterparty, t.voucher_series, t.voucher_number, "
+    "t.raw_data::text, t.processed_data::text";
+
+Upload ReadUpload(const pqxx::row& r) {
+    return Upload{.id = Text(r[0]),
+                  .workspace_id = Text(r[1]),
+                  .filename = Text(r[2]),
+                  .file_type = Text(r[3]),
+                  .file_size = Int(r[4]),
+                  .status = Text(r[5]),
+                  .row_count = Int(r[6]),
+                  .mapping = Text(r[7]),
+                  .error_message = Text(r[8]),
+                  .error_details = Text(r[9]),
+                  .created_at = Text(r[10]),
+                  .completed_at = Text(r[11])};
+}
+
+Run ReadRun(const pqxx::row& r) {
+    return Run{.id = Text(r[0]),
+               .workspace_id = Text(r[1]),
+               .upload_id = Text(r[2]),
+               .strategy_id = Text(r[3]),
+               .strategy_name = Text(r[4]),
+               .configuration = Text(r[5]),
+               .status = Text(r[6]),
+               .progress = Double(r[7]),
+               .stage = Text(r[8]),
+               .error_message = Text(r[9]),
+               .metadata = Text(r[10]),
+               .flagged_count = Int(r[11]),
+               .created_at = Text(r[12]),
+               .started_at = Text(r[13]),
+               .completed_at = Text(r[14])};
+}
+
+Strategy ReadStrategy(const pqxx::row& r) {
+    return Strategy{.id = Text(r[0]),
+                    .workspace_id = Text(r[1]),
+                    .name = Text(r[2]),
+                    .description = Text(r[3]),
+                    .configuration = Text(r[4]),
+                    .version = Int(r[5]),
+                    .is_active = Bool(r[6]),
+                    .created_at = Text(r[7]),
+                    .updated_at = Text(r[8])};
+}
+
+StoredTransaction ReadTransaction(const pqxx::row& r, pqxx::row::size_type first) {
+    StoredTransaction out;
+    out.id = Text(r[first]);
+    Transaction& t = out.transaction;
+    t.row_number = Int(r[first + 1]);
+    t.source_line = Int(r[first + 2]);
+    t.external_id = Text(r[first + 3]);
+    t.date = Date{.days = static_cast<int32_t>(Int(r[first + 4]))};
+    if (!r[first + 5].is_null()) t.registration_date = Date{.days = static_cast<int32_t>(Int(r[first + 5]))};
+    if (!r[first + 6].is_null()) t.time_seconds = static_cast<int32_t>(Int(r[first + 6]));
+    t.account = Text(r[first + 7]);
+    t.amount = Money{.minor = Int(r[first + 8])};
+    t.currency = Text(r[first + 9]);
+    t.text = Text(r[first + 10]);
+    t.user = Text(r[first + 11]);
+    t.counterparty = Text(r[first + 12]);
+    t.voucher_series = Text(r[first + 13]);
+    t.voucher_number = Text(r[first + 14]);
+    t.raw_data = Text(r[first + 15]);
+    t.processed_data = Text(r[first + 16]);
+    return out;
+}
+
+const std::vector<std::string>& TransactionCopyColumns() {
+    static const std::vector<std::string> kColumns = {
+        "id",          "workspace_id",   "upload_id",      "row_number",     "source_line",      "external_id",
+        "transaction_date", "registration_date", "transaction_time", "account", "amount_minor", "currency",
+        "description", "user_id",        "counterparty",   "voucher_series", "voucher_number",   "raw_data",
+        "processed_data", "created_at"};
+    return kColumns;
+}
+
+// Holds its own connection, one transaction and one COPY (opened at the first Write) until Commit or destruction.
+class PostgresTransactionWriter final : public TransactionWriter {
+public:
+    PostgresTransactionWriter(ConnectionPool::Lease lease, std::string workspace_id, std::string upload_id)
+        : lease_(std::move(lease)),
+          workspace_id_(std::move(workspace_id)),
+          upload_id_(std::move(upload_id)),
+          created_at_(NowTimestamp()) {}
+
+    ~PostgresTransactionWriter() override {
+        // Members would go in this order anyway; spelled out because the COPY must end before the rollback.
+        copy_.reset();
+        work_.reset();
+    }
+
+    void Write(std::span<const Transaction> rows) override {
+        if (committed_) throw std::logic_error("TransactionWriter::Write after Commit");
+        if (!work_) work_.emplace(*lease_);
+        if (!copy_) copy_.emplace(*work_, "transactions", TransactionCopyColumns());
+        for (const Transaction& t : rows) {
+            *copy_ << std::forward_as_tuple(NewUuidV7(), workspace_id_, upload_id_, t.row_number, t.source_line,
+                                            t.external_id, t.date.ToString(), OptionalDate(t.registration_date),
+                                            OptionalTime(t.time_seconds), t.account, t.amount.minor, t.currency,
+                                            t.text, t.user, t.counterparty, t.voucher_series, t.voucher_number,
+                                            JsonOrNull(t.raw_data), JsonOrNull(t.processed_data), created_at_);
+        }
+        rows_ += std::ssize(rows);
+    }
+
+    void Commit() override {
+        if (committed_) throw std::logic_error("TransactionWriter::Commit called twice");
+        if (!work_) work_.emplace(*lease_);
+        if (copy_) {
+            copy_->complete();
+            copy_.reset();
+        }
+        work_->exec_params(
+            "UPDATE file_uploads SET status = 'completed', row_count = $1, completed_at = $2::timestamptz "
+            "WHERE id = $3 AND workspace_id = $4",
+            rows_, NowTimestamp(), upload_id_, workspace_id_);
+        work_->commit();
+        committed_ = true;
+    }
+
+private:
+    ConnectionPool::Lease lease_;
+    std::string workspace_id_;
+    std::string upload_id_;
+    std::string created_at_;
+    int64_t rows_ = 0;
+    bool committed_ = false;
+    std::optional<pqxx::work> work_;
+    std::optional<pqxx::stream_to> copy_;
+};
+
+class PostgresStore final : public Store {
+public:
+    explicit PostgresStore(const std::string& url) : pool_(url) {
+        pool_.Acquire();  // connects now, so a bad URL fails here and not at the first request
+    }
+
+    std::string_view Backend() const override { return "postgresql"; }
+
+    int Migrate() override {
+        auto db = pool_.Acquire();
+        for (const detail::Migration& migration : detail::PostgresMigrations()) {
+            pqxx::work work(*db);
+            // Taken before anything else, so concurrent migrators apply each file once and never race on DDL.
+            work.exec_params("SELECT pg_advisory_xact_lock($1)", kMigrationLockKey);
+            work.exec(
+                "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+                "applied_at TIMESTAMPTZ NOT NULL DEFAULT now())");
+            if (!work.exec_params("SELECT 1 FROM schema_migrations WHERE version = $1", migration.version).empty()) {
+                continue;  // rolled back: nothing was changed
+            }
+            work.exec(std::string(migration.sql));
+            work.exec_params("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", migration.version,
+                             std::string(migration.name));
+            work.commit();
+        }
+        pqxx::nontransaction work(*db);
+        return static_cast<int>(Int(work.exec("SELECT COALESCE(MAX(version), 0) FROM schema_migrations")[0][0]));
+    }
+
+    Workspace CreateWorkspace(std::string_view name) override {
+        Workspace workspace{.id = NewUuidV7(), .name = std::string(name), .created_at = NowTimestamp()};
+        auto db = pool_.Acquire();
+        pqxx::nontransaction work(*db);
+        work.exec_params("INSERT INTO workspaces (id, name, created_at) VALUES ($1, $2, $3::timestamptz)",
+                         workspace.id, workspace.name, workspace.created_at);
+        return workspace;
+    }
+
+    Expected<Workspace> GetWorkspace(std::string_view id) override {
+        const auto workspace_id = CanonicalId(id);
+        if (!workspace_id) return Unexpected(NotFound("workspace", id));
+        auto db = pool_.Acquire();
+        pqxx::nontransaction work(*db);
+        const auto r = work.exec_params(
+            fmt::format("SELECT id, name, {} FROM workspaces WHERE id = $1", Ts("created_at")), *workspace_id);
+        if (r.empty()) return Unexpected(NotFound("workspace", id));
+        return Workspace{.id = Text(r[0][0]), .name = Text(r[0][1]), .created_at = Text(r[0][2])};
+    }
+
+    Upload CreateUpload(const NewUpload& upload) override {
+        const std::string workspace_id = RequireId("workspace", upload.workspace_id);
+        Upload out{.id = NewUuidV7(),
+                   .workspace_id = workspace_id,
+                   .filename = upload.filename,
+                   .file_type = upload.file_type,
+                   .file_size = upload.file_size,
+                   .status = "pending",
+                   .row_count = 0,
+                   .mapping = JsonOr(upload.mapping, "{}"),
+                   .created_at = NowTimestamp()};
+        auto db = pool_.Acquire();
+        pqxx::nontransaction work(*db);
+        const auto r = work.exec_params(
+            "INSERT INTO file_uploads (id, workspace_id, filename, file_type, file_size, status, row_count, mapping, "
+            "created_at) "
+            "SELECT $1, $2, $3, $4, $5, 'pending', 0, $6::jsonb, $7::timestamptz "
+            "WHERE EXISTS (SELECT 1 FROM workspaces WHERE id = $2)",
+            out.id, out.workspace_id, out.filename, out.file_type, out.file_size, out.mapping, out.created_at);
+        if (r.affected_rows() == 0) ThrowUnknownId("workspace", workspace_id);
+        // JSONB stores its own normal form; return what a GetUpload would.
+        out.mapping = Text(work.exec_params("SELECT mapping::text FROM file_uploads WHERE id = $1", out.id)[0][0]);
+        return out;
+    }
+
+    Expected<Upload> GetUpload(std::string_view workspace_id, std::string_view id) override {
+        const auto ws = CanonicalId(workspace_id);
+        const auto upload_id = CanonicalId(id);
+        if (!ws || !upload_id) return Unexpected(NotFound("upload", id));
+        auto db = pool_.Acquire();
+        pqxx::nontransaction work(*db);
+        const auto r = work.exec_params(
+            fmt::format("SELECT {} FROM file_uploads WHERE id = $1 AND workspace_id = $2", UploadColumns()),
+            *upload_id, *ws);
+        if (r.empty()) return Unexpected(NotFound("upload", id));
+        return ReadUpload(r[0]);
+    }
+
+    Page<Upload> ListUploads(std::string_view workspace_id, int64_t limit, int64_t offset) override {
+        Page<Upload> page;
+        const auto ws = CanonicalId(workspace_id);
+        if (!ws) return page;
+        auto db = pool_.Acquire();
+        pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> work(*db);
+        page.total = Int(work.exec_params("SELECT COUNT(*) FROM file_uploads WHERE workspace_id = $1", *ws)[0][0]);
+        const auto r = work.exec_params(
+            fmt::format("SELECT {} FROM file_uploads WHERE workspace_id = $1 ORDER BY seq DESC LIMIT $2 OFFSET $3",
+                        UploadColumns()),
+            *ws, detail::PageLimit(limit), detail::PageOffset(offset));
+        for (const auto& row : r) page.items.push_back(ReadUpload(row));
+        return page;
+    }
+
+    void MarkUploadProcessing(std::string_view workspace_id, std::string_view id) override {
+        const auto [ws, upload_id] = RequireIds("upload", workspace_id, id);
+        auto db = pool_.Acquire();
+        pqxx::nontransaction work(*db);
+        const auto r = work.exec_params(
+            "UPDATE file_uploads SET status = 'processing' WHERE id = $1 AND workspace_id = $2", upload_id, ws);
+        if (r.affected_rows() == 0) ThrowUnknownId("upload", id);
+    }
+
+    void FailUpload(std::string_view workspace_id, std::string_view id, const Error& error) override {
+        const auto [ws, upload_id] = RequireIds("upload", workspace_id, id);
+        auto db = pool_.Acquire();
+        pqxx::work work(*db);
+        const auto r = work.exec_params(
+            "UPDATE file_uploads SET status = 'failed', row_count = 0, error_message = $1, error_details = $2::jsonb, "
+            "completed_at = NULL WHERE id = $3 AND workspace_id = $4",
+            error.message, detail::ErrorDetailsJson(error), upload_id, ws);
+        if (r.affected_rows() == 0) ThrowUnknownId("upload", id);
+        work.exec_params("DELETE FROM transactions WHERE upload_id = $1 AND workspace_id = $2", upload_id, ws);
+        work.commit();
+    }
+
+    std::unique_ptr<TransactionWriter> BeginTransactions(std::string_view workspace_id,
+                                                         std::string_view upload_id) override {
+        auto [ws, id] = RequireIds("upload", workspace_id, upload_id);
+        auto db = pool_.Acquire();
+        {
+            pqxx::nontransaction work(*db);
+            if (work.exec_params("SELECT 1 FROM file_uploads WHERE id = $1 AND workspace_id = $2", id, ws).empty()) {
+                ThrowUnknownId("upload", upload_id);
+            }
+        }
+        return std::make_unique<PostgresTransactionWriter>(std::move(db), std::move(ws), std::move(id));
+    }
+
+    void ForEachTransaction(std::string_view workspace_id, std::string_view upload_id, size_t batch_size,
+                            const std::function<void(std::span<const StoredTransaction>)>& visit) override {
+        const auto ws = CanonicalId(workspace_id);
+        const auto id = CanonicalId(upload_id);
+        if (!ws || !id) return;
+        const auto limit = static_cast<int64_t>(std::clamp<size_t>(batch_size, 1, 1'000'000));
+        const std::string sql = fmt::format(
+            "SELECT {} FROM transactions t WHERE t.upload_id = $1 AND t.workspace_id = $2 AND t.row_number > $3 "
+            "ORDER BY t.row_number LIMIT $4",
+            kTransactionColumns);
+        std::vector<StoredTransaction> batch;
+        int64_t after = std::numeric_limits<int64_t>::min();
+        // Keyset pages, each on a connection given back before visit runs: visit may call the store itself.
+        while (true) {
+            batch.clear();
+            {
+                auto db = pool_.Acquire();
+                pqxx::nontransaction work(*db);
+                for (const auto& row : work.exec_params(sql, *id, *ws, after, limit)) {
+                    batch.push_back(ReadTransaction(row, 0));
+                }
+            }
+            if (batch.empty()) return;
+            after = batch.back().transaction.row_number;
+            visit(batch);
+            if (std::ssize(batch) < limit) return;
+        }
+    }
+
+    Strategy CreateStrategy(const NewStrategy& strategy) override {
+        const std::string workspace_id = RequireId("workspace", strategy.workspace_id);
+        const std::string now = NowTimestamp();
+        Strategy out{.id = NewUuidV7(),
+                     .workspace_id = workspace_id,
+                     .name = strategy.name,
+                     .description = strategy.description,
+                     .configuration = JsonOr(strategy.configuration, "{}"),
+                     .created_at = now,
+                     .updated_at = now};
+        auto db = pool_.Acquire();
+        pqxx::work work(*db);
+        // A name used before gets the next version; the lock keeps two creators from picking the same one.
+        work.exec_params("SELECT pg_advisory_xact_lock(hashtext($1 || '/' || $2))", workspace_id, out.name);
+        const auto r = work.exec_params(
+            "INSERT INTO strategies (id, workspace_id, name, description, configuration, version, is_active, "
+            "created_at, updated_at) "
+            "SELECT $1, $2, $3, $4, $5::json, "
+            "(SELECT COALESCE(MAX(version), 0) + 1 FROM strategies WHERE workspace_id = $2 AND name = $3), TRUE, "
+            "$6::timestamptz, $6::timestamptz "
+            "WHERE EXISTS (SELECT 1 FROM workspaces WHERE id = $2) RETURNING version",
+            out.id, out.workspace_id, out.name, out.description, out.configuration, now);
+        if (r.empty()) ThrowUnknownId("workspace", workspace_id);
+        out.version = Int(r[0][0]);
+        work.commit();
+        return out;
+    }
+
+    Expected<Strategy> GetStrategy(std::string_view workspace_id, std::string_view id) override {
+        const auto ws = CanonicalId(workspace_id);
+        const auto strategy_id = CanonicalId(id);
+        if (!ws || !strategy_id) return Unexpected(NotFound("strategy", id));
+        auto db = pool_.Acquire();
+        pqxx::nontransaction work(*db);
+        const auto r = work.exec_params(
+            fmt::format("SELECT {} FROM strategies WHERE id = $1 AND workspace_id = $2", StrategyColumns()),
+            *strategy_id, *ws);
+        if (r.empty()) return Unexpected(NotFound("strategy", id));
+        return ReadStrategy(r[0]);
+    }
+
+    Run CreateRun(const NewRun& run) override {
+        const auto [ws, upload_id] = RequireIds("upload", run.workspace_id, run.upload_id);
+        std::optional<std::string> strategy_id;
+        if (!run.strategy_id.empty()) strategy_id = RequireId("strategy", run.strategy_id);
+        Run out{.id = NewUuidV7(),
+                .workspace_id = ws,
+                .upload_id = upload_id,
+                .strategy_id = strategy_id.value_or(""),
+                .strategy_name = run.strategy_name,
+                .configuration = JsonOr(run.configuration, "{}"),
+                .status = "pending",
+                .metadata = "{}",
+                .created_at = NowTimestamp()};
+        auto db = pool_.Acquire();
+        pqxx::nontransaction work(*db);
+        const auto r = work.exec_params(
+            "INSERT INTO analysis_runs (id, workspace_id, upload_id, strategy_id, strategy_name, configuration, "
+            "status, metadata, created_at) "
+            "SELECT $1, $2, $3, $4::uuid, $5, $6::json, 'pending', '{}', $7::timestamptz "
+            "WHERE EXISTS (SELECT 1 FROM file_uploads WHERE id = $3 AND workspace_id = $2) "
+            "AND ($4::uuid IS NULL OR EXISTS (SELECT 1 FROM strategies WHERE id = $4::uuid AND workspace_id = $2))",
+            out.id, ws, upload_id, strategy_id, out.strategy_name, out.configuration, out.created_at);
+        if (r.affected_rows() == 0) ThrowUnknownId("upload or strategy", upload_id + " / " + out.strategy_id);
+        return out;
+    }
+
+    Expected<Run> GetRun(std::string_view workspace_id, std::string_view id) override {
+        const auto ws = CanonicalId(workspace_id);
+        const auto run_id = CanonicalId(id);
+        if (!ws || !run_id) return Unexpected(NotFound("run", id));
+        auto db = pool_.Acquire();
+        pqxx::nontransaction work(*db);
+        const auto r = work.exec_params(
+            fmt::format("SELECT {} FROM analysis_runs WHERE id = $1 AND workspace_id = $2", RunColumns()), *run_id,
+            *ws);
+        if (r.empty()) return Unexpected(NotFound("run", id));
+        return ReadRun(r[0]);
+    }
+
+    void UpdateRunProgress(std::string_view workspace_id, std::string_view id, std::string_view stage,
+                           double progress) override {
+        const auto [ws, run_id] = RequireIds("run", workspace_id, id);
+        auto db = pool_.Acquire();
+        pqxx::nontransaction work(*db);
+        // A finished run stays finished: a late progress report is ignored.
+        const auto r = work.exec_params(
+            "UPDATE analysis_runs SET status = 'running', stage = $1, progress = $2::float8, "
+            "started_at = COALESCE(started_at, $3::timestamptz) "
+            "WHERE id = $4 AND workspace_id = $5 AND status IN ('pending', 'running')",
+            std::string(stage), DoubleText(std::clamp(progress, 0.0, 1.0)), NowTimestamp(), run_id, ws);
+        if (r.affected_rows() > 0) return;
+        if (work.exec_params("SELECT 1 FROM analysis_runs WHERE id = $1 AND workspace_id = $2", run_id, ws).empty()) {
+            ThrowUnknownId("run", id);
+        }
+    }
+
+    void FailRun(std::string_view workspace_id, std::string_view id, std::string_view message) override {
+        const auto [ws, run_id] = RequireIds("run", workspace_id, id);
+        auto db = pool_.Acquire();
+        pqxx::nontransaction work(*db);
+        const auto r = work.exec_params(
+            "UPDATE analysis_runs SET status = 'failed', error_message = $1, completed_at = $2::timestamptz "
+            "WHERE id = $3 AND workspace_id = $4",
+            std::string(message), NowTimestamp(), run_id, ws);
+        if (r.affected_rows() == 0) ThrowUnknownId("run", id);
+    }
+
+    void CompleteRun(std::string_view workspace_id, std::string_view id, std::span<const AlgorithmScore> scores,
+                     std::span<const AnalysisResult> results, std::string_view metadata) override {
+        const auto [ws, run_id] = RequireIds("run", workspace_id, id);
+        auto db = pool_.Acquire();
+        pqxx::work work(*db);
+        // FOR UPDATE: two completions of one run take turns, so exactly one set of rows survives.
+        if (work.exec_params("SELECT 1 FROM analysis_runs WHERE id = $1 AND workspace_id = $2 FOR UPDATE", run_id, ws)
+                .empty()) {
+            ThrowUnknownId("run", id);
+        }
+        work.exec_params("DELETE FROM anomaly_scores WHERE run_id = $1", run_id);
+        work.exec_params("DELETE FROM analysis_results WHERE run_id = $1", run_id);
+        {
+            pqxx::stream_to copy(work, "anomaly_scores",
+                                 std::vector<std::string>{"run_id", "transaction_id", "algorithm", "score",
+                                                          "confidence", "reason"});
+            for (const AlgorithmScore& score : scores) {
+                copy << std::forward_as_tuple(run_id, RequireId("transaction", score.transaction_id),
+                                              score.algorithm, DoubleText(score.score),
+                                              DoubleText(score.confidence), score.reason);
+            }
+            copy.complete();
+        }
+        int64_t flagged = 0;
+        {
+            pqxx::stream_to copy(
+                work, "analysis_results",
+                std::vector<std::string>{"run_id", "transaction_id", "score", "flagged", "rank", "reasons"});
+            for (const AnalysisResult& result : results) {
+                copy << std::forward_as_tuple(run_id, RequireId("transaction", result.transaction_id),
+                                              DoubleText(result.score), std::string(result.flagged ? "t" : "f"),
+                                              result.rank, JsonOr(result.reasons, "[]"));
+                flagged += result.flagged ? 1 : 0;
+            }
+            copy.complete();
+        }
+        work.exec_params(
+            "UPDATE analysis_runs SET status = 'completed', progress = 1, stage = 'completed', error_message = NULL, "
+            "metadata = $1::jsonb, flagged_count = $2, started_at = COALESCE(started_at, $3::timestamptz), "
+            "completed_at = $3::timestamptz WHERE id = $4",
+            JsonOr(metadata, "{}"), flagged, NowTimestamp(), run_id);
+        work.commit();
+    }
+
+    Page<ResultRow> ListResults(std::string_view workspace_id, std::string_view run_id,
+                                const ResultQuery& query) override {
+        Page<ResultRow> page;
+        const auto ws = CanonicalId(workspace_id);
+        const auto id = CanonicalId(run_id);
+        if (!ws || !id) return page;
+        auto db = pool_.Acquire();
+        // One snapshot for the count, the page and its scores.
+        pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> work(*db);
+        if (work.exec_params("SELECT 1 FROM analysis_runs WHERE id = $1 AND workspace_id = $2", *id, *ws).empty()) {
+            return page;
+        }
+        constexpr std::string_view kFilter =
+            "r.run_id = $1 AND ($2::float8 IS NULL OR r.score >= $2::float8) AND (NOT $3::boolean OR r.flagged)";
+        std::optional<std::string> min_score;
+        if (query.min_score) min_score = DoubleText(*query.min_score);
+        const bool flagged_only = query.flagged_only;
+        page.total = Int(work.exec_params(fmt::format("SELECT COUNT(*) FROM analysis_results r WHERE {}", kFilter),
+                                          *id, min_score, flagged_only)[0][0]);
+        const auto rows = work.exec_params(
+            fmt::format("SELECT r.transaction_id, r.score, r.flagged, r.rank, r.reasons::text, {} "
+                        "FROM analysis_results r JOIN transactions t ON t.id = r.transaction_id AND t.workspace_id = $4 "
+                        "WHERE {} ORDER BY r.rank, t.row_number LIMIT $5 OFFSET $6",
+                        kTransactionColumns, kFilter),
+            *id, min_score, flagged_only, *ws, detail::PageLimit(query.limit), detail::PageOffset(query.offset));
+        std::unordered_map<std::string, size_t> index;
+        std::string ids = "{";
+        for (const auto& row : rows) {
+            ResultRow item;
+            item.result = AnalysisResult{.transaction_id = Text(row[0]),
+                                         .score = Double(row[1]),
+                                         .flagged = Bool(row[2]),
+                                         .rank = Int(row[3]),
+                                         .reasons = Text(row[4])};
+            item.transaction = ReadTransaction(row, 5);
+            index.emplace(item.result.transaction_id, page.items.size());
+            ids += (page.items.empty() ? "" : ",") + item.result.transaction_id;
+            page.items.push_back(std::move(item));
+        }
+        ids += "}";
+        if (page.items.empty()) return page;
+        // COLLATE "C": algorithm names sort by bytes, as on SQLite, whatever the database's locale.
+        const auto scores = work.exec_params(
+            "SELECT transaction_id, algorithm, score, confidence, reason FROM anomaly_scores "
+            "WHERE run_id = $1 AND transaction_id = ANY($2::uuid[]) ORDER BY transaction_id, algorithm COLLATE \"C\"",
+            *id, ids);
+        for (const auto& row : scores) {
+            const auto it = index.find(Text(row[0]));
+            if (it == index.end()) continue;
+            page.items[it->second].algorithm_scores.push_back(AlgorithmScore{.transaction_id = Text(row[0]),
+                                                                             .algorithm = Text(row[1]),
+                                                                             .score = Double(row[2]),
+                                                                             .confidence = Double(row[3]),
+                                                                             .reason = Text(row[4])});
+        }
+        return page;
+    }
+
+private:
+    static std::string RequireId(std::string_view what, std::string_view id) {
+        auto canonical = CanonicalId(id);
+        if (!canonical) ThrowUnknownId(what, id);
+        return std::move(*canonical);
+    }
+
+    static std::pair<std::string, std::string> RequireIds(std::string_view what, std::string_view workspace_id,
+                                                          std::string_view id) {
+        auto ws = CanonicalId(workspace_id);
+        auto canonical = CanonicalId(id);
+        if (!ws || !canonical) ThrowUnknownId(what, id);
+        return {std::move(*ws), std::move(*canonical)};
+    }
+
+    ConnectionPool pool_;
+};
+
+}  // namespace
+
+std::unique_ptr<Store> OpenPostgresStore(const std::string& url) { return std::make_unique<PostgresStore>(url); }
+
+}  // namespace granska::store

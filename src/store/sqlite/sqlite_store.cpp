@@ -1,0 +1,680 @@
+#include "store/sqlite/sqlite_store.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <limits>
+#include <optional>
+#include <span>
+#include <stdexcept>
+#include <system_error>
+#include <unordered_map>
+#include <utility>
+
+#include <fmt/format.h>
+
+#include "core/date.h"
+#include "core/uuid.h"
+#include "store/detail/store_util.h"
+#include "store/sqlite/detail/sqlite_connection.h"
+
+namespace granska::store::detail {
+std::span<const Migration> SqliteMigrations();  // generated from migrations/*.sql
+}  // namespace granska::store::detail
+
+namespace granska::store {
+
+namespace {
+
+using detail::CanonicalId;
+using detail::NowTimestamp;
+using detail::ThrowUnknownId;
+using sqlite_detail::Connection;
+using sqlite_detail::Pool;
+using sqlite_detail::Statement;
+using sqlite_detail::WriteTransaction;
+
+constexpr std::string_view kUploadColumns =
+    "id, workspace_id, filename, file_type, file_size, status, row_count, mapping, error_message, error_details, "
+    "created_at, completed_at";
+constexpr std::string_view kRunColumns =
+    "id, workspace_id, upload_id, strategy_id, strategy_name, configuration, status, progress, stage, "
+    "error_message, metadata, flagged_count, created_at, started_at, completed_at";
+constexpr std::string_view kStrategyColumns =
+    "id, workspace_id, name, description, configuration, version, is_active, created_at, updated_at";
+// Prefixed with "t." so the list works in joins too; ReadTransaction reads them in this order.
+constexpr std::string_view kTransactionColumns =
+    "t.id, t.row_number, t.source_line, t.external_id, t.transaction_date, t.registration_date, "
+    "t.transaction_time, t.account, t.amount_minor, t.currency, t.description, t.user_id, t.counterparty, "
+    "t.voucher_series, t.voucher_number, t.raw_data, t.processed_data";
+constexpr int kTransactionColumnCount = 17;
+
+// JSON columns hold NULL for "" (not valid JSON) and give "" back.
+std::optional<std::string_view> JsonOrNull(std::string_view json) {
+    if (json.empty()) return std::nullopt;
+    return json;
+}
+
+std::string_view JsonOr(std::string_view json, std::string_view fallback) { return json.empty() ? fallback : json; }
+
+Upload ReadUpload(const Statement& s) {
+    return Upload{.id = s.Text(0),
+                  .workspace_id = s.Text(1),
+                  .filename = s.Text(2),
+                  .file_type = s.Text(3),
+                  .file_size = s.Int(4),
+                  .status = s.Text(5),
+                  .row_count = s.Int(6),
+                  .mapping = s.Text(7),
+                  .error_message = s.Text(8),
+                  .error_details = s.Text(9),
+                  .created_at = s.Text(10),
+                  .completed_at = s.Text(11)};
+}
+
+Run ReadRun(const Statement& s) {
+    return Run{.id = s.Text(0),
+               .workspace_id = s.Text(1),
+               .upload_id = s.Text(2),
+               .strategy_id = s.Text(3),
+               .strategy_name = s.Text(4),
+               .configuration = s.Text(5),
+               .status = s.Text(6),
+               .progress = s.Double(7),
+               .stage = s.Text(8),
+               .error_message = s.Text(9),
+               .metadata = s.Text(10),
+               .flagged_count = s.Int(11),
+               .created_at = s.Text(12),
+               .started_at = s.Text(13),
+               .completed_at = s.Text(14)};
+}
+
+Strategy ReadStrategy(const Statement& s) {
+    return Strategy{.id = s.Text(0),
+                    .workspace_id = s.Text(1),
+                    .name = s.Text(2),
+                    .description = s.Text(3),
+                    .configuration = s.Text(4),
+                    .version = s.Int(5),
+                    .is_active = s.Int(6) != 0,
+                    .created_at = s.Text(7),
+                    .updated_at = s.Text(8)};
+}
+
+Date ReadDate(const Statement& s, int column) {
+    const auto date = detail::ParseDate(s.View(column));
+    if (!date) throw std::runtime_error(fmt::format("SQLite: bad date '{}' in transactions", s.View(column)));
+    return *date;
+}
+
+StoredTransaction ReadTransaction(const Statement& s, int first) {
+    StoredTransaction out;
+    out.id = s.Text(first);
+    Transaction& t = out.transaction;
+    t.row_number = s.Int(first + 1);
+    t.source_line = s.Int(first + 2);
+    t.external_id = s.Text(first + 3);
+    t.date = ReadDate(s, first + 4);
+    if (!s.IsNull(first + 5)) t.registration_date = ReadDate(s, first + 5);
+    if (!s.IsNull(first + 6)) t.time_seconds = detail::ParseTimeOfDay(s.View(first + 6));
+    t.account = s.Text(first + 7);
+    t.amount = Money{.minor = s.Int(first + 8)};
+    t.currency = s.Text(first + 9);
+    t.text = s.Text(first + 10);
+    t.user = s.Text(first + 11);
+    t.counterparty = s.Text(first + 12);
+    t.voucher_series = s.Text(first + 13);
+    t.voucher_number = s.Text(first + 14);
+    t.raw_data = s.Text(first + 15);
+    t.processed_data = s.Text(first + 16);
+    return out;
+}
+
+// Binds one row to the transactions INSERT (parameters 1..21, see kInsertTransaction).
+void BindTransaction(Statement& s, const std::string& id, const std::string& workspace_id,
+                     const std::string& upload_id, const std::string& created_at, const Transaction& t) {
+    s.Bind(1, id).Bind(2, workspace_id).Bind(3, upload_id).Bind(4, t.row_number).Bind(5, t.source_line);
+    s.Bind(6, t.external_id).Bind(7, t.date.ToString());
+    if (t.registration_date) {
+        s.Bind(8, t.registration_date->ToString());
+    } else {
+        s.BindNull(8);
+    }
+    if (t.time_seconds) {
+        s.Bind(9, FormatTimeOfDay(*t.time_seconds));
+    } else {
+        s.BindNull(9);
+    }
+    s.Bind(10, t.account).Bind(11, t.amount.minor).Bind(12, t.currency).Bind(13, t.text).Bind(14, t.user);
+    s.Bind(15, t.counterparty).Bind(16, t.voucher_series).Bind(17, t.voucher_number);
+    s.BindOptional(18, JsonOrNull(t.raw_data)).BindOptional(19, JsonOrNull(t.processed_data));
+    s.Bind(20, created_at);
+}
+
+constexpr std::string_view kInsertTransaction =
+    "INSERT INTO transactions (id, workspace_id, upload_id, row_number, source_line, external_id, transaction_date, "
+    "registration_date, transaction_time, account, amount_minor, currency, description, user_id, counterparty, "
+    "voucher_series, voucher_number, raw_data, processed_data, created_at) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)";
+
+// Holds its connection for its whole life; BEGIN IMMEDIATE at the first Write takes the write lock until Commit.
+class SqliteTransactionWriter final : public TransactionWriter {
+public:
+    SqliteTransactionWriter(Pool::Lease lease, std::string workspace_id, std::string upload_id)
+        : lease_(std::move(lease)),
+          workspace_id_(std::move(workspace_id)),
+          upload_id_(std::move(upload_id)),
+          created_at_(NowTimestamp()) {}
+
+    void Write(std::span<const Transaction> rows) override {
+        if (committed_) throw std::logic_error("TransactionWriter::Write after Commit");
+        if (!transaction_) transaction_.emplace(*lease_);
+        Statement insert = lease_->Prepare(kInsertTransaction);
+        for (const Transaction& row : rows) {
+            BindTransaction(insert, NewUuidV7(), workspace_id_, upload_id_, created_at_, row);
+            insert.Run();
+            insert.Reset();
+        }
+        rows_ += std::ssize(rows);
+    }
+
+    void Commit() override {
+        if (committed_) throw std::logic_error("TransactionWriter::Commit called twice");
+        if (!transaction_) transaction_.emplace(*lease_);
+        Statement update = lease_->Prepare(
+            "UPDATE file_uploads SET status = 'completed', row_count = ?1, completed_at = ?2 "
+            "WHERE id = ?3 AND workspace_id = ?4");
+        update.Bind(1, rows_).Bind(2, NowTimestamp()).Bind(3, upload_id_).Bind(4, workspace_id_).Run();
+        transaction_->Commit();
+        committed_ = true;
+    }
+
+private:
+    Pool::Lease lease_;
+    std::string workspace_id_;
+    std::string upload_id_;
+    std::string created_at_;
+    int64_t rows_ = 0;
+    bool committed_ = false;
+    std::optional<WriteTransaction> transaction_;  // declared last: rolls back before the lease goes back
+};
+
+// Removes the temporary file behind ":memory:" (and its WAL files) once every connection is closed.
+class TemporaryFile {
+public:
+    explicit TemporaryFile(std::filesystem::path path) : path_(std::move(path)) {}
+    ~TemporaryFile() {
+        if (path_.empty()) return;
+        std::error_code ignored;
+        for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
+            std::filesystem::remove(path_.string() + suffix, ignored);
+        }
+    }
+    TemporaryFile(const TemporaryFile&) = delete;
+    TemporaryFile& operator=(const TemporaryFile&) = delete;
+
+private:
+    std::filesystem::path path_;
+};
+
+class SqliteStore final : public Store {
+public:
+    SqliteStore(const std::string& path, std::filesystem::path temporary)
+        : temporary_(std::move(temporary)), pool_(path) {
+        pool_.Acquire();  // opens the file now, so a bad path fails here and not at the first request
+    }
+
+    std::string_view Backend() const override { return "sqlite"; }
+
+    int Migrate() override {
+        auto db = pool_.Acquire();
+        db->Exec(
+            "CREATE TABLE IF NOT EXISTS schema_migrations ("
+            "version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)");
+        for (const detail::Migration& migration : detail::SqliteMigrations()) {
+            // Checked inside the write transaction, so two processes migrating at once apply each file once.
+            WriteTransaction transaction(*db);
+            Statement applied = db->Prepare("SELECT 1 FROM schema_migrations WHERE version = ?1");
+            if (applied.Bind(1, int64_t{migration.version}).Step()) continue;
+            db->Exec(std::string(migration.sql));
+            db->Prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?1, ?2, ?3)")
+                .Bind(1, int64_t{migration.version})
+                .Bind(2, migration.name)
+                .Bind(3, NowTimestamp())
+                .Run();
+            transaction.Commit();
+        }
+        Statement version = db->Prepare("SELECT IFNULL(MAX(version), 0) FROM schema_migrations");
+        version.Step();
+        return static_cast<int>(version.Int(0));
+    }
+
+    Workspace CreateWorkspace(std::string_view name) override {
+        Workspace workspace{.id = NewUuidV7(), .name = std::string(name), .created_at = NowTimestamp()};
+        auto db = pool_.Acquire();
+        db->Prepare("INSERT INTO workspaces (id, name, created_at) VALUES (?1, ?2, ?3)")
+            .Bind(1, workspace.id)
+            .Bind(2, workspace.name)
+            .Bind(3, workspace.created_at)
+            .Run();
+        return workspace;
+    }
+
+    Expected<Workspace> GetWorkspace(std::string_view id) override {
+        const auto workspace_id = CanonicalId(id);
+        if (!workspace_id) return Unexpected(NotFound("workspace", id));
+        auto db = pool_.Acquire();
+        Statement s = db->Prepare("SELECT id, name, created_at FROM workspaces WHERE id = ?1");
+        if (!s.Bind(1, *workspace_id).Step()) return Unexpected(NotFound("workspace", id));
+        return Workspace{.id = s.Text(0), .name = s.Text(1), .created_at = s.Text(2)};
+    }
+
+    Upload CreateUpload(const NewUpload& upload) override {
+        const std::string workspace_id = RequireId("workspace", upload.workspace_id);
+        Upload out{.id = NewUuidV7(),
+                   .workspace_id = workspace_id,
+                   .filename = upload.filename,
+                   .file_type = upload.file_type,
+                   .file_size = upload.file_size,
+                   .status = "pending",
+                   .row_count = 0,
+                   .mapping = std::string(JsonOr(upload.mapping, "{}")),
+                   .created_at = NowTimestamp()};
+        auto db = pool_.Acquire();
+        // seq is computed under SQLite's write lock (one writer at a time), so it is unique and increasing.
+        db->Prepare(
+              "INSERT INTO file_uploads (id, workspace_id, seq, filename, file_type, file_size, status, row_count, "
+              "mapping, created_at) "
+              "SELECT ?1, ?2, (SELECT IFNULL(MAX(seq), 0) + 1 FROM file_uploads), ?3, ?4, ?5, 'pending', 0, ?6, ?7 "
+              "WHERE EXISTS (SELECT 1 FROM workspaces WHERE id = ?2)")
+            .Bind(1, out.id)
+            .Bind(2, out.workspace_id)
+            .Bind(3, out.filename)
+            .Bind(4, out.file_type)
+            .Bind(5, out.file_size)
+            .Bind(6, out.mapping)
+            .Bind(7, out.created_at)
+            .Run();
+        if (db->Changes() == 0) ThrowUnknownId("workspace", workspace_id);
+        return out;
+    }
+
+    Expected<Upload> GetUpload(std::string_view workspace_id, std::string_view id) override {
+        const auto ws = CanonicalId(workspace_id);
+        const auto upload_id = CanonicalId(id);
+        if (!ws || !upload_id) return Unexpected(NotFound("upload", id));
+        auto db = pool_.Acquire();
+        Statement s =
+            db->Prepare(fmt::format("SELECT {} FROM file_uploads WHERE id = ?1 AND workspace_id = ?2", kUploadColumns));
+        if (!s.Bind(1, *upload_id).Bind(2, *ws).Step()) return Unexpected(NotFound("upload", id));
+        return ReadUpload(s);
+    }
+
+    Page<Upload> ListUploads(std::string_view workspace_id, int64_t limit, int64_t offset) override {
+        Page<Upload> page;
+        const auto ws = CanonicalId(workspace_id);
+        if (!ws) return page;
+        auto db = pool_.Acquire();
+        Statement count = db->Prepare("SELECT COUNT(*) FROM file_uploads WHERE workspace_id = ?1");
+        count.Bind(1, *ws).Step();
+        page.total = count.Int(0);
+        Statement s = db->Prepare(fmt::format(
+            "SELECT {} FROM file_uploads WHERE workspace_id = ?1 ORDER BY seq DESC LIMIT ?2 OFFSET ?3", kUploadColumns));
+        s.Bind(1, *ws).Bind(2, detail::PageLimit(limit)).Bind(3, detail::PageOffset(offset));
+        while (s.Step()) page.items.push_back(ReadUpload(s));
+        return page;
+    }
+
+    void MarkUploadProcessing(std::string_view workspace_id, std::string_view id) override {
+        const auto [ws, upload_id] = RequireIds("upload", workspace_id, id);
+        auto db = pool_.Acquire();
+        db->Prepare("UPDATE file_uploads SET status = 'processing' WHERE id = ?1 AND workspace_id = ?2")
+            .Bind(1, upload_id)
+            .Bind(2, ws)
+            .Run();
+        if (db->Changes() == 0) ThrowUnknownId("upload", id);
+    }
+
+    void FailUpload(std::string_view workspace_id, std::string_view id, const Error& error) override {
+        const auto [ws, upload_id] = RequireIds("upload", workspace_id, id);
+        auto db = pool_.Acquire();
+        WriteTransaction transaction(*db);
+        db->Prepare(
+              "UPDATE file_uploads SET status = 'failed', row_count = 0, error_message = ?1, error_details = ?2, "
+              "completed_at = NULL WHERE id = ?3 AND workspace_id = ?4")
+            .Bind(1, error.message)
+            .Bind(2, detail::ErrorDetailsJson(error))
+            .Bind(3, upload_id)
+            .Bind(4, ws)
+            .Run();
+        if (db->Changes() == 0) ThrowUnknownId("upload", id);
+        db->Prepare("DELETE FROM transactions WHERE upload_id = ?1 AND workspace_id = ?2")
+            .Bind(1, upload_id)
+            .Bind(2, ws)
+            .Run();
+        transaction.Commit();
+    }
+
+    std::unique_ptr<TransactionWriter> BeginTransactions(std::string_view workspace_id,
+                                                         std::string_view upload_id) override {
+        auto [ws, id] = RequireIds("upload", workspace_id, upload_id);
+        auto db = pool_.Acquire();
+        {
+            Statement exists = db->Prepare("SELECT 1 FROM file_uploads WHERE id = ?1 AND workspace_id = ?2");
+            if (!exists.Bind(1, id).Bind(2, ws).Step()) ThrowUnknownId("upload", upload_id);
+        }
+        return std::make_unique<SqliteTransactionWriter>(std::move(db), std::move(ws), std::move(id));
+    }
+
+    void ForEachTransaction(std::string_view workspace_id, std::string_view upload_id, size_t batch_size,
+                            const std::function<void(std::span<const StoredTransaction>)>& visit) override {
+        const auto ws = CanonicalId(workspace_id);
+        const auto id = CanonicalId(upload_id);
+        if (!ws || !id) return;
+        const auto limit = static_cast<int64_t>(std::clamp<size_t>(batch_size, 1, 1'000'000));
+        const std::string sql = fmt::format(
+            "SELECT {} FROM transactions t WHERE t.upload_id = ?1 AND t.workspace_id = ?2 AND t.row_number > ?3 "
+            "ORDER BY t.row_number LIMIT ?4",
+            kTransactionColumns);
+        std::vector<StoredTransaction> batch;
+        int64_t after = std::numeric_limits<int64_t>::min();
+        // Keyset pages, each on a connection given back before visit runs: visit may call the store itself.
+        while (true) {
+            batch.clear();
+            {
+                auto db = pool_.Acquire();
+                Statement s = db->Prepare(sql);
+                s.Bind(1, *id).Bind(2, *ws).Bind(3, after).Bind(4, limit);
+                while (s.Step()) batch.push_back(ReadTransaction(s, 0));
+            }
+            if (batch.empty()) return;
+            after = batch.back().transaction.row_number;
+            visit(batch);
+            if (std::ssize(batch) < limit) return;
+        }
+    }
+
+    Strategy CreateStrategy(const NewStrategy& strategy) override {
+        const std::string workspace_id = RequireId("workspace", strategy.workspace_id);
+        const std::string now = NowTimestamp();
+        Strategy out{.id = NewUuidV7(),
+                     .workspace_id = workspace_id,
+                     .name = strategy.name,
+                     .description = strategy.description,
+                     .configuration = std::string(JsonOr(strategy.configuration, "{}")),
+                     .created_at = now,
+                     .updated_at = now};
+        auto db = pool_.Acquire();
+        // A name used before gets the next version.
+        Statement s = db->Prepare(
+            "INSERT INTO strategies (id, workspace_id, name, description, configuration, version, is_active, "
+            "created_at, updated_at) "
+            "SELECT ?1, ?2, ?3, ?4, ?5, "
+            "(SELECT IFNULL(MAX(version), 0) + 1 FROM strategies WHERE workspace_id = ?2 AND name = ?3), 1, ?6, ?6 "
+            "WHERE EXISTS (SELECT 1 FROM workspaces WHERE id = ?2) RETURNING version");
+        s.Bind(1, out.id).Bind(2, out.workspace_id).Bind(3, out.name).Bind(4, out.description);
+        s.Bind(5, out.configuration).Bind(6, now);
+        if (!s.Step()) ThrowUnknownId("workspace", workspace_id);
+        out.version = s.Int(0);
+        s.Run();
+        return out;
+    }
+
+    Expected<Strategy> GetStrategy(std::string_view workspace_id, std::string_view id) override {
+        const auto ws = CanonicalId(workspace_id);
+        const auto strategy_id = CanonicalId(id);
+        if (!ws || !strategy_id) return Unexpected(NotFound("strategy", id));
+        auto db = pool_.Acquire();
+        Statement s = db->Prepare(
+            fmt::format("SELECT {} FROM strategies WHERE id = ?1 AND workspace_id = ?2", kStrategyColumns));
+        if (!s.Bind(1, *strategy_id).Bind(2, *ws).Step()) return Unexpected(NotFound("strategy", id));
+        return ReadStrategy(s);
+    }
+
+    Run CreateRun(const NewRun& run) override {
+        const auto [ws, upload_id] = RequireIds("upload", run.workspace_id, run.upload_id);
+        std::optional<std::string> strategy_id;
+        if (!run.strategy_id.empty()) strategy_id = RequireId("strategy", run.strategy_id);
+        Run out{.id = NewUuidV7(),
+                .workspace_id = ws,
+                .upload_id = upload_id,
+                .strategy_id = strategy_id.value_or(""),
+                .strategy_name = run.strategy_name,
+                .configuration = std::string(JsonOr(run.configuration, "{}")),
+                .status = "pending",
+                .metadata = "{}",
+                .created_at = NowTimestamp()};
+        auto db = pool_.Acquire();
+        db->Prepare(
+              "INSERT INTO analysis_runs (id, workspace_id, upload_id, strategy_id, strategy_name, configuration, "
+              "status, metadata, created_at) "
+              "SELECT ?1, ?2, ?3, ?4, ?5, ?6, 'pending', '{}', ?7 "
+              "WHERE EXISTS (SELECT 1 FROM file_uploads WHERE id = ?3 AND workspace_id = ?2) "
+              "AND (?4 IS NULL OR EXISTS (SELECT 1 FROM strategies WHERE id = ?4 AND workspace_id = ?2))")
+            .Bind(1, out.id)
+            .Bind(2, ws)
+            .Bind(3, upload_id)
+            .BindOptional(4, strategy_id)
+            .Bind(5, out.strategy_name)
+            .Bind(6, out.configuration)
+            .Bind(7, out.created_at)
+            .Run();
+        if (db->Changes() == 0) ThrowUnknownId("upload or strategy", upload_id + " / " + out.strategy_id);
+        return out;
+    }
+
+    Expected<Run> GetRun(std::string_view workspace_id, std::string_view id) override {
+        const auto ws = CanonicalId(workspace_id);
+        const auto run_id = CanonicalId(id);
+        if (!ws || !run_id) return Unexpected(NotFound("run", id));
+        auto db = pool_.Acquire();
+        Statement s =
+            db->Prepare(fmt::format("SELECT {} FROM analysis_runs WHERE id = ?1 AND workspace_id = ?2", kRunColumns));
+        if (!s.Bind(1, *run_id).Bind(2, *ws).Step()) return Unexpected(NotFound("run", id));
+        return ReadRun(s);
+    }
+
+    void UpdateRunProgress(std::string_view workspace_id, std::string_view id, std::string_view stage,
+                           double progress) override {
+        const auto [ws, run_id] = RequireIds("run", workspace_id, id);
+        auto db = pool_.Acquire();
+        // A finished run stays finished: a late progress report is ignored.
+        db->Prepare(
+              "UPDATE analysis_runs SET status = 'running', stage = ?1, progress = ?2, "
+              "started_at = IFNULL(started_at, ?3) "
+              "WHERE id = ?4 AND workspace_id = ?5 AND status IN ('pending', 'running')")
+            .Bind(1, stage)
+            .Bind(2, std::clamp(progress, 0.0, 1.0))
+            .Bind(3, NowTimestamp())
+            .Bind(4, run_id)
+            .Bind(5, ws)
+            .Run();
+        if (db->Changes() > 0) return;
+        Statement exists = db->Prepare("SELECT 1 FROM analysis_runs WHERE id = ?1 AND workspace_id = ?2");
+        if (!exists.Bind(1, run_id).Bind(2, ws).Step()) ThrowUnknownId("run", id);
+    }
+
+    void FailRun(std::string_view workspace_id, std::string_view id, std::string_view message) override {
+        const auto [ws, run_id] = RequireIds("run", workspace_id, id);
+        auto db = pool_.Acquire();
+        db->Prepare(
+              "UPDATE analysis_runs SET status = 'failed', error_message = ?1, completed_at = ?2 "
+              "WHERE id = ?3 AND workspace_id = ?4")
+            .Bind(1, message)
+            .Bind(2, NowTimestamp())
+            .Bind(3, run_id)
+            .Bind(4, ws)
+            .Run();
+        if (db->Changes() == 0) ThrowUnknownId("run", id);
+    }
+
+    void CompleteRun(std::string_view workspace_id, std::string_view id, std::span<const AlgorithmScore> scores,
+                     std::span<const AnalysisResult> results, std::string_view metadata) override {
+        const auto [ws, run_id] = RequireIds("run", workspace_id, id);
+        auto db = pool_.Acquire();
+        WriteTransaction transaction(*db);
+        {
+            Statement exists = db->Prepare("SELECT 1 FROM analysis_runs WHERE id = ?1 AND workspace_id = ?2");
+            if (!exists.Bind(1, run_id).Bind(2, ws).Step()) ThrowUnknownId("run", id);
+        }
+        db->Prepare("DELETE FROM anomaly_scores WHERE run_id = ?1").Bind(1, run_id).Run();
+        db->Prepare("DELETE FROM analysis_results WHERE run_id = ?1").Bind(1, run_id).Run();
+        {
+            Statement insert = db->Prepare(
+                "INSERT INTO anomaly_scores (run_id, transaction_id, algorithm, score, confidence, reason) "
+                "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+            insert.Bind(1, run_id);
+            for (const AlgorithmScore& score : scores) {
+                insert.Bind(2, RequireId("transaction", score.transaction_id)).Bind(3, score.algorithm);
+                insert.Bind(4, score.score).Bind(5, score.confidence).Bind(6, score.reason);
+                insert.Run();
+                insert.Reset();
+            }
+        }
+        int64_t flagged = 0;
+        {
+            Statement insert = db->Prepare(
+                "INSERT INTO analysis_results (run_id, transaction_id, score, flagged, rank, reasons) "
+                "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+            insert.Bind(1, run_id);
+            for (const AnalysisResult& result : results) {
+                insert.Bind(2, RequireId("transaction", result.transaction_id)).Bind(3, result.score);
+                insert.Bind(4, int64_t{result.flagged}).Bind(5, result.rank).Bind(6, JsonOr(result.reasons, "[]"));
+                insert.Run();
+                insert.Reset();
+                flagged += result.flagged ? 1 : 0;
+            }
+        }
+        const std::string now = NowTimestamp();
+        db->Prepare(
+              "UPDATE analysis_runs SET status = 'completed', progress = 1, stage = 'completed', error_message = NULL, "
+              "metadata = ?1, flagged_count = ?2, started_at = IFNULL(started_at, ?3), completed_at = ?3 "
+              "WHERE id = ?4")
+            .Bind(1, JsonOr(metadata, "{}"))
+            .Bind(2, flagged)
+            .Bind(3, now)
+            .Bind(4, run_id)
+            .Run();
+        transaction.Commit();
+    }
+
+    Page<ResultRow> ListResults(std::string_view workspace_id, std::string_view run_id,
+                                const ResultQuery& query) override {
+        Page<ResultRow> page;
+        const auto ws = CanonicalId(workspace_id);
+        const auto id = CanonicalId(run_id);
+        if (!ws || !id) return page;
+        auto db = pool_.Acquire();
+        // One read transaction: the count, the page and its scores see the same snapshot.
+        db->Exec("BEGIN");
+        struct EndRead {
+            Connection& db;
+            ~EndRead() {
+                try {
+                    db.Exec("COMMIT");
+                } catch (const std::exception&) {
+                    // A read-only transaction has nothing to lose; the pool rolls back a connection left open.
+                }
+            }
+        } end_read{*db};
+        {
+            Statement exists = db->Prepare("SELECT 1 FROM analysis_runs WHERE id = ?1 AND workspace_id = ?2");
+            if (!exists.Bind(1, *id).Bind(2, *ws).Step()) return page;
+        }
+        constexpr std::string_view kFilter = "r.run_id = ?1 AND (?2 IS NULL OR r.score >= ?2) AND (?3 = 0 OR r.flagged = 1)";
+        auto bind_filter = [&](Statement& s) {
+            s.Bind(1, *id);
+            if (query.min_score) {
+                s.Bind(2, *query.min_score);
+            } else {
+                s.BindNull(2);
+            }
+            s.Bind(3, int64_t{query.flagged_only});
+        };
+        {
+            Statement count = db->Prepare(fmt::format("SELECT COUNT(*) FROM analysis_results r WHERE {}", kFilter));
+            bind_filter(count);
+            count.Step();
+            page.total = count.Int(0);
+        }
+        std::unordered_map<std::string, size_t> index;
+        std::string ids = "[";
+        {
+            Statement s = db->Prepare(fmt::format(
+                "SELECT r.transaction_id, r.score, r.flagged, r.rank, r.reasons, {} FROM analysis_results r "
+                "JOIN transactions t ON t.id = r.transaction_id AND t.workspace_id = ?4 "
+                "WHERE {} ORDER BY r.rank, t.row_number LIMIT ?5 OFFSET ?6",
+                kTransactionColumns, kFilter));
+            bind_filter(s);
+            s.Bind(4, *ws).Bind(5, detail::PageLimit(query.limit)).Bind(6, detail::PageOffset(query.offset));
+            while (s.Step()) {
+                ResultRow row;
+                row.result = AnalysisResult{.transaction_id = s.Text(0),
+                                            .score = s.Double(1),
+                                            .flagged = s.Int(2) != 0,
+                                            .rank = s.Int(3),
+                                            .reasons = s.Text(4)};
+                row.transaction = ReadTransaction(s, 5);
+                index.emplace(row.result.transaction_id, page.items.size());
+                ids += fmt::format("{}\"{}\"", page.items.empty() ? "" : ",", row.result.transaction_id);
+                page.items.push_back(std::move(row));
+            }
+        }
+        ids += "]";
+        if (page.items.empty()) return page;
+        Statement s = db->Prepare(
+            "SELECT transaction_id, algorithm, score, confidence, reason FROM anomaly_scores "
+            "WHERE run_id = ?1 AND transaction_id IN (SELECT value FROM json_each(?2)) "
+            "ORDER BY transaction_id, algorithm");
+        s.Bind(1, *id).Bind(2, ids);
+        while (s.Step()) {
+            const auto it = index.find(std::string(s.View(0)));
+            if (it == index.end()) continue;
+            page.items[it->second].algorithm_scores.push_back(AlgorithmScore{.transaction_id = s.Text(0),
+                                                                             .algorithm = s.Text(1),
+                                                                             .score = s.Double(2),
+                                                                             .confidence = s.Double(3),
+                                                                             .reason = s.Text(4)});
+        }
+        return page;
+    }
+
+private:
+    static std::string RequireId(std::string_view what, std::string_view id) {
+        auto canonical = CanonicalId(id);
+        if (!canonical) ThrowUnknownId(what, id);
+        return std::move(*canonical);
+    }
+
+    static std::pair<std::string, std::string> RequireIds(std::string_view what, std::string_view workspace_id,
+                                                          std::string_view id) {
+        auto ws = CanonicalId(workspace_id);
+        auto canonical = CanonicalId(id);
+        if (!ws || !canonical) ThrowUnknownId(what, id);
+        return {std::move(*ws), std::move(*canonical)};
+    }
+
+    TemporaryFile temporary_;  // declared before the pool: removed after every connection has closed
+    Pool pool_;
+};
+
+}  // namespace
+
+std::unique_ptr<Store> OpenSqliteStore(const std::string& path) {
+    if (path == ":memory:") {
+        const auto file = std::filesystem::temp_directory_path() / fmt::format("granska-memory-{}.db", NewUuidV7());
+        return std::make_unique<SqliteStore>(file.string(), file);
+    }
+    const std::filesystem::path parent = std::filesystem::path(path).parent_path();
+    if (!parent.empty()) {
+        std::error_code error;
+        std::filesystem::create_directories(parent, error);
+        if (error) {
+            throw std::runtime_error(
+                fmt::format("Cannot create the directory '{}' for the database: {}", parent.string(), error.message()));
+        }
+    }
+    return std::make_unique<SqliteStore>(path, std::filesystem::path());
+}
+
+}  // namespace granska::store
