@@ -1,0 +1,469 @@
+// The HTTP surface end to end, in process: a real Server on a free port over a temporary SQLite database,
+// driven by an httplib client.
+
+#include "api/server.h"
+
+#include <httplib.h>
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <filesystem>
+#include <thread>
+#include <vector>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "core/uuid.h"
+#include "store/sqlite/sqlite_store.h"
+
+namespace granska::api {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+constexpr int kRows = 60;
+constexpr std::string_view kOutlierId = "T42";
+
+// 60 rows: account 1930 has 30 lines around 100-130 and one of 11500.00 (T42, 100×); account 3001 has 30 lines
+// around -860, one of them exactly -862.26 (T7).
+std::string SmallLedger() {
+    std::string csv = "id,date,account,amount,text\n";
+    for (int i = 1; i <= kRows; ++i) {
+        const bool bank = i % 2 == 0;
+        std::string amount;
+        if (fmt::format("T{}", i) == kOutlierId) {
+            amount = "11500.00";
+        } else if (i == 7) {
+            amount = "-862.26";
+        } else if (bank) {
+            amount = fmt::format("{}.{:02}", 100 + (i * 7) % 31, (i * 13) % 100);
+        } else {
+            amount = fmt::format("-{}.{:02}", 850 + (i * 5) % 23, (i * 17) % 100);
+        }
+        csv += fmt::format("T{},2024-{:02}-{:02},{},{},line {}\n", i, 1 + i % 12, 1 + i % 28, bank ? "1930" : "3001",
+                           amount, i);
+    }
+    return csv;
+}
+
+json Body(const httplib::Result& result) {
+    if (!result) return json();
+    return json::parse(result->body, nullptr, /*allow_exceptions=*/false);
+}
+
+class ServerTest : public ::testing::Test {
+protected:
+    void SetUp() override { Start({}); }
+
+    void Start(ServerOptions options) {
+        fs::create_directories(root_);
+        store_ = store::OpenSqliteStore((root_ / "granska.db").string());
+        store_->Migrate();
+        detect::RegisterBuiltinAlgorithms(registry_);
+        options.host = "127.0.0.1";
+        options.port = 0;
+        options.upload_dir = root_ / "uploads";
+        options.http_threads = 4;
+        server_ = std::make_unique<Server>(*store_, registry_, options);
+        const auto bound = server_->Bind();
+        ASSERT_TRUE(bound) << bound.error().message;
+        serving_ = std::thread([this] { server_->Run(); });
+        client_ = std::make_unique<httplib::Client>("127.0.0.1", server_->Port());
+        client_->set_tcp_nodelay(true);
+        client_->set_read_timeout(std::chrono::seconds(60));
+    }
+
+    void TearDown() override {
+        if (server_) server_->Stop();
+        if (serving_.joinable()) serving_.join();
+        server_.reset();
+        store_.reset();
+        fs::remove_all(root_);
+    }
+
+    httplib::Result Upload(const std::string& csv, httplib::MultipartFormDataItems extra = {},
+                           const std::string& filename = "ledger.csv") {
+        extra.push_back({.name = "file", .content = csv, .filename = filename, .content_type = "text/csv"});
+        return client_->Post("/api/v1/upload", extra);
+    }
+
+    // Uploads the small ledger and returns its id.
+    std::string UploadLedger() {
+        const auto result = Upload(SmallLedger());
+        EXPECT_TRUE(result);
+        if (!result) return "";
+        EXPECT_EQ(result->status, 201) << result->body;
+        return Body(result).value("id", "");
+    }
+
+    httplib::Result StartRun(const json& body) {
+        return client_->Post("/api/v1/analysis/run", body.dump(), "application/json");
+    }
+
+    // Polls the status endpoint: a bounded number of short waits, never one long sleep.
+    json WaitForRun(const std::string& run_id) {
+        json status;
+        for (int attempt = 0; attempt < 600; ++attempt) {
+            status = Body(client_->Get("/api/v1/analysis/" + run_id + "/status"));
+            const std::string state = status.value("status", "");
+            if (state == "completed" || state == "failed") return status;
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+        ADD_FAILURE() << "run " << run_id << " did not finish: " << status.dump();
+        return status;
+    }
+
+    // Uploads the small ledger, runs the default strategy and waits for it; returns the run id.
+    std::string CompletedRun() {
+        const std::string upload_id = UploadLedger();
+        const auto started = StartRun({{"upload_id", upload_id}});
+        EXPECT_TRUE(started);
+        if (!started) return "";
+        EXPECT_EQ(started->status, 202) << started->body;
+        const std::string run_id = Body(started).value("run_id", "");
+        EXPECT_EQ(WaitForRun(run_id).value("status", ""), "completed");
+        return run_id;
+    }
+
+    json Results(const std::string& run_id, const std::string& query = "") {
+        const auto result = client_->Get("/api/v1/analysis/" + run_id + "/results" + query);
+        EXPECT_TRUE(result);
+        if (!result) return json();
+        EXPECT_EQ(result->status, 200) << result->body;
+        return Body(result);
+    }
+
+    fs::path root_ = fs::temp_directory_path() / ("granska-api-test-" + NewUuidV7());
+    std::unique_ptr<store::Store> store_;
+    detect::Registry registry_;
+    std::unique_ptr<Server> server_;
+    std::thread serving_;
+    std::unique_ptr<httplib::Client> client_;
+};
+
+void ExpectErrorBody(const httplib::Result& result, int status, std::string_view code) {
+    ASSERT_TRUE(result);
+    EXPECT_EQ(result->status, status) << result->body;
+    EXPECT_EQ(result->get_header_value("Content-Type"), "application/json");
+    const json body = Body(result);
+    ASSERT_TRUE(body.is_object()) << result->body;
+    EXPECT_EQ(body.value("error", ""), code) << result->body;
+    EXPECT_FALSE(body.value("message", "").empty()) << result->body;
+}
+
+TEST_F(ServerTest, HealthReportsTheDatabase) {
+    const auto result = client_->Get("/api/v1/health");
+    ASSERT_TRUE(result);
+    EXPECT_EQ(result->status, 200);
+    const json body = Body(result);
+    EXPECT_EQ(body["status"], "ok");
+    EXPECT_EQ(body["database"], "sqlite");
+    EXPECT_FALSE(body.value("version", "").empty());
+}
+
+TEST_F(ServerTest, UnknownRouteIsJson404) {
+    ExpectErrorBody(client_->Get("/api/v1/nothing-here"), 404, "not_found");
+    ExpectErrorBody(client_->Get("/"), 404, "not_found");
+}
+
+TEST_F(ServerTest, UploadIngestsTheFileInTheRequest) {
+    const auto result = Upload(SmallLedger());
+    ASSERT_TRUE(result);
+    ASSERT_EQ(result->status, 201) << result->body;
+    const json body = Body(result);
+    EXPECT_EQ(body["status"], "completed");
+    EXPECT_EQ(body["row_count"], kRows);
+    EXPECT_EQ(body["filename"], "ledger.csv");
+    EXPECT_EQ(body["file_type"], "csv");
+    EXPECT_EQ(body["file_size"], SmallLedger().size());
+    EXPECT_EQ(body["workspace_id"], store::kDefaultWorkspaceId);
+    EXPECT_EQ(body["delimiter"], ",");
+    EXPECT_EQ(body["decimal_separator"], ".");
+    EXPECT_EQ(body["headers"], json::array({"id", "date", "account", "amount", "text"}));
+    EXPECT_TRUE(body["error"].is_null());
+    EXPECT_FALSE(body["completed_at"].is_null());
+    EXPECT_FALSE(body.contains("run_id"));
+
+    const json status = Body(client_->Get("/api/v1/upload/" + body["id"].get<std::string>() + "/status"));
+    EXPECT_EQ(status["status"], "completed");
+    EXPECT_EQ(status["row_count"], kRows);
+}
+
+TEST_F(ServerTest, UploadKeepsTheFileOnDiskUnderASanitizedName) {
+    const auto result = Upload(SmallLedger(), {}, "../../my ledger.csv");
+    ASSERT_TRUE(result);
+    ASSERT_EQ(result->status, 201) << result->body;
+    EXPECT_EQ(Body(result)["filename"], "my ledger.csv");
+    size_t files = 0;
+    for (const auto& entry : fs::recursive_directory_iterator(root_ / "uploads")) {
+        if (!entry.is_regular_file()) continue;
+        ++files;
+        EXPECT_EQ(entry.path().filename(), "my_ledger.csv");
+        EXPECT_EQ(entry.path().parent_path().parent_path(), root_ / "uploads");
+    }
+    EXPECT_EQ(files, 1u);
+}
+
+TEST_F(ServerTest, UploadHonoursDelimiterDecimalAndMappingParts) {
+    const std::string csv = "Datum;Konto;Belopp SEK\n2024-01-02;1930;1 234,50\n2024-01-03;1930;-10,00\n";
+    const auto result = Upload(csv, {{.name = "delimiter", .content = ";"},
+                                     {.name = "decimal", .content = ","},
+                                     {.name = "mapping", .content = R"({"amount": "Belopp SEK"})"}});
+    ASSERT_TRUE(result);
+    ASSERT_EQ(result->status, 201) << result->body;
+    const json body = Body(result);
+    EXPECT_EQ(body["row_count"], 2);
+    EXPECT_EQ(body["delimiter"], ";");
+    EXPECT_EQ(body["decimal_separator"], ",");
+    EXPECT_EQ(body["mapping"], json({{"amount", "Belopp SEK"}}));
+}
+
+TEST_F(ServerTest, UploadWithStrategyQueuesARun) {
+    const auto result = Upload(SmallLedger(), {{.name = "strategy", .content = "quick-scan"}});
+    ASSERT_TRUE(result);
+    ASSERT_EQ(result->status, 201) << result->body;
+    const std::string run_id = Body(result).value("run_id", "");
+    ASSERT_TRUE(IsUuid(run_id)) << result->body;
+    const json status = WaitForRun(run_id);
+    EXPECT_EQ(status["status"], "completed");
+    EXPECT_EQ(status["strategy"], "quick-scan");
+}
+
+TEST_F(ServerTest, RunCompletesAndRanksThePlantedOutlierFirst) {
+    const std::string upload_id = UploadLedger();
+    const auto started = StartRun({{"upload_id", upload_id}});
+    ASSERT_TRUE(started);
+    ASSERT_EQ(started->status, 202) << started->body;
+    const json accepted = Body(started);
+    EXPECT_EQ(accepted["status"], "pending");
+    EXPECT_EQ(accepted["strategy"], "quick-scan");
+
+    const json status = WaitForRun(accepted["run_id"]);
+    ASSERT_EQ(status["status"], "completed") << status.dump();
+    EXPECT_EQ(status["upload_id"], upload_id);
+    EXPECT_DOUBLE_EQ(status["progress"].get<double>(), 1.0);
+    EXPECT_TRUE(status["error"].is_null());
+    EXPECT_GE(status["flagged_count"].get<int>(), 1);
+    EXPECT_TRUE(status["metadata"].is_object());
+    EXPECT_FALSE(status["started_at"].is_null());
+    EXPECT_FALSE(status["completed_at"].is_null());
+
+    const json results = Results(accepted["run_id"], "?limit=500");
+    EXPECT_EQ(results["total"], kRows);
+    EXPECT_EQ(results["run_status"], "completed");
+    ASSERT_EQ(results["items"].size(), static_cast<size_t>(kRows));
+    for (size_t i = 0; i < results["items"].size(); ++i) {
+        EXPECT_EQ(results["items"][i]["rank"], i + 1);
+        if (i > 0) {
+            EXPECT_LE(results["items"][i]["score"], results["items"][i - 1]["score"]);
+        }
+    }
+    const json& top = results["items"][0];
+    EXPECT_EQ(top["transaction"]["external_id"], kOutlierId);
+    EXPECT_EQ(top["transaction"]["amount"], "11500.00");
+    EXPECT_EQ(top["transaction"]["account"], "1930");
+    EXPECT_TRUE(top["flagged"].get<bool>());
+    ASSERT_FALSE(top["reasons"].empty());
+    EXPECT_NE(top["reasons"][0].get<std::string>().find("1930"), std::string::npos) << top["reasons"].dump();
+    EXPECT_TRUE(top["algorithms"].contains("zscore"));
+    EXPECT_EQ(top["algorithms"]["zscore"]["reason"], top["reasons"][0]);
+
+    // Amounts come back exactly as the file wrote them.
+    bool found_exact = false;
+    for (const json& item : results["items"]) {
+        if (item["transaction"]["external_id"] == "T7") {
+            EXPECT_EQ(item["transaction"]["amount"], "-862.26");
+            EXPECT_EQ(item["transaction"]["date"], "2024-08-08");
+            found_exact = true;
+        }
+    }
+    EXPECT_TRUE(found_exact);
+}
+
+TEST_F(ServerTest, ResultsPaginateWithLimitAndOffset) {
+    const std::string run_id = CompletedRun();
+    const json first = Results(run_id, "?limit=10&offset=0");
+    EXPECT_EQ(first["total"], kRows);
+    EXPECT_EQ(first["limit"], 10);
+    EXPECT_EQ(first["offset"], 0);
+    ASSERT_EQ(first["items"].size(), 10u);
+    EXPECT_EQ(first["items"][0]["rank"], 1);
+    const json last = Results(run_id, "?limit=10&offset=55");
+    EXPECT_EQ(last["total"], kRows);
+    ASSERT_EQ(last["items"].size(), 5u);
+    EXPECT_EQ(last["items"][0]["rank"], 56);
+    EXPECT_EQ(last["items"][4]["rank"], 60);
+    EXPECT_TRUE(Results(run_id, "?offset=1000")["items"].empty());
+}
+
+TEST_F(ServerTest, ResultsFilterByMinScoreAndFlagged) {
+    const std::string run_id = CompletedRun();
+    const json high = Results(run_id, "?min_score=0.5&limit=500");
+    EXPECT_LT(high["total"].get<int>(), kRows);
+    EXPECT_EQ(high["total"], high["items"].size());
+    for (const json& item : high["items"]) EXPECT_GE(item["score"].get<double>(), 0.5);
+
+    const json flagged = Results(run_id, "?flagged=true");
+    const json status = Body(client_->Get("/api/v1/analysis/" + run_id + "/status"));
+    EXPECT_EQ(flagged["total"], status["flagged_count"]);
+    for (const json& item : flagged["items"]) EXPECT_TRUE(item["flagged"].get<bool>());
+    EXPECT_EQ(Results(run_id, "?flagged=false")["total"], kRows);
+}
+
+TEST_F(ServerTest, ResultsRejectBadQueryParameters) {
+    const std::string run_id = CompletedRun();
+    const std::string base = "/api/v1/analysis/" + run_id + "/results";
+    for (const char* query : {"?min_score=1.5", "?min_score=-0.1", "?min_score=high", "?limit=0", "?limit=501",
+                              "?limit=x", "?offset=-3", "?flagged=maybe"}) {
+        SCOPED_TRACE(query);
+        ExpectErrorBody(client_->Get(base + query), 400, "bad_parameter");
+    }
+    EXPECT_EQ(Body(client_->Get(base + "?min_score=2"))["column"], "min_score");
+}
+
+TEST_F(ServerTest, BadCsvIs422WithLineAndLeavesAFailedUpload) {
+    const std::string csv =
+        "id,date,account,amount\n1,2024-01-01,1930,1.00\n2,2024-01-02,1930,2.00\n3,2024-01-03,1930\n4,2024-01-04,1930,4.00\n";
+    const auto result = Upload(csv, {}, "broken.csv");
+    ASSERT_TRUE(result);
+    EXPECT_EQ(result->status, 422) << result->body;
+    const json body = Body(result);
+    EXPECT_EQ(body["line"], 4) << result->body;
+    EXPECT_EQ(body["file"], "broken.csv");
+    EXPECT_FALSE(body.value("error", "").empty());
+    EXPECT_FALSE(body.value("message", "").empty());
+    const std::string upload_id = body.value("upload_id", "");
+    ASSERT_TRUE(IsUuid(upload_id)) << result->body;
+
+    const json status = Body(client_->Get("/api/v1/upload/" + upload_id + "/status"));
+    EXPECT_EQ(status["status"], "failed");
+    EXPECT_EQ(status["row_count"], 0);
+    ASSERT_TRUE(status["error"].is_object()) << status.dump();
+    EXPECT_EQ(status["error"]["line"], 4);
+
+    // Analysing a failed upload is a conflict.
+    const auto run = StartRun({{"upload_id", upload_id}});
+    ExpectErrorBody(run, 409, "upload_not_ready");
+}
+
+TEST_F(ServerTest, UnknownOrMalformedIdsAre404) {
+    const std::string unknown = NewUuidV7();
+    for (const std::string& path : std::vector<std::string>{
+             "/api/v1/upload/" + unknown + "/status", "/api/v1/upload/not-a-uuid/status",
+          "/api/v1/analysis/" + unknown + "/status", "/api/v1/analysis/1%27%20OR%201=1/status",
+          "/api/v1/analysis/" + unknown + "/results", "/api/v1/analysis/zzz/results",
+          "/api/v1/upload/history?workspace_id=" + unknown, "/api/v1/upload/history?workspace_id=nope"}) {
+        SCOPED_TRACE(path);
+        ExpectErrorBody(client_->Get(path), 404, "not_found");
+    }
+    ExpectErrorBody(StartRun({{"upload_id", unknown}}), 404, "not_found");
+    ExpectErrorBody(StartRun({{"upload_id", "not-a-uuid"}}), 404, "not_found");
+}
+
+TEST_F(ServerTest, RunRequestMustBeJsonWithUploadId) {
+    ExpectErrorBody(client_->Post("/api/v1/analysis/run", "not json", "application/json"), 400, "bad_json");
+    ExpectErrorBody(StartRun({{"strategy", "quick-scan"}}), 400, "missing_upload_id");
+}
+
+TEST_F(ServerTest, InvalidStrategyIs422WithThePath) {
+    const std::string upload_id = UploadLedger();
+    const json strategy = {{"name", "mine"},
+                           {"algorithms", {{{"name", "zscore"}, {"params", {{"threshold", -1}}}}}}};
+    const auto result = StartRun({{"upload_id", upload_id}, {"strategy", strategy}});
+    ASSERT_TRUE(result);
+    EXPECT_EQ(result->status, 422) << result->body;
+    EXPECT_EQ(Body(result)["column"], "algorithms[0].params.threshold");
+}
+
+TEST_F(ServerTest, UnknownAlgorithmIs422) {
+    const std::string upload_id = UploadLedger();
+    const json strategy = {{"name", "mine"}, {"algorithms", {{{"name", "crystal_ball"}}}}};
+    const auto result = StartRun({{"upload_id", upload_id}, {"strategy", strategy}});
+    ExpectErrorBody(result, 422, "unknown_algorithm");
+    ExpectErrorBody(StartRun({{"upload_id", upload_id}, {"strategy", "no-such-preset"}}), 422, "unknown_strategy");
+}
+
+TEST_F(ServerTest, InvalidStrategyPartRejectsTheUploadBeforeIngesting) {
+    const auto result = Upload(SmallLedger(), {{.name = "strategy",
+                                                .content = R"({"name": "s", "algorithms": [{"name": "zscore", )"
+                                                           R"("params": {"threshold": "high"}}]})"}});
+    ASSERT_TRUE(result);
+    EXPECT_EQ(result->status, 422) << result->body;
+    EXPECT_EQ(Body(result)["column"], "algorithms[0].params.threshold");
+    EXPECT_FALSE(Body(result).contains("upload_id"));
+    EXPECT_EQ(Body(client_->Get("/api/v1/upload/history"))["total"], 0);
+}
+
+TEST_F(ServerTest, MissingFilePartIs400) {
+    const auto result = client_->Post("/api/v1/upload", httplib::MultipartFormDataItems{{.name = "strategy",
+                                                                                        .content = "quick-scan"}});
+    ExpectErrorBody(result, 400, "missing_file");
+    ExpectErrorBody(client_->Post("/api/v1/upload", "a,b\n", "text/csv"), 400, "not_multipart");
+    EXPECT_EQ(Body(client_->Get("/api/v1/upload/history"))["total"], 0);
+}
+
+TEST_F(ServerTest, HistoryListsNewestFirstWithPaging) {
+    const std::string first = UploadLedger();
+    const std::string second = UploadLedger();
+    const json history = Body(client_->Get("/api/v1/upload/history"));
+    EXPECT_EQ(history["total"], 2);
+    EXPECT_EQ(history["limit"], 50);
+    EXPECT_EQ(history["offset"], 0);
+    ASSERT_EQ(history["items"].size(), 2u);
+    EXPECT_EQ(history["items"][0]["id"], second);
+    EXPECT_EQ(history["items"][1]["id"], first);
+    const json page = Body(client_->Get("/api/v1/upload/history?limit=1&offset=1"));
+    ASSERT_EQ(page["items"].size(), 1u);
+    EXPECT_EQ(page["items"][0]["id"], first);
+    EXPECT_EQ(page["total"], 2);
+    const auto bad = client_->Get("/api/v1/upload/history?limit=0");
+    ExpectErrorBody(bad, 400, "bad_parameter");
+    EXPECT_EQ(Body(bad)["column"], "limit");
+    ExpectErrorBody(client_->Get("/api/v1/upload/history?offset=abc"), 400, "bad_parameter");
+}
+
+TEST_F(ServerTest, ResultsOfARunNotCompletedAre409) {
+    const std::string upload_id = UploadLedger();
+    // Created in the store but never queued: it stays pending.
+    const store::Run pending = store_->CreateRun({.workspace_id = std::string(store::kDefaultWorkspaceId),
+                                                  .upload_id = upload_id,
+                                                  .strategy_name = "quick-scan",
+                                                  .configuration = "{}"});
+    const auto result = client_->Get("/api/v1/analysis/" + pending.id + "/results");
+    ExpectErrorBody(result, 409, "run_not_ready");
+    EXPECT_EQ(Body(result)["run_status"], "pending");
+
+    store_->FailRun(store::kDefaultWorkspaceId, pending.id, "broken");
+    ExpectErrorBody(client_->Get("/api/v1/analysis/" + pending.id + "/results"), 409, "run_not_ready");
+    EXPECT_EQ(Body(client_->Get("/api/v1/analysis/" + pending.id + "/status"))["error"], "broken");
+}
+
+TEST_F(ServerTest, StopIsIdempotent) {
+    server_->Stop();
+    server_->Stop();
+    EXPECT_FALSE(client_->Get("/api/v1/health"));
+}
+
+class SmallLimitServerTest : public ServerTest {
+protected:
+    void SetUp() override { Start({.max_upload_bytes = 200}); }
+};
+
+TEST_F(SmallLimitServerTest, OversizedUploadIs413AndLeavesNothing) {
+    const auto result = Upload(SmallLedger());
+    ExpectErrorBody(result, 413, "too_large");
+    EXPECT_EQ(Body(client_->Get("/api/v1/upload/history"))["total"], 0);
+    EXPECT_TRUE(!fs::exists(root_ / "uploads") || fs::is_empty(root_ / "uploads"));
+}
+
+TEST_F(SmallLimitServerTest, UploadUnderTheLimitStillWorks) {
+    const auto result = Upload("date,account,amount\n2024-01-01,1930,1.00\n");
+    ASSERT_TRUE(result);
+    EXPECT_EQ(result->status, 201) << result->body;
+}
+
+}  // namespace
+}  // namespace granska::api
