@@ -224,8 +224,8 @@ TEST_P(StoreContractTest, CreatedWorkspaceReadsBack) {
 }
 
 TEST_P(StoreContractTest, UnknownOrMalformedWorkspaceIsNotFound) {
-    for (const std::string& id : {NewUuidV7(), std::string("not-a-uuid"), std::string("'; DROP TABLE workspaces; --"),
-                                 std::string("")}) {
+    for (const std::string& id :
+         {NewUuidV7(), std::string("not-a-uuid"), std::string("'; DROP TABLE workspaces; --"), std::string("")}) {
         const auto workspace = store_->GetWorkspace(id);
         ASSERT_FALSE(workspace.has_value()) << id;
         EXPECT_EQ(workspace.error().kind, ErrorKind::kNotFound);
@@ -257,7 +257,8 @@ TEST_P(StoreContractTest, NewUploadIsPending) {
 }
 
 TEST_P(StoreContractTest, UploadWithoutMappingHasAnEmptyObject) {
-    const Upload created = store_->CreateUpload(NewUpload{.workspace_id = workspace_, .filename = "a.csv", .mapping = ""});
+    const Upload created =
+        store_->CreateUpload(NewUpload{.workspace_id = workspace_, .filename = "a.csv", .mapping = ""});
     ExpectSameJson("{}", store_->GetUpload(workspace_, created.id)->mapping);
 }
 
@@ -463,7 +464,7 @@ TEST_P(StoreContractTest, AnotherWorkspacesUploadIsNotFound) {
 TEST_P(StoreContractTest, MalformedIdsAreNotFoundAndNeverReachSql) {
     const std::string upload_id = CommittedUpload({Row(1, 1)});
     for (const std::string& bad : {std::string("not-a-uuid"), std::string("'; DELETE FROM file_uploads; --"),
-                                  upload_id.substr(0, 35), upload_id + "0", std::string("")}) {
+                                   upload_id.substr(0, 35), upload_id + "0", std::string("")}) {
         SCOPED_TRACE(bad);
         const auto upload = store_->GetUpload(workspace_, bad);
         ASSERT_FALSE(upload.has_value());
@@ -516,8 +517,8 @@ TEST_P(StoreContractTest, StrategiesReadBackAndANameReusedGetsTheNextVersion) {
         .workspace_id = workspace_, .name = "audit", .description = "Journal entries", .configuration = configuration});
     const Strategy second = store_->CreateStrategy(
         NewStrategy{.workspace_id = workspace_, .name = "audit", .configuration = configuration});
-    const Strategy other = store_->CreateStrategy(
-        NewStrategy{.workspace_id = workspace_, .name = "benford only", .configuration = "{}"});
+    const Strategy other =
+        store_->CreateStrategy(NewStrategy{.workspace_id = workspace_, .name = "benford only", .configuration = "{}"});
     EXPECT_EQ(first.version, 1);
     EXPECT_EQ(second.version, 2);
     EXPECT_EQ(other.version, 1);
@@ -540,10 +541,10 @@ TEST_P(StoreContractTest, RunGoesFromPendingThroughRunningToCompleted) {
     const Strategy strategy = store_->CreateStrategy(
         NewStrategy{.workspace_id = workspace_, .name = "audit", .configuration = R"({"name": "audit"})"});
     const store::Run created = store_->CreateRun(NewRun{.workspace_id = workspace_,
-                                                 .upload_id = upload_id,
-                                                 .strategy_id = strategy.id,
-                                                 .strategy_name = "audit",
-                                                 .configuration = R"({"name":  "audit"})"});
+                                                        .upload_id = upload_id,
+                                                        .strategy_id = strategy.id,
+                                                        .strategy_name = "audit",
+                                                        .configuration = R"({"name":  "audit"})"});
     auto run = store_->GetRun(workspace_, created.id);
     ASSERT_TRUE(run.has_value());
     EXPECT_EQ(run->status, "pending");

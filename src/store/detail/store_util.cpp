@@ -63,8 +63,7 @@ std::optional<Date> ParseDate(std::string_view text) {
 std::optional<int32_t> ParseTimeOfDay(std::string_view text) {
     int hour = 0, minute = 0, second = 0;
     if (text.size() < 8 || text[2] != ':' || text[5] != ':' || !ReadNumber(text, 0, 2, hour) ||
-        !ReadNumber(text, 3, 2, minute) || !ReadNumber(text, 6, 2, second) || hour > 23 || minute > 59 ||
-        second > 59) {
+        !ReadNumber(text, 3, 2, minute) || !ReadNumber(text, 6, 2, second) || hour > 23 || minute > 59 || second > 59) {
         return std::nullopt;
     }
     return hour * 3600 + minute * 60 + second;

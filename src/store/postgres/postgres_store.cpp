@@ -149,9 +149,8 @@ std::string RunColumns() {
 }
 
 std::string StrategyColumns() {
-    return fmt::format(
-        "id, workspace_id, name, description, configuration::text, version, is_active, {}, {}", Ts("created_at"),
-        Ts("updated_at"));
+    return fmt::format("id, workspace_id, name, description, configuration::text, version, is_active, {}, {}",
+                       Ts("created_at"), Ts("updated_at"));
 }
 
 // Dates as days since 1970-01-01 and times as seconds since midnight: the forms core/date.h holds.
@@ -230,11 +229,26 @@ StoredTransaction ReadTransaction(const pqxx::row& r, pqxx::row::size_type first
 }
 
 const std::vector<std::string>& TransactionCopyColumns() {
-    static const std::vector<std::string> kColumns = {
-        "id",          "workspace_id",   "upload_id",      "row_number",     "source_line",      "external_id",
-        "transaction_date", "registration_date", "transaction_time", "account", "amount_minor", "currency",
-        "description", "user_id",        "counterparty",   "voucher_series", "voucher_number",   "raw_data",
-        "processed_data", "created_at"};
+    static const std::vector<std::string> kColumns = {"id",
+                                                      "workspace_id",
+                                                      "upload_id",
+                                                      "row_number",
+                                                      "source_line",
+                                                      "external_id",
+                                                      "transaction_date",
+                                                      "registration_date",
+                                                      "transaction_time",
+                                                      "account",
+                                                      "amount_minor",
+                                                      "currency",
+                                                      "description",
+                                                      "user_id",
+                                                      "counterparty",
+                                                      "voucher_series",
+                                                      "voucher_number",
+                                                      "raw_data",
+                                                      "processed_data",
+                                                      "created_at"};
     return kColumns;
 }
 
@@ -260,8 +274,8 @@ public:
         for (const Transaction& t : rows) {
             *copy_ << std::forward_as_tuple(NewUuidV7(), workspace_id_, upload_id_, t.row_number, t.source_line,
                                             t.external_id, t.date.ToString(), OptionalDate(t.registration_date),
-                                            OptionalTime(t.time_seconds), t.account, t.amount.minor, t.currency,
-                                            t.text, t.user, t.counterparty, t.voucher_series, t.voucher_number,
+                                            OptionalTime(t.time_seconds), t.account, t.amount.minor, t.currency, t.text,
+                                            t.user, t.counterparty, t.voucher_series, t.voucher_number,
                                             JsonOrNull(t.raw_data), JsonOrNull(t.processed_data), created_at_);
         }
         rows_ += std::ssize(rows);
@@ -326,8 +340,8 @@ public:
         Workspace workspace{.id = NewUuidV7(), .name = std::string(name), .created_at = NowTimestamp()};
         auto db = pool_.Acquire();
         pqxx::nontransaction work(*db);
-        work.exec_params("INSERT INTO workspaces (id, name, created_at) VALUES ($1, $2, $3::timestamptz)",
-                         workspace.id, workspace.name, workspace.created_at);
+        work.exec_params("INSERT INTO workspaces (id, name, created_at) VALUES ($1, $2, $3::timestamptz)", workspace.id,
+                         workspace.name, workspace.created_at);
         return workspace;
     }
 
@@ -374,8 +388,8 @@ public:
         auto db = pool_.Acquire();
         pqxx::nontransaction work(*db);
         const auto r = work.exec_params(
-            fmt::format("SELECT {} FROM file_uploads WHERE id = $1 AND workspace_id = $2", UploadColumns()),
-            *upload_id, *ws);
+            fmt::format("SELECT {} FROM file_uploads WHERE id = $1 AND workspace_id = $2", UploadColumns()), *upload_id,
+            *ws);
         if (r.empty()) return Unexpected(NotFound("upload", id));
         return ReadUpload(r[0]);
     }
@@ -580,13 +594,12 @@ public:
         work.exec_params("DELETE FROM anomaly_scores WHERE run_id = $1", run_id);
         work.exec_params("DELETE FROM analysis_results WHERE run_id = $1", run_id);
         {
-            pqxx::stream_to copy(work, "anomaly_scores",
-                                 std::vector<std::string>{"run_id", "transaction_id", "algorithm", "score",
-                                                          "confidence", "reason"});
+            pqxx::stream_to copy(
+                work, "anomaly_scores",
+                std::vector<std::string>{"run_id", "transaction_id", "algorithm", "score", "confidence", "reason"});
             for (const AlgorithmScore& score : scores) {
-                copy << std::forward_as_tuple(run_id, RequireId("transaction", score.transaction_id),
-                                              score.algorithm, DoubleText(score.score),
-                                              DoubleText(score.confidence), score.reason);
+                copy << std::forward_as_tuple(run_id, RequireId("transaction", score.transaction_id), score.algorithm,
+                                              DoubleText(score.score), DoubleText(score.confidence), score.reason);
             }
             copy.complete();
         }
@@ -628,13 +641,14 @@ public:
         std::optional<std::string> min_score;
         if (query.min_score) min_score = DoubleText(*query.min_score);
         const bool flagged_only = query.flagged_only;
-        page.total = Int(work.exec_params(fmt::format("SELECT COUNT(*) FROM analysis_results r WHERE {}", kFilter),
-                                          *id, min_score, flagged_only)[0][0]);
+        page.total = Int(work.exec_params(fmt::format("SELECT COUNT(*) FROM analysis_results r WHERE {}", kFilter), *id,
+                                          min_score, flagged_only)[0][0]);
         const auto rows = work.exec_params(
-            fmt::format("SELECT r.transaction_id, r.score, r.flagged, r.rank, r.reasons::text, {} "
-                        "FROM analysis_results r JOIN transactions t ON t.id = r.transaction_id AND t.workspace_id = $4 "
-                        "WHERE {} ORDER BY r.rank, t.row_number LIMIT $5 OFFSET $6",
-                        kTransactionColumns, kFilter),
+            fmt::format(
+                "SELECT r.transaction_id, r.score, r.flagged, r.rank, r.reasons::text, {} "
+                "FROM analysis_results r JOIN transactions t ON t.id = r.transaction_id AND t.workspace_id = $4 "
+                "WHERE {} ORDER BY r.rank, t.row_number LIMIT $5 OFFSET $6",
+                kTransactionColumns, kFilter),
             *id, min_score, flagged_only, *ws, detail::PageLimit(query.limit), detail::PageOffset(query.offset));
         std::unordered_map<std::string, size_t> index;
         std::string ids = "{";

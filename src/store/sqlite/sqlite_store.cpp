@@ -131,8 +131,8 @@ StoredTransaction ReadTransaction(const Statement& s, int first) {
 }
 
 // Binds one row to the transactions INSERT (parameters 1..21, see kInsertTransaction).
-void BindTransaction(Statement& s, const std::string& id, const std::string& workspace_id,
-                     const std::string& upload_id, const std::string& created_at, const Transaction& t) {
+void BindTransaction(Statement& s, const std::string& id, const std::string& workspace_id, const std::string& upload_id,
+                     const std::string& created_at, const Transaction& t) {
     s.Bind(1, id).Bind(2, workspace_id).Bind(3, upload_id).Bind(4, t.row_number).Bind(5, t.source_line);
     s.Bind(6, t.external_id).Bind(7, t.date.ToString());
     if (t.registration_date) {
@@ -318,8 +318,9 @@ public:
         Statement count = db->Prepare("SELECT COUNT(*) FROM file_uploads WHERE workspace_id = ?1");
         count.Bind(1, *ws).Step();
         page.total = count.Int(0);
-        Statement s = db->Prepare(fmt::format(
-            "SELECT {} FROM file_uploads WHERE workspace_id = ?1 ORDER BY seq DESC LIMIT ?2 OFFSET ?3", kUploadColumns));
+        Statement s = db->Prepare(
+            fmt::format("SELECT {} FROM file_uploads WHERE workspace_id = ?1 ORDER BY seq DESC LIMIT ?2 OFFSET ?3",
+                        kUploadColumns));
         s.Bind(1, *ws).Bind(2, detail::PageLimit(limit)).Bind(3, detail::PageOffset(offset));
         while (s.Step()) page.items.push_back(ReadUpload(s));
         return page;
@@ -425,8 +426,8 @@ public:
         const auto strategy_id = CanonicalId(id);
         if (!ws || !strategy_id) return Unexpected(NotFound("strategy", id));
         auto db = pool_.Acquire();
-        Statement s = db->Prepare(
-            fmt::format("SELECT {} FROM strategies WHERE id = ?1 AND workspace_id = ?2", kStrategyColumns));
+        Statement s =
+            db->Prepare(fmt::format("SELECT {} FROM strategies WHERE id = ?1 AND workspace_id = ?2", kStrategyColumns));
         if (!s.Bind(1, *strategy_id).Bind(2, *ws).Step()) return Unexpected(NotFound("strategy", id));
         return ReadStrategy(s);
     }
@@ -581,7 +582,8 @@ public:
             Statement exists = db->Prepare("SELECT 1 FROM analysis_runs WHERE id = ?1 AND workspace_id = ?2");
             if (!exists.Bind(1, *id).Bind(2, *ws).Step()) return page;
         }
-        constexpr std::string_view kFilter = "r.run_id = ?1 AND (?2 IS NULL OR r.score >= ?2) AND (?3 = 0 OR r.flagged = 1)";
+        constexpr std::string_view kFilter =
+            "r.run_id = ?1 AND (?2 IS NULL OR r.score >= ?2) AND (?3 = 0 OR r.flagged = 1)";
         auto bind_filter = [&](Statement& s) {
             s.Bind(1, *id);
             if (query.min_score) {
