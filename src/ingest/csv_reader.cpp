@@ -179,9 +179,10 @@ Expected<void> CsvReader::ReadHeader() {
     header_line_ = tokenizer_.RecordLine();
     const size_t count = tokenizer_.FieldCount();
     summary_.headers.reserve(count);
+    const bool all_valid = tokenizer_.RecordIsValidUtf8();
     for (size_t i = 0; i < count; ++i) {
         const std::string_view header = tokenizer_.Field(i);
-        if (!detail::IsValidUtf8(header)) {
+        if (!all_valid && !detail::IsValidUtf8(header)) {
             return Unexpected(FileError(
                 "bad_encoding",
                 fmt::format("Header {} is not valid UTF-8; the file must be UTF-8 (other encodings come later). Save "
@@ -244,12 +245,14 @@ Expected<void> CsvReader::MapRecord(Transaction& tx) {
                         count, summary_.headers.size(), DelimiterName(summary_.delimiter)),
             line));
     }
-    for (size_t i = 0; i < count; ++i) {
-        if (!detail::IsValidUtf8(tokenizer_.Field(i))) {
-            return Unexpected(FileError("bad_encoding",
-                                        "The value is not valid UTF-8; the file must be UTF-8 (other encodings come "
-                                        "later). Save it again as \"CSV UTF-8\".",
-                                        line, summary_.headers[i]));
+    if (!tokenizer_.RecordIsValidUtf8()) {
+        for (size_t i = 0; i < count; ++i) {
+            if (!detail::IsValidUtf8(tokenizer_.Field(i))) {
+                return Unexpected(FileError("bad_encoding",
+                                            "The value is not valid UTF-8; the file must be UTF-8 (other encodings "
+                                            "come later). Save it again as \"CSV UTF-8\".",
+                                            line, summary_.headers[i]));
+            }
         }
     }
 

@@ -623,6 +623,28 @@ TEST(CsvReaderErrorTest, InvalidUtf8ValueIsBadEncoding) {
     EXPECT_THAT(r.error->message, HasSubstr("must be UTF-8"));
 }
 
+// The record as a whole is valid UTF-8 here; the fields are not.
+TEST(CsvReaderErrorTest, CharacterSplitByDelimiterIsBadEncoding) {
+    const auto r = Read("date,amount,a,b\n2024-01-01,1,x\xC3,\xA5y\n");
+    ASSERT_TRUE(r.error);
+    EXPECT_EQ(r.error->code, "bad_encoding");
+    EXPECT_EQ(r.error->line, 2);
+    EXPECT_EQ(r.error->column, "a");
+}
+
+TEST(CsvReaderErrorTest, OverlongEncodingIsBadEncoding) {
+    const auto r = Read("date,amount,text\n2024-01-01,1,\xC0\xAF\n");
+    ASSERT_TRUE(r.error);
+    EXPECT_EQ(r.error->code, "bad_encoding");
+    EXPECT_EQ(r.error->column, "text");
+}
+
+TEST(CsvReaderTest, AcceptsFourByteUtf8) {
+    const auto r = Read("date,amount,text\n2024-01-01,1,kaffe \xE2\x98\x95 \xF0\x9F\x98\x80\n");
+    ASSERT_EQ(r.rows.size(), 1u) << r.error->ToString();
+    EXPECT_EQ(r.rows[0].text, "kaffe \xE2\x98\x95 \xF0\x9F\x98\x80");
+}
+
 TEST(CsvReaderErrorTest, Latin1HeaderIsBadEncoding) {
     const auto r = Read("datum;belopp;anv\xE4ndare\n2024-01-01;1;AB\n");
     ASSERT_TRUE(r.error);

@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "ingest/detail/text.h"
+
 namespace granska::ingest::detail {
 
 namespace {
@@ -55,6 +57,16 @@ bool CsvTokenizer::Refill() {
     ReadChunk();
     window_end_ = std::min(size_, chunk_bytes_);
     return size_ > 0;
+}
+
+bool CsvTokenizer::RecordIsValidUtf8() const {
+    if (!IsValidUtf8(record_)) return false;
+    // Valid as a whole, so each field is valid unless a character straddles a field boundary; then the next
+    // field would start with a continuation byte.
+    for (const size_t end : ends_) {
+        if (end < record_.size() && (static_cast<unsigned char>(record_[end]) & 0xC0) == 0x80) return false;
+    }
+    return true;
 }
 
 Error CsvTokenizer::TooLarge(State state) {

@@ -38,6 +38,8 @@ public:
         const size_t begin = index == 0 ? 0 : ends_[index - 1];
         return std::string_view(record_).substr(begin, ends_[index] - begin);
     }
+    // True when every field of the current record is valid UTF-8 (one pass over the record, not one per field).
+    bool RecordIsValidUtf8() const;
     // 1-based physical line where the current record starts.
     int64_t RecordLine() const { return record_line_; }
     // Line of the opening quote and index of the field of the last error, for unterminated quotes.

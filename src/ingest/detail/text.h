@@ -13,7 +13,11 @@ bool IsValidUtf8(std::string_view s);
 void AppendJsonString(std::string& out, std::string_view s);
 
 // Spaces and tabs removed from both ends.
-std::string_view TrimSpaces(std::string_view s);
+inline std::string_view TrimSpaces(std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+    return s;
+}
 
 // s cut to at most max_bytes on a UTF-8 character boundary, with "..." when cut: for quoting values in messages.
 std::string Excerpt(std::string_view s, size_t max_bytes = 60);
