@@ -37,9 +37,22 @@ else
     as_server_user() { "$@"; }
 fi
 
-# A port the kernel just handed out and released: free unless something grabs it in the next instant.
+# A free loopback port: one the kernel hands out (python3), else a random one nobody answers on (bash /dev/tcp).
 free_port() {
-    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+    if command -v python3 >/dev/null; then
+        python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+        return
+    fi
+    local port
+    for _ in $(seq 1 100); do
+        port=$((20000 + RANDOM % 40000))
+        if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+            echo "$port"
+            return
+        fi
+    done
+    log "no free port found"
+    return 1
 }
 
 work_dir="$(mktemp -d -t granska-test-servers.XXXXXX)"

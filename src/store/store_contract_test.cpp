@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <functional>
+#include <limits>
 #include <random>
 #include <regex>
 #include <stdexcept>
@@ -606,6 +607,25 @@ TEST_P(StoreContractTest, RunOfAnotherWorkspaceIsNotFoundAndCannotBeChanged) {
     EXPECT_EQ(store_->GetRun(workspace_, run.id)->status, "pending");
     // A run cannot be created on another workspace's upload either.
     EXPECT_THROW(store_->CreateRun(NewRun{.workspace_id = other, .upload_id = run.upload_id, .configuration = "{}"}),
+                 std::invalid_argument);
+}
+
+TEST_P(StoreContractTest, ProgressIsKeptBetweenZeroAndOne) {
+    const store::Run run = NewRunFor(NewUploadIn(workspace_).id);
+    store_->UpdateRunProgress(workspace_, run.id, "a", 1.7);
+    EXPECT_EQ(store_->GetRun(workspace_, run.id)->progress, 1.0);
+    store_->UpdateRunProgress(workspace_, run.id, "b", -0.5);
+    EXPECT_EQ(store_->GetRun(workspace_, run.id)->progress, 0.0);
+    store_->UpdateRunProgress(workspace_, run.id, "c", 0.75);
+    store_->UpdateRunProgress(workspace_, run.id, "d", std::numeric_limits<double>::quiet_NaN());
+    EXPECT_EQ(store_->GetRun(workspace_, run.id)->progress, 0.0);
+}
+
+TEST_P(StoreContractTest, CreatingInAnUnknownWorkspaceIsRejected) {
+    const std::string unknown = NewUuidV7();
+    EXPECT_THROW(NewUploadIn(unknown), std::invalid_argument);
+    EXPECT_THROW(NewUploadIn("not-a-uuid"), std::invalid_argument);
+    EXPECT_THROW(store_->CreateStrategy(NewStrategy{.workspace_id = unknown, .name = "x", .configuration = "{}"}),
                  std::invalid_argument);
 }
 

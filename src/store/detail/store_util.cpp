@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -72,6 +73,8 @@ std::optional<int32_t> ParseTimeOfDay(std::string_view text) {
 void ThrowUnknownId(std::string_view what, std::string_view id) {
     throw std::invalid_argument(fmt::format("No {} with id '{}' exists in this workspace.", what, id));
 }
+
+double Fraction(double progress) { return std::isnan(progress) ? 0.0 : std::clamp(progress, 0.0, 1.0); }
 
 int64_t PageLimit(int64_t limit) { return std::clamp<int64_t>(limit, 0, kMaxPageSize); }
 int64_t PageOffset(int64_t offset) { return std::max<int64_t>(offset, 0); }

@@ -35,6 +35,9 @@ std::optional<int32_t> ParseTimeOfDay(std::string_view text);
 // in the caller (std::invalid_argument), not bad input.
 [[noreturn]] void ThrowUnknownId(std::string_view what, std::string_view id);
 
+// Run progress in [0, 1]; NaN counts as 0.
+double Fraction(double progress);
+
 // Page bounds: negative values mean 0; limits are capped so one request cannot load a whole table.
 inline constexpr int64_t kMaxPageSize = 10'000;
 int64_t PageLimit(int64_t limit);

@@ -369,15 +369,15 @@ public:
                    .created_at = NowTimestamp()};
         auto db = pool_.Acquire();
         pqxx::nontransaction work(*db);
+        // RETURNING: JSONB keeps its own normal form of the mapping; return what GetUpload will.
         const auto r = work.exec_params(
             "INSERT INTO file_uploads (id, workspace_id, filename, file_type, file_size, status, row_count, mapping, "
             "created_at) "
             "SELECT $1, $2, $3, $4, $5, 'pending', 0, $6::jsonb, $7::timestamptz "
-            "WHERE EXISTS (SELECT 1 FROM workspaces WHERE id = $2)",
+            "WHERE EXISTS (SELECT 1 FROM workspaces WHERE id = $2) RETURNING mapping::text",
             out.id, out.workspace_id, out.filename, out.file_type, out.file_size, out.mapping, out.created_at);
-        if (r.affected_rows() == 0) ThrowUnknownId("workspace", workspace_id);
-        // JSONB stores its own normal form; return what a GetUpload would.
-        out.mapping = Text(work.exec_params("SELECT mapping::text FROM file_uploads WHERE id = $1", out.id)[0][0]);
+        if (r.empty()) ThrowUnknownId("workspace", workspace_id);
+        out.mapping = Text(r[0][0]);
         return out;
     }
 
@@ -563,7 +563,7 @@ public:
             "UPDATE analysis_runs SET status = 'running', stage = $1, progress = $2::float8, "
             "started_at = COALESCE(started_at, $3::timestamptz) "
             "WHERE id = $4 AND workspace_id = $5 AND status IN ('pending', 'running')",
-            std::string(stage), DoubleText(std::clamp(progress, 0.0, 1.0)), NowTimestamp(), run_id, ws);
+            std::string(stage), DoubleText(detail::Fraction(progress)), NowTimestamp(), run_id, ws);
         if (r.affected_rows() > 0) return;
         if (work.exec_params("SELECT 1 FROM analysis_runs WHERE id = $1 AND workspace_id = $2", run_id, ws).empty()) {
             ThrowUnknownId("run", id);

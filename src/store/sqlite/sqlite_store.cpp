@@ -485,7 +485,7 @@ public:
               "started_at = IFNULL(started_at, ?3) "
               "WHERE id = ?4 AND workspace_id = ?5 AND status IN ('pending', 'running')")
             .Bind(1, stage)
-            .Bind(2, std::clamp(progress, 0.0, 1.0))
+            .Bind(2, detail::Fraction(progress))
             .Bind(3, NowTimestamp())
             .Bind(4, run_id)
             .Bind(5, ws)
