@@ -1,16 +1,15 @@
 // Feeds arbitrary bytes to ReadCsv. It must never crash; it returns rows or an error with a code and a message,
 // every row is well formed, and the result does not depend on where the stream's chunk boundaries fall.
 
+#include <fmt/format.h>
+
 #include <cstdint>
 #include <cstdlib>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <fmt/format.h>
-
-#include <nlohmann/json.hpp>
 
 #include "core/money.h"
 #include "ingest/csv_reader.h"
@@ -34,8 +33,8 @@ struct Outcome {
 Outcome Run(std::string_view input, size_t chunk_bytes, size_t batch_size) {
     std::istringstream in{std::string(input)};
     Outcome out;
-    const CsvOptions options{.batch_size = batch_size, .file_name = "fuzz.csv", .chunk_bytes = chunk_bytes,
-                             .max_record_bytes = 4096};
+    const CsvOptions options{
+        .batch_size = batch_size, .file_name = "fuzz.csv", .chunk_bytes = chunk_bytes, .max_record_bytes = 4096};
     const auto result = ReadCsv(in, options, [&out, batch_size](std::span<Transaction> batch) -> Expected<void> {
         Check(!batch.empty() && batch.size() <= batch_size);
         for (const Transaction& tx : batch) {

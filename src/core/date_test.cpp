@@ -1,8 +1,8 @@
 #include "core/date.h"
 
-#include <optional>
-
 #include <gtest/gtest.h>
+
+#include <optional>
 
 namespace granska {
 namespace {
@@ -105,8 +105,8 @@ TEST(ParseIsoDateTimeTest, ClampsLeapSecond) {
 }
 
 TEST(ParseIsoDateTimeTest, IgnoresZones) {
-    for (const char* text : {"2024-03-31T13:05:00Z", "2024-03-31T13:05:00+01:00", "2024-03-31T13:05-0530",
-                             "2024-03-31T13:05:00+02"}) {
+    for (const char* text :
+         {"2024-03-31T13:05:00Z", "2024-03-31T13:05:00+01:00", "2024-03-31T13:05-0530", "2024-03-31T13:05:00+02"}) {
         const auto parsed = ParseIsoDateTime(text);
         ASSERT_TRUE(parsed) << text;
         EXPECT_EQ(parsed->seconds_of_day, 13 * 3600 + 5 * 60) << text;

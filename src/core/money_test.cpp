@@ -1,10 +1,10 @@
 #include "core/money.h"
 
+#include <gtest/gtest.h>
+
 #include <cstdint>
 #include <limits>
 #include <optional>
-
-#include <gtest/gtest.h>
 
 namespace granska {
 namespace {
@@ -26,9 +26,19 @@ TEST(ParseMoneyTest, ReadsDotGroupingWithDecimalComma) { EXPECT_EQ(Minor("1.234,
 
 TEST(ParseMoneyTest, ReadsCommaGroupingWithDecimalPoint) { EXPECT_EQ(Minor("1,234,567.89", '.'), 123456789); }
 
-TEST(ParseMoneyTest, ReadsNoBreakSpaceGrouping) { EXPECT_EQ(Minor("1\xC2\xA0" "234,50", ','), 123450); }
+TEST(ParseMoneyTest, ReadsNoBreakSpaceGrouping) {
+    EXPECT_EQ(Minor("1\xC2\xA0"
+                    "234,50",
+                    ','),
+              123450);
+}
 
-TEST(ParseMoneyTest, ReadsNarrowNoBreakSpaceGrouping) { EXPECT_EQ(Minor("12\xE2\x80\xAF" "345", ','), 1234500); }
+TEST(ParseMoneyTest, ReadsNarrowNoBreakSpaceGrouping) {
+    EXPECT_EQ(Minor("12\xE2\x80\xAF"
+                    "345",
+                    ','),
+              1234500);
+}
 
 TEST(ParseMoneyTest, ReadsExplicitPlus) { EXPECT_EQ(Minor("+12", '.'), 1200); }
 
@@ -36,7 +46,12 @@ TEST(ParseMoneyTest, ReadsParenthesesAsNegative) { EXPECT_EQ(Minor("(12.00)", '.
 
 TEST(ParseMoneyTest, ReadsTrailingMinusAsNegative) { EXPECT_EQ(Minor("12.00-", '.'), -1200); }
 
-TEST(ParseMoneyTest, ReadsUnicodeMinusSign) { EXPECT_EQ(Minor("\xE2\x88\x92" "5,25", ','), -525); }
+TEST(ParseMoneyTest, ReadsUnicodeMinusSign) {
+    EXPECT_EQ(Minor("\xE2\x88\x92"
+                    "5,25",
+                    ','),
+              -525);
+}
 
 TEST(ParseMoneyTest, IgnoresSurroundingSpacesAndTabs) { EXPECT_EQ(Minor(" \t7.10 ", '.'), 710); }
 

@@ -20,15 +20,20 @@ struct FieldInfo {
 };
 
 constexpr std::string_view kIdSynonyms[] = {"id", "transaction_id", "transaktionsid", "transaction id", "txn_id"};
-constexpr std::string_view kDateSynonyms[] = {"date",     "transaction_date", "booking_date",      "datum",
-                                              "bokföringsdatum", "bokforingsdatum", "transaktionsdatum",
+constexpr std::string_view kDateSynonyms[] = {"date",
+                                              "transaction_date",
+                                              "booking_date",
+                                              "datum",
+                                              "bokföringsdatum",
+                                              "bokforingsdatum",
+                                              "transaktionsdatum",
                                               "verifikationsdatum"};
 constexpr std::string_view kRegistrationDateSynonyms[] = {"registration_date", "registreringsdatum", "reg_date",
                                                           "regdatum",          "entry_date",         "created"};
 constexpr std::string_view kAccountSynonyms[] = {"account", "account_number", "konto", "kontonummer", "kontonr"};
 constexpr std::string_view kAmountSynonyms[] = {"amount", "belopp", "summa", "value"};
-constexpr std::string_view kTextSynonyms[] = {"text",          "description",       "beskrivning", "transaktionstext",
-                                              "verifikationstext", "memo", "narrative"};
+constexpr std::string_view kTextSynonyms[] = {
+    "text", "description", "beskrivning", "transaktionstext", "verifikationstext", "memo", "narrative"};
 constexpr std::string_view kUserSynonyms[] = {"user", "användare", "anvandare", "created_by", "signatur", "sign"};
 constexpr std::string_view kCounterpartySynonyms[] = {"counterparty", "motpart",  "leverantör", "kund",
                                                       "payee",        "supplier", "customer"};
@@ -121,9 +126,9 @@ Expected<ColumnMapping> ParseColumnMapping(std::string_view json) {
     // allow_exceptions = false: malformed input is a value, not an exception.
     const nlohmann::json parsed = nlohmann::json::parse(json, nullptr, /*allow_exceptions=*/false);
     if (parsed.is_discarded()) {
-        return Unexpected(BadMapping(
-            "The column mapping is not valid JSON; write it as an object of field to header, "
-            "e.g. {\"amount\": \"Belopp\"}."));
+        return Unexpected(
+            BadMapping("The column mapping is not valid JSON; write it as an object of field to header, "
+                       "e.g. {\"amount\": \"Belopp\"}."));
     }
     if (!parsed.is_object()) {
         return Unexpected(BadMapping(fmt::format(
@@ -138,10 +143,10 @@ Expected<ColumnMapping> ParseColumnMapping(std::string_view json) {
                 fmt::format("'{}' is not a transaction field; valid fields are: {}.", key, ValidFieldNames()), key));
         }
         if (!value.is_string()) {
-            return Unexpected(BadMapping(
-                fmt::format("The header for '{}' must be a string (the column's name in the file), not {}.", key,
-                            value.type_name()),
-                key));
+            return Unexpected(
+                BadMapping(fmt::format("The header for '{}' must be a string (the column's name in the file), not {}.",
+                                       key, value.type_name()),
+                           key));
         }
         const auto& header = value.get_ref<const std::string&>();
         if (TrimSpaces(header).empty()) {

@@ -1,19 +1,20 @@
 #include "ingest/column_mapping.h"
 
-#include <string>
-#include <vector>
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
 
 namespace granska::ingest {
 namespace {
 
 using ::testing::HasSubstr;
 
-constexpr Field kAllFields[] = {Field::kId,       Field::kDate,         Field::kRegistrationDate, Field::kAccount,
-                                Field::kAmount,   Field::kText,         Field::kUser,             Field::kCounterparty,
-                                Field::kCurrency, Field::kVoucherSeries, Field::kVoucherNumber};
+constexpr Field kAllFields[] = {
+    Field::kId,           Field::kDate, Field::kRegistrationDate, Field::kAccount,  Field::kAmount,
+    Field::kText,         Field::kUser, Field::kCounterparty,     Field::kCurrency, Field::kVoucherSeries,
+    Field::kVoucherNumber};
 
 Expected<ResolvedMapping> Resolve(std::vector<std::string> headers, ColumnMapping mapping = {}) {
     return ResolveMapping(headers, mapping);
@@ -108,9 +109,9 @@ TEST(ResolveMappingTest, FindsEnglishHeaders) {
 }
 
 TEST(ResolveMappingTest, FindsSwedishHeaders) {
-    const auto mapping = Resolve({"verifikationsserie", "verifikationsnummer", "bokföringsdatum", "registreringsdatum",
-                                  "kontonr", "belopp", "beskrivning", "användare", "leverantör", "valuta",
-                                  "transaktionsid"});
+    const auto mapping =
+        Resolve({"verifikationsserie", "verifikationsnummer", "bokföringsdatum", "registreringsdatum", "kontonr",
+                 "belopp", "beskrivning", "användare", "leverantör", "valuta", "transaktionsid"});
     ASSERT_TRUE(mapping) << mapping.error().message;
     EXPECT_EQ(mapping->Of(Field::kVoucherSeries), 0u);
     EXPECT_EQ(mapping->Of(Field::kVoucherNumber), 1u);
@@ -183,8 +184,7 @@ TEST(ResolveMappingTest, ExplicitMappingComparesCaseInsensitively) {
 
 TEST(ResolveMappingTest, HeaderUsedByExplicitMappingIsNotAlsoMatchedBySynonym) {
     // "text" is taken for the account, so the text field falls to the next synonym.
-    const auto mapping =
-        Resolve({"date", "amount", "text", "beskrivning"}, {.field_to_header = {{"account", "text"}}});
+    const auto mapping = Resolve({"date", "amount", "text", "beskrivning"}, {.field_to_header = {{"account", "text"}}});
     ASSERT_TRUE(mapping);
     EXPECT_EQ(mapping->Of(Field::kAccount), 2u);
     EXPECT_EQ(mapping->Of(Field::kText), 3u);

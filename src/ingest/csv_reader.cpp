@@ -1,9 +1,9 @@
 #include "ingest/csv_reader.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <utility>
-
-#include <fmt/format.h>
 
 #include "core/date.h"
 #include "core/money.h"
@@ -22,10 +22,14 @@ constexpr std::string_view kUtf8Bom = "\xEF\xBB\xBF";
 
 std::string DelimiterName(char c) {
     switch (c) {
-        case '\t': return "tab";
-        case ',': return "',' (comma)";
-        case ';': return "';' (semicolon)";
-        default: return fmt::format("'{}'", c);
+        case '\t':
+            return "tab";
+        case ',':
+            return "',' (comma)";
+        case ';':
+            return "';' (semicolon)";
+        default:
+            return fmt::format("'{}'", c);
     }
 }
 
@@ -87,8 +91,7 @@ private:
     Expected<bool> NextRecord();
     Expected<std::string_view> Required(Field field, std::string_view what);
 
-    Error FileError(std::string code, std::string message, std::optional<int64_t> line,
-                    std::string column = {}) const {
+    Error FileError(std::string code, std::string message, std::optional<int64_t> line, std::string column = {}) const {
         Error error = InvalidInput(std::move(code), std::move(message));
         error.file = options_.file_name;
         error.line = line;
@@ -120,8 +123,9 @@ Expected<void> CsvReader::ValidateOptions() const {
                                                  static_cast<unsigned char>(*options_.delimiter))));
     }
     if (options_.decimal_separator && *options_.decimal_separator != '.' && *options_.decimal_separator != ',') {
-        return Unexpected(BadRequest("bad_option", fmt::format("The decimal separator must be '.' or ',', not byte 0x{:02X}.",
-                                                               static_cast<unsigned char>(*options_.decimal_separator))));
+        return Unexpected(
+            BadRequest("bad_option", fmt::format("The decimal separator must be '.' or ',', not byte 0x{:02X}.",
+                                                 static_cast<unsigned char>(*options_.decimal_separator))));
     }
     if (options_.batch_size == 0) return Unexpected(BadRequest("bad_option", "The batch size must be at least 1."));
     return {};
@@ -130,8 +134,8 @@ Expected<void> CsvReader::ValidateOptions() const {
 Expected<void> CsvReader::ReadPrelude() {
     std::string_view head = tokenizer_.Peek(kTextCheckBytes + kUtf8Bom.size());
     if (head.empty()) {
-        return Unexpected(FileError("empty_file", "The file is empty; upload a CSV file with a header row and data.",
-                                    std::nullopt));
+        return Unexpected(
+            FileError("empty_file", "The file is empty; upload a CSV file with a header row and data.", std::nullopt));
     }
     if (head.starts_with("\xFF\xFE") || head.starts_with("\xFE\xFF")) {
         return Unexpected(FileError("bad_encoding",
@@ -171,10 +175,11 @@ Expected<void> CsvReader::ReadHeader() {
     const Expected<bool> has_header = NextRecord();
     if (!has_header) return Unexpected(has_header.error());
     if (!*has_header) {
-        return Unexpected(FileError(
-            "empty_file", "The file has no content (only a byte-order mark or blank lines); upload a CSV file with a "
-                          "header row and data.",
-            std::nullopt));
+        return Unexpected(
+            FileError("empty_file",
+                      "The file has no content (only a byte-order mark or blank lines); upload a CSV file with a "
+                      "header row and data.",
+                      std::nullopt));
     }
     header_line_ = tokenizer_.RecordLine();
     const size_t count = tokenizer_.FieldCount();
@@ -226,10 +231,9 @@ Expected<void> CsvReader::ReadHeader() {
 Expected<std::string_view> CsvReader::Required(Field field, std::string_view what) {
     const std::string_view value = TrimSpaces(FieldOf(field));
     if (value.empty()) {
-        return Unexpected(FileError("missing_value",
-                                    fmt::format("The {} is empty; every row needs one. Fill it in or remove the row.",
-                                                what),
-                                    tokenizer_.RecordLine(), HeaderOf(field)));
+        return Unexpected(FileError(
+            "missing_value", fmt::format("The {} is empty; every row needs one. Fill it in or remove the row.", what),
+            tokenizer_.RecordLine(), HeaderOf(field)));
     }
     return value;
 }
@@ -292,8 +296,8 @@ Expected<void> CsvReader::MapRecord(Transaction& tx) {
             "bad_amount",
             fmt::format("'{}' is not an amount with {} as decimal separator (e.g. -1234{}50), at most two decimals "
                         "and thirteen integer digits. If the file uses {}, set the decimal separator to '{}'.",
-                        Excerpt(*amount_text), SeparatorName(summary_.decimal_separator),
-                        summary_.decimal_separator, SeparatorName(other), other),
+                        Excerpt(*amount_text), SeparatorName(summary_.decimal_separator), summary_.decimal_separator,
+                        SeparatorName(other), other),
             line, HeaderOf(Field::kAmount)));
     }
     tx.amount = *amount;

@@ -25,8 +25,8 @@ struct CsvOptions {
     std::optional<char> decimal_separator;  // '.' or ','; when unset: ',' if the delimiter is ';', else '.'
     ColumnMapping mapping;                  // explicit field -> header choices; they win over synonyms
     size_t batch_size = 8192;
-    std::string file_name;                  // used in error messages
-    size_t chunk_bytes = size_t{1} << 20;   // bytes per read from the stream (tests make it tiny)
+    std::string file_name;                       // used in error messages
+    size_t chunk_bytes = size_t{1} << 20;        // bytes per read from the stream (tests make it tiny)
     size_t max_record_bytes = size_t{16} << 20;  // a longer record is an error, so memory stays bounded
 };
 

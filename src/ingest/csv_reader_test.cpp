@@ -1,19 +1,18 @@
 #include "ingest/csv_reader.h"
 
-#include <chrono>
-#include <cstdlib>
-#include <filesystem>
-#include <fstream>
-#include <optional>
-#include <sstream>
-#include <string>
-#include <vector>
-
 #include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
 
 namespace granska::ingest {
 namespace {
@@ -170,8 +169,9 @@ TEST(CsvReaderTest, RawDataKeepsValuesAsStrings) {
 }
 
 TEST(CsvReaderTest, RawDataIsValidJsonWithEscapesAndUtf8PassedThrough) {
-    const auto r = Read("date,amount,kontonamn,note\n"
-                        "2024-01-01,1,Förbrukningsmaterial \xE2\x82\xAC,\"say \"\"hi\"\"\\\tnow\nnext line\"\n");
+    const auto r = Read(
+        "date,amount,kontonamn,note\n"
+        "2024-01-01,1,Förbrukningsmaterial \xE2\x82\xAC,\"say \"\"hi\"\"\\\tnow\nnext line\"\n");
     ASSERT_EQ(r.rows.size(), 1u) << r.error->ToString();
     const std::string& raw = r.rows[0].raw_data;
     EXPECT_THAT(raw, HasSubstr("Förbrukningsmaterial \xE2\x82\xAC"));  // not \u-escaped
@@ -241,7 +241,9 @@ TEST(CsvReaderTest, EmbeddedCrlfInQuotedFieldIsKeptAndCountsAsOneLine) {
 }
 
 TEST(CsvReaderTest, StripsUtf8Bom) {
-    const auto r = Read("\xEF\xBB\xBF" "date,amount\n2024-01-01,1\n");
+    const auto r = Read(
+        "\xEF\xBB\xBF"
+        "date,amount\n2024-01-01,1\n");
     ASSERT_TRUE(r.summary) << r.error->ToString();
     EXPECT_EQ(r.summary->headers[0], "date");
     EXPECT_EQ(r.rows.size(), 1u);
@@ -309,7 +311,9 @@ TEST(CsvReaderTest, TextAfterClosingQuoteIsKept) {
 
 // Chunk boundaries can fall anywhere: inside a quote pair, between CR and LF, inside a UTF-8 character.
 TEST(CsvReaderTest, ChunkBoundariesDoNotChangeTheResult) {
-    std::string text = "\xEF\xBB\xBF" "id;datum;belopp;text;kontonamn\r\n";
+    std::string text =
+        "\xEF\xBB\xBF"
+        "id;datum;belopp;text;kontonamn\r\n";
     for (int i = 0; i < 400; ++i) {  // beyond the read-ahead used for sniffing
         text += fmt::format("{};2024-01-{:02};{},{:02};\"rad \"\"{}\"\"\r\nfortsätter; här\";Kassa €\r\n", i,
                             i % 28 + 1, i * 7, i % 100, i);
@@ -359,11 +363,11 @@ TEST(CsvReaderTest, ReadsSwedishExcelExportFixture) {
                      std::ios::binary);
     ASSERT_TRUE(in) << "fixture missing";
     std::vector<Transaction> rows;
-    const auto result = ReadCsv(in, {.file_name = "swedish_excel_export.csv"},
-                                [&](std::span<Transaction> batch) -> Expected<void> {
-                                    rows.insert(rows.end(), batch.begin(), batch.end());
-                                    return {};
-                                });
+    const auto result =
+        ReadCsv(in, {.file_name = "swedish_excel_export.csv"}, [&](std::span<Transaction> batch) -> Expected<void> {
+            rows.insert(rows.end(), batch.begin(), batch.end());
+            return {};
+        });
     ASSERT_TRUE(result) << result.error().ToString();
     EXPECT_EQ(result->delimiter, ';');
     ASSERT_EQ(rows.size(), 4u);
@@ -653,7 +657,10 @@ TEST(CsvReaderErrorTest, Latin1HeaderIsBadEncoding) {
 }
 
 TEST(CsvReaderErrorTest, Utf16IsBadEncoding) {
-    const auto r = Read(std::string("\xFF\xFE" "d\0a\0t\0e\0", 10));
+    const auto r =
+        Read(std::string("\xFF\xFE"
+                         "d\0a\0t\0e\0",
+                         10));
     ASSERT_TRUE(r.error);
     EXPECT_EQ(r.error->code, "bad_encoding");
     EXPECT_THAT(r.error->message, HasSubstr("UTF-16"));
@@ -774,18 +781,18 @@ LedgerRead ReadLedger(const std::filesystem::path& path) {
     std::ifstream in(path, std::ios::binary);
     LedgerRead out;
     const auto start = std::chrono::steady_clock::now();
-    const auto result = ReadCsv(in, {.file_name = path.filename().string()},
-                                [&out](std::span<Transaction> batch) -> Expected<void> {
-                                    for (const Transaction& tx : batch) {
-                                        out.sum += tx.amount.minor;
-                                        out.sum_of_magnitudes += tx.amount.minor < 0 ? -tx.amount.minor : tx.amount.minor;
-                                        out.rows_described.push_back(fmt::format(
-                                            "{}|{}|{}|{}|{}|{}|{}|{}|{}", tx.row_number, tx.date.ToString(),
-                                            tx.registration_date ? tx.registration_date->ToString() : "-", tx.account,
-                                            tx.amount.minor, tx.text, tx.user, tx.voucher_series, tx.voucher_number));
-                                    }
-                                    return {};
-                                });
+    const auto result =
+        ReadCsv(in, {.file_name = path.filename().string()}, [&out](std::span<Transaction> batch) -> Expected<void> {
+            for (const Transaction& tx : batch) {
+                out.sum += tx.amount.minor;
+                out.sum_of_magnitudes += tx.amount.minor < 0 ? -tx.amount.minor : tx.amount.minor;
+                out.rows_described.push_back(
+                    fmt::format("{}|{}|{}|{}|{}|{}|{}|{}|{}", tx.row_number, tx.date.ToString(),
+                                tx.registration_date ? tx.registration_date->ToString() : "-", tx.account,
+                                tx.amount.minor, tx.text, tx.user, tx.voucher_series, tx.voucher_number));
+            }
+            return {};
+        });
     out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     EXPECT_TRUE(result) << result.error().ToString();
     if (result) out.rows = result->rows;
@@ -795,7 +802,8 @@ LedgerRead ReadLedger(const std::filesystem::path& path) {
 TEST(CsvReaderLedgerTest, BothDialectsReadToTheSameLedger) {
     const auto comma = LedgerFile("ledger.csv");
     const auto semicolon = LedgerFile("ledger_semicolon.csv");
-    if (!comma || !semicolon) GTEST_SKIP() << "sample ledger not found under ${GRANSKA_SOURCE_DIR}/../shared/data/ledger";
+    if (!comma || !semicolon)
+        GTEST_SKIP() << "sample ledger not found under ${GRANSKA_SOURCE_DIR}/../shared/data/ledger";
 
     const LedgerRead a = ReadLedger(*comma);
     const LedgerRead b = ReadLedger(*semicolon);

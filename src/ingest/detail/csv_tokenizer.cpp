@@ -1,8 +1,8 @@
 #include "ingest/detail/csv_tokenizer.h"
 
-#include <algorithm>
-
 #include <fmt/format.h>
+
+#include <algorithm>
 
 #include "ingest/detail/text.h"
 

@@ -66,10 +66,10 @@ private:
     std::array<bool, 256> unquoted_stop_{};
     std::array<bool, 256> quoted_stop_{};
 
-    std::string buffer_;       // bytes [0, size_) are valid; its capacity is reused
+    std::string buffer_;  // bytes [0, size_) are valid; its capacity is reused
     size_t size_ = 0;
     size_t pos_ = 0;
-    size_t window_end_ = 0;    // bytes are handed out chunk by chunk, even when read ahead by Peek
+    size_t window_end_ = 0;      // bytes are handed out chunk by chunk, even when read ahead by Peek
     uint64_t buffer_start_ = 0;  // stream offset of buffer_[0]
     bool eof_ = false;
 
