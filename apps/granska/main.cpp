@@ -37,10 +37,10 @@ struct CommandError {
 template <typename T>
 T Take(Expected<T> expected) {
     if (!expected) Fail(std::move(expected).error());
-    return std::move(*expected);
+    if constexpr (!std::is_void_v<T>) return std::move(*expected);
 }
 
-std::unique_ptr<store::Store> OpenStore(std::string_view url) {
+std::unique_ptr<store::Store> ConnectStore(std::string_view url) {
     if (url.starts_with("sqlite://")) {
         const std::string path(url.substr(std::string_view("sqlite://").size()));
         if (path.empty()) Fail(BadRequest("bad_db_url", "A SQLite URL needs a path: sqlite://./granska-data/granska.db"));
@@ -50,6 +50,13 @@ std::unique_ptr<store::Store> OpenStore(std::string_view url) {
         return store::OpenPostgresStore(std::string(url));
     }
     Fail(BadRequest("bad_db_url", fmt::format("Unknown database URL '{}': use sqlite://PATH or postgresql://…", url)));
+}
+
+// Every command that uses the database first brings its schema up to date.
+std::unique_ptr<store::Store> OpenStore(std::string_view url) {
+    auto store = ConnectStore(url);
+    store->Migrate();
+    return store;
 }
 
 std::string ReadWholeFile(const std::string& path) {
