@@ -206,6 +206,16 @@ TEST_P(StoreContractTest, ConcurrentMigrateOnAFreshDatabaseAppliesEachMigrationO
     DropFreshDatabase(url);
 }
 
+TEST_P(StoreContractTest, SqliteInMemoryStoreIsReadyWithoutMigrate) {
+    if (GetParam() != "sqlite") GTEST_SKIP() << "\":memory:\" is a SQLite path";
+    const auto memory = OpenSqliteStore(":memory:");
+    EXPECT_TRUE(memory->GetWorkspace(kDefaultWorkspaceId).has_value());
+    EXPECT_EQ(memory->Migrate(), kSchemaVersion);
+    // Two in-memory stores are two databases.
+    const Workspace mine = memory->CreateWorkspace("mine");
+    EXPECT_FALSE(OpenSqliteStore(":memory:")->GetWorkspace(mine.id).has_value());
+}
+
 TEST_P(StoreContractTest, DefaultWorkspaceExists) {
     const auto workspace = store_->GetWorkspace(kDefaultWorkspaceId);
     ASSERT_TRUE(workspace.has_value());

@@ -665,7 +665,9 @@ private:
 std::unique_ptr<Store> OpenSqliteStore(const std::string& path) {
     if (path == ":memory:") {
         const auto file = std::filesystem::temp_directory_path() / fmt::format("granska-memory-{}.db", NewUuidV7());
-        return std::make_unique<SqliteStore>(file.string(), file);
+        auto store = std::make_unique<SqliteStore>(file.string(), file);
+        store->Migrate();  // nobody else can reach this database, so it may as well come ready to use
+        return store;
     }
     const std::filesystem::path parent = std::filesystem::path(path).parent_path();
     if (!parent.empty()) {

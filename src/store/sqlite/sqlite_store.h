@@ -5,7 +5,7 @@
 // WAL lets readers run beside the single writer. A TransactionWriter holds its own connection, and from its first
 // Write until Commit (or destruction) SQLite's one write lock: other writes wait for it (up to 60 s), reads do not.
 // So commit or destroy a writer before writing anything else from the same thread, and destroy every writer
-// before the store. Call Migrate() before anything else.
+// before the store.
 
 #include <memory>
 #include <string>
@@ -14,9 +14,10 @@
 
 namespace granska::store {
 
-// Opens (creating) the database file at path, creating its parent directories. ":memory:" gives a private
-// database that disappears with the store (backed by a temporary file: an in-memory SQLite database cannot be
-// shared by a connection pool). Throws std::runtime_error when the file cannot be opened.
+// Opens (creating) the database file at path, creating its parent directories; call Migrate() before use.
+// ":memory:" gives a private, already migrated database that disappears with the store (backed by a temporary
+// file: an in-memory SQLite database cannot be shared by a connection pool). Throws std::runtime_error when the
+// file cannot be opened.
 std::unique_ptr<Store> OpenSqliteStore(const std::string& path);
 
 }  // namespace granska::store
