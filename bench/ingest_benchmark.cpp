@@ -60,6 +60,7 @@ void IngestInto(benchmark::State& state, const std::function<std::unique_ptr<sto
     for (auto _ : state) {
         state.PauseTiming();
         auto store = open();
+        store->Migrate();
         const store::Upload upload = store->CreateUpload({.workspace_id = std::string(store::kDefaultWorkspaceId),
                                                           .filename = "bench.csv",
                                                           .file_type = "csv"});

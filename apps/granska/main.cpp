@@ -207,6 +207,7 @@ int Main(int argc, char** argv) {
     app.set_version_flag("--version", std::string(GRANSKA_VERSION));
     app.set_config("--config", "", "read options from a TOML file");
     app.require_subcommand(1);
+    app.fallthrough();  // subcommands inherit it: `granska serve --db URL` works as well as `granska --db URL serve`
     std::string db_url(kDefaultDb);
     app.add_option("--db", db_url, "database URL: sqlite://PATH or postgresql://USER@HOST:PORT/DB")
         ->envname("GRANSKA_DB")

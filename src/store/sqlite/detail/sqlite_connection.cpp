@@ -93,7 +93,9 @@ Connection::Connection(const std::string& path) {
     }
     sqlite3_extended_result_codes(db_, 1);
     sqlite3_busy_timeout(db_, kBusyTimeoutMs);
-    Exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;");
+    // A 64 MiB page cache keeps the transactions indexes in memory during bulk loads of a million rows.
+    Exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; "
+         "PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY;");
 }
 
 Connection::~Connection() {
