@@ -1,9 +1,9 @@
 // granska_generate_ledger OUT.csv ROWS: writes the benchmark ledger (ledger_generator.h).
 
+#include <fmt/format.h>
+
 #include <cstdlib>
 #include <string>
-
-#include <fmt/format.h>
 
 #include "ledger_generator.h"
 

@@ -2,13 +2,13 @@
 // Rows: GRANSKA_BENCH_ROWS (default 1 000 000). PostgreSQL: GRANSKA_BENCH_POSTGRES_URL (skipped without it).
 // Each iteration checks that every row arrived before the time counts.
 
+#include <benchmark/benchmark.h>
+#include <fmt/format.h>
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
-
-#include <benchmark/benchmark.h>
-#include <fmt/format.h>
 
 #include "engine/ingest_upload.h"
 #include "ingest/csv_reader.h"
@@ -61,9 +61,8 @@ void IngestInto(benchmark::State& state, const std::function<std::unique_ptr<sto
         state.PauseTiming();
         auto store = open();
         store->Migrate();
-        const store::Upload upload = store->CreateUpload({.workspace_id = std::string(store::kDefaultWorkspaceId),
-                                                          .filename = "bench.csv",
-                                                          .file_type = "csv"});
+        const store::Upload upload = store->CreateUpload(
+            {.workspace_id = std::string(store::kDefaultWorkspaceId), .filename = "bench.csv", .file_type = "csv"});
         state.ResumeTiming();
         auto report = engine::IngestFile(*store, store::kDefaultWorkspaceId, upload.id, file,
                                          {.csv = {.file_name = "bench.csv"}});

@@ -1,12 +1,12 @@
 #include "ledger_generator.h"
 
+#include <fmt/format.h>
+
 #include <array>
 #include <cstdio>
 #include <memory>
 #include <stdexcept>
 #include <string_view>
-
-#include <fmt/format.h>
 
 namespace granska::bench {
 
@@ -17,10 +17,14 @@ struct Account {
     std::string_view name;
 };
 
-constexpr std::array<Account, 8> kCosts = {{{"4010", "Inköp material"}, {"5010", "Lokalhyra"},
-                                            {"5460", "Förbrukningsmaterial"}, {"5611", "Drivmedel"},
-                                            {"6110", "Kontorsmateriel"}, {"6212", "Mobiltelefon"},
-                                            {"6540", "IT-tjänster"}, {"7010", "Löner"}}};
+constexpr std::array<Account, 8> kCosts = {{{"4010", "Inköp material"},
+                                            {"5010", "Lokalhyra"},
+                                            {"5460", "Förbrukningsmaterial"},
+                                            {"5611", "Drivmedel"},
+                                            {"6110", "Kontorsmateriel"},
+                                            {"6212", "Mobiltelefon"},
+                                            {"6540", "IT-tjänster"},
+                                            {"7010", "Löner"}}};
 constexpr std::array<std::string_view, 5> kUsers = {"CÖ", "AL", "MK", "JS", "KASSA"};
 
 // splitmix64: tiny, fast, and identical everywhere.
@@ -32,7 +36,9 @@ struct Random {
         z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
         return z ^ (z >> 31);
     }
-    int64_t Between(int64_t low, int64_t high) { return low + static_cast<int64_t>(Next() % static_cast<uint64_t>(high - low + 1)); }
+    int64_t Between(int64_t low, int64_t high) {
+        return low + static_cast<int64_t>(Next() % static_cast<uint64_t>(high - low + 1));
+    }
 };
 
 std::string Amount(int64_t minor) {
@@ -45,8 +51,9 @@ std::string Amount(int64_t minor) {
 int64_t WriteLedgerCsv(const std::filesystem::path& path, int64_t rows, uint64_t seed) {
     std::unique_ptr<std::FILE, int (*)(std::FILE*)> out(std::fopen(path.c_str(), "wb"), &std::fclose);
     if (!out) throw std::runtime_error("cannot write " + path.string());
-    fmt::print(out.get(), "transaction_id,voucher_series,voucher_number,date,registration_date,account,account_name,"
-                          "amount,text,user\n");
+    fmt::print(out.get(),
+               "transaction_id,voucher_series,voucher_number,date,registration_date,account,account_name,"
+               "amount,text,user\n");
     Random random{seed};
     int64_t written = 0;
     int64_t voucher = 0;
@@ -66,9 +73,8 @@ int64_t WriteLedgerCsv(const std::filesystem::path& path, int64_t rows, uint64_t
             std::string_view account, name;
             int64_t minor;
         };
-        std::array<Line, 3> lines = {{{cost.number, cost.name, net},
-                                      {"2640", "Ingående moms", vat},
-                                      {"1930", "Företagskonto", -(net + vat)}}};
+        std::array<Line, 3> lines = {
+            {{cost.number, cost.name, net}, {"2640", "Ingående moms", vat}, {"1930", "Företagskonto", -(net + vat)}}};
         for (const Line& line : lines) {
             if (line.minor == 0 || written >= rows) continue;
             ++written;

@@ -1,16 +1,15 @@
 // granska: wiring only. Parses the command line, picks the concrete store, and hands over to the modules.
 
+#include <fmt/format.h>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <csignal>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
 #include <sstream>
 #include <thread>
-
-#include <CLI/CLI.hpp>
-#include <fmt/format.h>
 
 #include "api/server.h"
 #include "core/error.h"
@@ -43,7 +42,8 @@ T Take(Expected<T> expected) {
 std::unique_ptr<store::Store> ConnectStore(std::string_view url) {
     if (url.starts_with("sqlite://")) {
         const std::string path(url.substr(std::string_view("sqlite://").size()));
-        if (path.empty()) Fail(BadRequest("bad_db_url", "A SQLite URL needs a path: sqlite://./granska-data/granska.db"));
+        if (path.empty())
+            Fail(BadRequest("bad_db_url", "A SQLite URL needs a path: sqlite://./granska-data/granska.db"));
         return store::OpenSqliteStore(path);
     }
     if (url.starts_with("postgresql://") || url.starts_with("postgres://")) {
@@ -86,10 +86,12 @@ int Analyze(const AnalyzeArgs& args, const std::string& db_url, const detect::Re
     if (!args.strategy_file.empty()) {
         strategy_json = ReadWholeFile(args.strategy_file);
     } else {
-        const std::string name = args.strategy_name.empty() ? std::string(strategy::kDefaultPreset) : args.strategy_name;
+        const std::string name =
+            args.strategy_name.empty() ? std::string(strategy::kDefaultPreset) : args.strategy_name;
         const strategy::Preset* preset = strategy::FindPreset(name);
         if (preset == nullptr) {
-            Fail(BadRequest("unknown_strategy", fmt::format("Unknown strategy '{}'; see `granska strategies list`.", name)));
+            Fail(BadRequest("unknown_strategy",
+                            fmt::format("Unknown strategy '{}'; see `granska strategies list`.", name)));
         }
         strategy_json = std::string(preset->json);
     }
@@ -106,7 +108,8 @@ int Analyze(const AnalyzeArgs& args, const std::string& db_url, const detect::Re
     if (!args.decimal.empty()) csv.decimal_separator = args.decimal[0];
     std::error_code size_error;
     const auto file_size = std::filesystem::file_size(args.file, size_error);
-    if (size_error) Fail(BadRequest("unreadable_file", fmt::format("Cannot read '{}': {}.", args.file, size_error.message())));
+    if (size_error)
+        Fail(BadRequest("unreadable_file", fmt::format("Cannot read '{}': {}.", args.file, size_error.message())));
 
     auto store = OpenStore(db_url);
     const bool show_progress = !args.quiet && StderrIsTerminal();
@@ -121,7 +124,8 @@ int Analyze(const AnalyzeArgs& args, const std::string& db_url, const detect::Re
             fmt::print(stderr, "\rreading {}: {:3.0f}%", csv.file_name, total > 0 ? 100.0 * read / total : 0.0);
         };
     }
-    const auto ingested = Take(engine::IngestFile(*store, store::kDefaultWorkspaceId, upload.id, args.file, ingest_options));
+    const auto ingested =
+        Take(engine::IngestFile(*store, store::kDefaultWorkspaceId, upload.id, args.file, ingest_options));
     if (show_progress) fmt::print(stderr, "\r\033[K");
 
     const store::Run run = store->CreateRun({.workspace_id = std::string(store::kDefaultWorkspaceId),
@@ -134,14 +138,15 @@ int Analyze(const AnalyzeArgs& args, const std::string& db_url, const detect::Re
             fmt::print(stderr, "\r\033[Kanalyzing: {} {:3.0f}%", stage, 100.0 * fraction);
         };
     }
-    const auto outcome = Take(engine::RunAnalysis(*store, registry, store::kDefaultWorkspaceId, run.id, analysis_options));
+    const auto outcome =
+        Take(engine::RunAnalysis(*store, registry, store::kDefaultWorkspaceId, run.id, analysis_options));
     if (show_progress) fmt::print(stderr, "\r\033[K");
 
     if (!args.output.empty()) Take(cli::WriteOutput(outcome, args.output));
     if (!args.quiet) {
-        const double share = ingested.rows > 0 ? 100.0 * static_cast<double>(outcome.flagged_count) /
-                                                     static_cast<double>(ingested.rows)
-                                               : 0.0;
+        const double share =
+            ingested.rows > 0 ? 100.0 * static_cast<double>(outcome.flagged_count) / static_cast<double>(ingested.rows)
+                              : 0.0;
         fmt::print("{}: {} rows, {} flagged ({:.2f} %) by strategy '{}'\nupload {}  run {}\n\n", csv.file_name,
                    ingested.rows, outcome.flagged_count, share, parsed->name, upload.id, run.id);
         cli::PrintTopAnomalies(outcome, args.top, stdout);
@@ -239,7 +244,9 @@ int Main(int argc, char** argv) {
         ->envname("GRANSKA_MAX_UPLOAD_MB")
         ->capture_default_str();
     serve_cmd->add_option("--queue", queue, "job queue: local (in-process)")->check(CLI::IsMember({"local"}));
-    serve_cmd->add_option("--workers", workers, "analysis threads of the local queue")->check(CLI::Range(1, 64))->capture_default_str();
+    serve_cmd->add_option("--workers", workers, "analysis threads of the local queue")
+        ->check(CLI::Range(1, 64))
+        ->capture_default_str();
 
     CLI::App* migrate_cmd = app.add_subcommand("migrate", "apply database migrations");
     CLI::App* algorithms_cmd = app.add_subcommand("algorithms", "list algorithms and their parameters");

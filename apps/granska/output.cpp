@@ -1,11 +1,11 @@
 #include "output.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <fstream>
-#include <numeric>
-
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <numeric>
 
 namespace granska::cli {
 
@@ -29,8 +29,8 @@ std::string JoinReasons(const std::vector<std::string>& reasons) { return fmt::f
 Expected<void> WriteOutput(const engine::AnalysisOutcome& outcome, const std::filesystem::path& path) {
     const std::string extension = path.extension().string();
     if (extension != ".csv" && extension != ".json") {
-        return Unexpected(BadRequest("bad_output", fmt::format("--output must end in .csv or .json, not '{}'.",
-                                                              path.filename().string())));
+        return Unexpected(BadRequest(
+            "bad_output", fmt::format("--output must end in .csv or .json, not '{}'.", path.filename().string())));
     }
     std::ofstream out(path, std::ios::binary | std::ios::trunc);
     if (!out) return Unexpected(BadRequest("bad_output", fmt::format("Cannot write '{}'.", path.string())));
@@ -76,7 +76,8 @@ void PrintTopAnomalies(const engine::AnalysisOutcome& outcome, size_t count, std
     const size_t shown = std::min(count, order.size());
     std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(shown), order.end(),
                       [&](size_t a, size_t b) { return outcome.rank[a] < outcome.rank[b]; });
-    fmt::print(out, "{:>4}  {:<14} {:>10}  {:>8}  {:>16}  {}\n", "rank", "id", "date", "account", "amount", "score  reason");
+    fmt::print(out, "{:>4}  {:<14} {:>10}  {:>8}  {:>16}  {}\n", "rank", "id", "date", "account", "amount",
+               "score  reason");
     for (size_t r = 0; r < shown; ++r) {
         const size_t i = order[r];
         const std::string reason = outcome.reasons[i].empty() ? "" : outcome.reasons[i].front();

@@ -1,8 +1,8 @@
 #include "core/date.h"
 
-#include <chrono>
-
 #include <fmt/format.h>
+
+#include <chrono>
 
 namespace granska {
 
@@ -73,10 +73,11 @@ std::optional<DateTime> ParseIsoDateTime(std::string_view s) {
     if (hour > 23 || minute > 59 || second > 60) return std::nullopt;
     const std::string_view zone = s.substr(pos);
     int zone_hour = 0, zone_minute = 0;
-    const bool zone_ok = zone.empty() || zone == "Z" ||
-                         ((zone[0] == '+' || zone[0] == '-') && ReadDigits(zone, 1, 2, zone_hour) &&
-                          (zone.size() == 3 || (zone.size() == 6 && zone[3] == ':' && ReadDigits(zone, 4, 2, zone_minute)) ||
-                           (zone.size() == 5 && ReadDigits(zone, 3, 2, zone_minute))));
+    const bool zone_ok =
+        zone.empty() || zone == "Z" ||
+        ((zone[0] == '+' || zone[0] == '-') && ReadDigits(zone, 1, 2, zone_hour) &&
+         (zone.size() == 3 || (zone.size() == 6 && zone[3] == ':' && ReadDigits(zone, 4, 2, zone_minute)) ||
+          (zone.size() == 5 && ReadDigits(zone, 3, 2, zone_minute))));
     if (!zone_ok || zone_hour > 23 || zone_minute > 59) return std::nullopt;
     out.seconds_of_day = hour * 3600 + minute * 60 + std::min(second, 59);
     return out;

@@ -13,9 +13,9 @@ struct Date {
 
     static std::optional<Date> FromYmd(int year, int month, int day);
     int Year() const;
-    int Month() const;        // 1..12
-    int DayOfMonth() const;   // 1..31
-    int IsoWeekday() const;   // 1 = Monday .. 7 = Sunday
+    int Month() const;             // 1..12
+    int DayOfMonth() const;        // 1..31
+    int IsoWeekday() const;        // 1 = Monday .. 7 = Sunday
     std::string ToString() const;  // "2024-03-31"
     auto operator<=>(const Date&) const = default;
 };

@@ -41,12 +41,18 @@ Error Internal(std::string message) {
 
 int HttpStatus(ErrorKind kind) {
     switch (kind) {
-        case ErrorKind::kInvalidInput: return 422;
-        case ErrorKind::kBadRequest: return 400;
-        case ErrorKind::kNotFound: return 404;
-        case ErrorKind::kConflict: return 409;
-        case ErrorKind::kTooLarge: return 413;
-        case ErrorKind::kInternal: return 500;
+        case ErrorKind::kInvalidInput:
+            return 422;
+        case ErrorKind::kBadRequest:
+            return 400;
+        case ErrorKind::kNotFound:
+            return 404;
+        case ErrorKind::kConflict:
+            return 409;
+        case ErrorKind::kTooLarge:
+            return 413;
+        case ErrorKind::kInternal:
+            return 500;
     }
     return 500;
 }

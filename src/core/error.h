@@ -23,7 +23,7 @@ struct Error {
     std::string message;  // a sentence the user can act on
     std::string file;     // where, when the error is about a file
     std::optional<int64_t> line;
-    std::string column;   // a column or field name (or a JSON path for strategies)
+    std::string column;  // a column or field name (or a JSON path for strategies)
 
     // "file:line: column 'amount': message" — the one-line form for stderr.
     std::string ToString() const;

@@ -24,12 +24,13 @@ template <typename T>
 class [[nodiscard]] Expected {
 public:
     Expected(T value) : state_(std::in_place_index<0>, std::move(value)) {}  // NOLINT(google-explicit-constructor)
-    Expected(Unexpected unexpected)  // NOLINT(google-explicit-constructor)
+    Expected(Unexpected unexpected)                                          // NOLINT(google-explicit-constructor)
         : state_(std::in_place_index<1>, std::move(unexpected).error()) {}
     template <typename U>
-        requires std::is_constructible_v<T, U&&> && (!std::is_same_v<std::remove_cvref_t<U>, Expected>) &&
-                 (!std::is_same_v<std::remove_cvref_t<U>, Unexpected>) && (!std::is_same_v<std::remove_cvref_t<U>, T>)
-    Expected(U&& value) : state_(std::in_place_index<0>, T(std::forward<U>(value))) {}  // NOLINT
+    requires std::is_constructible_v<T, U&&> &&
+        (!std::is_same_v<std::remove_cvref_t<U>, Expected>)&&(!std::is_same_v<std::remove_cvref_t<U>, Unexpected>)&&(
+            !std::is_same_v<std::remove_cvref_t<U>, T>)Expected(U&& value)
+        : state_(std::in_place_index<0>, T(std::forward<U>(value))) {}  // NOLINT
 
     bool has_value() const { return state_.index() == 0; }
     explicit operator bool() const { return has_value(); }

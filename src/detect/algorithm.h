@@ -36,7 +36,8 @@ class Algorithm {
 public:
     virtual ~Algorithm() = default;
     virtual std::string_view Name() const = 0;
-    virtual Expected<AlgorithmOutput> Run(const transform::TransactionFrame& frame, const RunContext& context) const = 0;
+    virtual Expected<AlgorithmOutput> Run(const transform::TransactionFrame& frame,
+                                          const RunContext& context) const = 0;
 };
 
 }  // namespace granska::detect

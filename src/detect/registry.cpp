@@ -1,17 +1,20 @@
 #include "detect/registry.h"
 
-#include <cassert>
-
 #include <fmt/format.h>
+
+#include <cassert>
 #include <nlohmann/json.hpp>
 
 namespace granska::detect {
 
 std::string_view TypeName(AlgorithmType type) {
     switch (type) {
-        case AlgorithmType::kStatistical: return "statistical";
-        case AlgorithmType::kRuleBased: return "rule_based";
-        case AlgorithmType::kMlBased: return "ml_based";
+        case AlgorithmType::kStatistical:
+            return "statistical";
+        case AlgorithmType::kRuleBased:
+            return "rule_based";
+        case AlgorithmType::kMlBased:
+            return "ml_based";
     }
     return "statistical";
 }
@@ -35,13 +38,13 @@ std::vector<const AlgorithmInfo*> Registry::List() const {
 }
 
 Expected<std::unique_ptr<Algorithm>> Registry::Create(std::string_view name, const nlohmann::json& params,
-                                                     std::string_view path) const {
+                                                      std::string_view path) const {
     const AlgorithmInfo* info = Find(name);
     if (info == nullptr) {
         std::vector<std::string_view> names;
         for (const auto& [known, entry] : entries_) names.push_back(known);
-        Error error = InvalidInput("unknown_algorithm", fmt::format("Unknown algorithm '{}'; available: {}.", name,
-                                                                    fmt::join(names, ", ")));
+        Error error = InvalidInput("unknown_algorithm",
+                                   fmt::format("Unknown algorithm '{}'; available: {}.", name, fmt::join(names, ", ")));
         error.column = fmt::format("{}.name", path);
         return Unexpected(std::move(error));
     }

@@ -1,6 +1,7 @@
 #include "detect/registry.h"
 
 #include <gtest/gtest.h>
+
 #include <nlohmann/json.hpp>
 
 namespace granska::detect {

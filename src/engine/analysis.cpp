@@ -1,15 +1,15 @@
 #include "engine/analysis.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <numeric>
 #include <optional>
 #include <thread>
-
-#include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 namespace granska::engine {
 
@@ -137,7 +137,7 @@ Combined Combine(const strategy::Strategy& strategy, std::span<const detect::Alg
     for (size_t r = 0; r < std::min(limit, rows); ++r) {
         const size_t i = order[r];
         const bool passes = threshold.type == strategy::ThresholdType::kScore ? combined.score[i] >= threshold.value
-                                                                                : combined.score[i] > 0.0;
+                                                                              : combined.score[i] > 0.0;
         if (!passes) break;
         combined.flagged[i] = 1;
         ++combined.flagged_count;
@@ -189,8 +189,8 @@ Expected<AnalysisOutcome> RunAnalysis(store::Store& store, const detect::Registr
         const double load_ms = MillisecondsSince(start);
         report(strategy.algorithms.front().name, kLoadShare);
 
-        const size_t threads = options.max_threads > 0 ? options.max_threads
-                                                       : std::max(1u, std::thread::hardware_concurrency());
+        const size_t threads =
+            options.max_threads > 0 ? options.max_threads : std::max(1u, std::thread::hardware_concurrency());
         std::vector<double> algorithm_ms;
         auto outputs = RunAlgorithms(strategy, outcome.frame, threads, tracker, algorithm_ms);
         if (!outputs) return fail(std::move(outputs).error());
@@ -237,7 +237,8 @@ Expected<AnalysisOutcome> RunAnalysis(store::Store& store, const detect::Registr
             {"flagged", combined.flagged_count},
             {"algorithms", algorithms},
             {"combine", strategy::CombineMethodName(strategy.combine)},
-            {"threshold", {{"type", strategy::ThresholdTypeName(strategy.threshold.type)}, {"value", strategy.threshold.value}}},
+            {"threshold",
+             {{"type", strategy::ThresholdTypeName(strategy.threshold.type)}, {"value", strategy.threshold.value}}},
             {"timings", timings},
         };
         // The write itself is not timed here: its time is known only once it has committed.

@@ -27,14 +27,14 @@ struct AnalysisOptions {
 
 struct AnalysisOutcome {
     transform::TransactionFrame frame;
-    std::vector<std::string> algorithm_names;         // strategy order
+    std::vector<std::string> algorithm_names;           // strategy order
     std::vector<std::vector<double>> algorithm_scores;  // [algorithm][row]
     std::vector<double> score;                          // combined, per row in file order
     std::vector<uint8_t> flagged;
-    std::vector<int64_t> rank;                          // 1 = most anomalous
-    std::vector<std::vector<std::string>> reasons;      // most important first, at most three
+    std::vector<int64_t> rank;                      // 1 = most anomalous
+    std::vector<std::vector<std::string>> reasons;  // most important first, at most three
     int64_t flagged_count = 0;
-    std::string metadata;                               // what the run recorded (JSON)
+    std::string metadata;  // what the run recorded (JSON)
 };
 
 // Combines per-algorithm outputs into the strategy's verdicts; pure, used by RunAnalysis.

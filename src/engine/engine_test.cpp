@@ -1,9 +1,9 @@
 // The engine end to end on a real (SQLite) store: ingest a file, analyze it, read the results back.
 
+#include <gtest/gtest.h>
+
 #include <filesystem>
 #include <fstream>
-
-#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include "engine/analysis.h"
@@ -47,16 +47,18 @@ protected:
 
     int64_t StoredRows(std::string_view upload_id) {
         int64_t rows = 0;
-        store_->ForEachTransaction(kWorkspace, upload_id, 100,
-                                   [&rows](std::span<const store::StoredTransaction> batch) { rows += std::ssize(batch); });
+        store_->ForEachTransaction(
+            kWorkspace, upload_id, 100,
+            [&rows](std::span<const store::StoredTransaction> batch) { rows += std::ssize(batch); });
         return rows;
     }
 
     std::string NewRun(std::string_view upload_id, std::string configuration) {
-        return store_->CreateRun({.workspace_id = std::string(kWorkspace),
-                                  .upload_id = std::string(upload_id),
-                                  .strategy_name = "test",
-                                  .configuration = std::move(configuration)})
+        return store_
+            ->CreateRun({.workspace_id = std::string(kWorkspace),
+                         .upload_id = std::string(upload_id),
+                         .strategy_name = "test",
+                         .configuration = std::move(configuration)})
             .id;
     }
 
@@ -70,8 +72,8 @@ std::string LedgerWithOutlier() {
     std::string csv = "id,date,account,amount,text\n";
     for (int i = 0; i < 40; ++i) {
         if (i == 20) csv += "T-OUT,2024-03-09,5460,50000.00,Stor faktura\n";
-        csv += "T" + std::to_string(i) + ",2024-03-" + (i % 28 < 9 ? "0" : "") + std::to_string(i % 28 + 1) +
-               ",5460," + std::to_string(100 + i) + ".00,Material\n";
+        csv += "T" + std::to_string(i) + ",2024-03-" + (i % 28 < 9 ? "0" : "") + std::to_string(i % 28 + 1) + ",5460," +
+               std::to_string(100 + i) + ".00,Material\n";
     }
     return csv;
 }
@@ -90,7 +92,8 @@ TEST_F(EngineTest, IngestStoresEveryRowWithFeatures) {
     EXPECT_EQ(upload->row_count, 41);
 
     std::vector<store::StoredTransaction> rows;
-    store_->ForEachTransaction(kWorkspace, upload_id, 1000, [&rows](auto batch) { rows.assign(batch.begin(), batch.end()); });
+    store_->ForEachTransaction(kWorkspace, upload_id, 1000,
+                               [&rows](auto batch) { rows.assign(batch.begin(), batch.end()); });
     ASSERT_EQ(rows.size(), 41u);
     EXPECT_EQ(rows[20].transaction.external_id, "T-OUT");
     EXPECT_EQ(rows[20].transaction.amount.minor, 5'000'000);
@@ -131,10 +134,9 @@ TEST_F(EngineTest, AnalysisRanksThePlantedOutlierFirst) {
     ASSERT_TRUE(Ingest("a.csv", LedgerWithOutlier(), &upload_id));
     const std::string run_id = NewRun(upload_id, std::string(kQuickScan));
     std::vector<std::pair<std::string, double>> progress;
-    const auto outcome = RunAnalysis(*store_, registry_, kWorkspace, run_id,
-                                     {.progress = [&](std::string_view stage, double fraction) {
-                                         progress.emplace_back(stage, fraction);
-                                     }});
+    const auto outcome = RunAnalysis(
+        *store_, registry_, kWorkspace, run_id,
+        {.progress = [&](std::string_view stage, double fraction) { progress.emplace_back(stage, fraction); }});
     ASSERT_TRUE(outcome) << outcome.error().ToString();
     EXPECT_EQ(outcome->flagged_count, 1);
     EXPECT_EQ(outcome->rank[20], 1);
@@ -162,7 +164,8 @@ TEST_F(EngineTest, AnalysisRanksThePlantedOutlierFirst) {
     EXPECT_TRUE(page.items[0].result.flagged);
     ASSERT_EQ(page.items[0].algorithm_scores.size(), 1u);
     EXPECT_EQ(page.items[0].algorithm_scores[0].algorithm, "zscore");
-    for (size_t i = 1; i < page.items.size(); ++i) EXPECT_LE(page.items[i].result.score, page.items[i - 1].result.score);
+    for (size_t i = 1; i < page.items.size(); ++i)
+        EXPECT_LE(page.items[i].result.score, page.items[i - 1].result.score);
 }
 
 TEST_F(EngineTest, RunningARunAgainLeavesOneSetOfResults) {

@@ -1,8 +1,8 @@
 #include "engine/ingest_upload.h"
 
-#include <fstream>
-
 #include <fmt/format.h>
+
+#include <fstream>
 
 #include "transform/row_transformer.h"
 

@@ -1,9 +1,9 @@
 #include "strategy/strategy.h"
 
+#include <fmt/format.h>
+
 #include <array>
 #include <cmath>
-
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 namespace granska::strategy {
@@ -42,9 +42,12 @@ std::string_view CombineMethodName(CombineMethod method) {
 
 std::string_view ThresholdTypeName(ThresholdType type) {
     switch (type) {
-        case ThresholdType::kTopPercent: return "top_percent";
-        case ThresholdType::kTopK: return "top_k";
-        case ThresholdType::kScore: return "score";
+        case ThresholdType::kTopPercent:
+            return "top_percent";
+        case ThresholdType::kTopK:
+            return "top_k";
+        case ThresholdType::kScore:
+            return "score";
     }
     return "top_percent";
 }
@@ -88,8 +91,9 @@ Expected<Strategy> ParseStrategy(std::string_view text, const detect::Registry& 
         if (!entry.is_object()) return Unexpected(BadField(path, "Each algorithm must be an object."));
         for (const auto& [key, value] : entry.items()) {
             if (key != "name" && key != "weight" && key != "params") {
-                return Unexpected(BadField(fmt::format("{}.{}", path, key),
-                                           fmt::format("Unknown field '{}'; an algorithm has name, weight and params.", key)));
+                return Unexpected(
+                    BadField(fmt::format("{}.{}", path, key),
+                             fmt::format("Unknown field '{}'; an algorithm has name, weight and params.", key)));
             }
         }
         AlgorithmSpec spec;
@@ -117,7 +121,8 @@ Expected<Strategy> ParseStrategy(std::string_view text, const detect::Registry& 
     if (const auto combine = json.find("combine"); combine != json.end()) {
         const auto method = combine->is_object() ? combine->find("method") : combine->end();
         if (!combine->is_object() || method == combine->end() || !method->is_string()) {
-            return Unexpected(BadField("combine.method", R"('combine' must be {"method": "weighted_mean"} or {"method": "max"}.)"));
+            return Unexpected(
+                BadField("combine.method", R"('combine' must be {"method": "weighted_mean"} or {"method": "max"}.)"));
         }
         const auto name = method->get<std::string>();
         if (name == "weighted_mean") {
@@ -125,7 +130,8 @@ Expected<Strategy> ParseStrategy(std::string_view text, const detect::Registry& 
         } else if (name == "max") {
             strategy.combine = CombineMethod::kMax;
         } else {
-            return Unexpected(BadField("combine.method", fmt::format("Unknown combine method '{}'; use \"weighted_mean\" or \"max\".", name)));
+            return Unexpected(BadField(
+                "combine.method", fmt::format("Unknown combine method '{}'; use \"weighted_mean\" or \"max\".", name)));
         }
     }
 
@@ -133,7 +139,8 @@ Expected<Strategy> ParseStrategy(std::string_view text, const detect::Registry& 
         const auto type = threshold->is_object() ? threshold->find("type") : threshold->end();
         const auto value = threshold->is_object() ? threshold->find("value") : threshold->end();
         if (!threshold->is_object() || type == threshold->end() || !type->is_string()) {
-            return Unexpected(BadField("threshold.type", R"('threshold' must be {"type": "top_percent" | "top_k" | "score", "value": n}.)"));
+            return Unexpected(BadField(
+                "threshold.type", R"('threshold' must be {"type": "top_percent" | "top_k" | "score", "value": n}.)"));
         }
         if (value == threshold->end() || !value->is_number()) {
             return Unexpected(BadField("threshold.value", "'threshold.value' must be a number."));
@@ -141,16 +148,22 @@ Expected<Strategy> ParseStrategy(std::string_view text, const detect::Registry& 
         const auto type_name = type->get<std::string>();
         const double number = value->get<double>();
         if (type_name == "top_percent") {
-            if (!(number > 0 && number <= 100)) return Unexpected(BadField("threshold.value", "A top_percent threshold must be in (0, 100]."));
+            if (!(number > 0 && number <= 100))
+                return Unexpected(BadField("threshold.value", "A top_percent threshold must be in (0, 100]."));
             strategy.threshold = {ThresholdType::kTopPercent, number};
         } else if (type_name == "top_k") {
-            if (!(number >= 1) || std::floor(number) != number) return Unexpected(BadField("threshold.value", "A top_k threshold must be a whole number of at least 1."));
+            if (!(number >= 1) || std::floor(number) != number)
+                return Unexpected(
+                    BadField("threshold.value", "A top_k threshold must be a whole number of at least 1."));
             strategy.threshold = {ThresholdType::kTopK, number};
         } else if (type_name == "score") {
-            if (!(number > 0 && number <= 1)) return Unexpected(BadField("threshold.value", "A score threshold must be in (0, 1]."));
+            if (!(number > 0 && number <= 1))
+                return Unexpected(BadField("threshold.value", "A score threshold must be in (0, 1]."));
             strategy.threshold = {ThresholdType::kScore, number};
         } else {
-            return Unexpected(BadField("threshold.type", fmt::format("Unknown threshold type '{}'; use \"top_percent\", \"top_k\" or \"score\".", type_name)));
+            return Unexpected(BadField(
+                "threshold.type",
+                fmt::format("Unknown threshold type '{}'; use \"top_percent\", \"top_k\" or \"score\".", type_name)));
         }
     }
 

@@ -17,7 +17,7 @@ namespace granska::strategy {
 struct AlgorithmSpec {
     std::string name;
     double weight = 1.0;
-    std::string params;  // the JSON object as given, "{}" when absent
+    std::string params;                            // the JSON object as given, "{}" when absent
     std::unique_ptr<detect::Algorithm> algorithm;  // configured, ready to run
 };
 

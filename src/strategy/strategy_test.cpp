@@ -1,6 +1,7 @@
 #include "strategy/strategy.h"
 
 #include <gtest/gtest.h>
+
 #include <nlohmann/json.hpp>
 
 namespace granska::strategy {
@@ -66,7 +67,8 @@ TEST_F(StrategyTest, CanonicalJsonParsesToTheSameStrategy) {
 }
 
 TEST_F(StrategyTest, ErrorsNameTheField) {
-    EXPECT_EQ(ErrorPath(R"({"name": "s", "algorithms": [{"name": "zscore"}, {"name": "nope"}]})"), "algorithms[1].name");
+    EXPECT_EQ(ErrorPath(R"({"name": "s", "algorithms": [{"name": "zscore"}, {"name": "nope"}]})"),
+              "algorithms[1].name");
     EXPECT_EQ(ErrorPath(R"({"name": "s", "algorithms": [{"name": "zscore", "params": {"threshold": 0}}]})"),
               "algorithms[0].params.threshold");
     EXPECT_EQ(ErrorPath(R"({"name": "s", "algorithms": [{"name": "zscore", "weight": 0}]})"), "algorithms[0].weight");
@@ -75,10 +77,13 @@ TEST_F(StrategyTest, ErrorsNameTheField) {
     EXPECT_EQ(ErrorPath(R"({"algorithms": [{"name": "zscore"}]})"), "name");
     EXPECT_EQ(ErrorPath(R"({"name": "s", "algorithms": [{"name": "zscore"}], "combine": {"method": "avg"}})"),
               "combine.method");
-    EXPECT_EQ(ErrorPath(R"({"name": "s", "algorithms": [{"name": "zscore"}], "threshold": {"type": "top_percent", "value": 0}})"),
-              "threshold.value");
-    EXPECT_EQ(ErrorPath(R"({"name": "s", "algorithms": [{"name": "zscore"}], "threshold": {"type": "top_k", "value": 2.5}})"),
-              "threshold.value");
+    EXPECT_EQ(
+        ErrorPath(
+            R"({"name": "s", "algorithms": [{"name": "zscore"}], "threshold": {"type": "top_percent", "value": 0}})"),
+        "threshold.value");
+    EXPECT_EQ(
+        ErrorPath(R"({"name": "s", "algorithms": [{"name": "zscore"}], "threshold": {"type": "top_k", "value": 2.5}})"),
+        "threshold.value");
     EXPECT_EQ(ErrorPath(R"({"name": "s", "algorithms": [{"name": "zscore"}], "extra": 1})"), "extra");
 }
 

@@ -1,8 +1,8 @@
 #include "transform/features.h"
 
-#include <cmath>
-
 #include <fmt/format.h>
+
+#include <cmath>
 
 namespace granska::transform {
 
@@ -21,9 +21,9 @@ RowFeatures ComputeRowFeatures(const Transaction& transaction) {
 }
 
 std::string FeaturesToJson(const RowFeatures& features) {
-    std::string json = fmt::format(R"({{"weekday":{},"is_weekend":{},"month":{},"day_of_month":{},"log_amount":{:.6f})",
-                                   features.weekday, features.is_weekend, features.month, features.day_of_month,
-                                   features.log_amount);
+    std::string json =
+        fmt::format(R"({{"weekday":{},"is_weekend":{},"month":{},"day_of_month":{},"log_amount":{:.6f})",
+                    features.weekday, features.is_weekend, features.month, features.day_of_month, features.log_amount);
     if (features.has_registration_date) json += fmt::format(R"(,"posting_lag_days":{})", features.posting_lag_days);
     json += '}';
     return json;

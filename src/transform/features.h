@@ -10,11 +10,11 @@
 namespace granska::transform {
 
 struct RowFeatures {
-    int weekday = 0;          // ISO: 1 = Monday .. 7 = Sunday
-    bool is_weekend = false;  // Saturday or Sunday
-    int month = 0;            // 1..12
-    int day_of_month = 0;     // 1..31
-    double log_amount = 0.0;  // ln(1 + |amount|) in major units: symmetric, defined at zero
+    int weekday = 0;           // ISO: 1 = Monday .. 7 = Sunday
+    bool is_weekend = false;   // Saturday or Sunday
+    int month = 0;             // 1..12
+    int day_of_month = 0;      // 1..31
+    double log_amount = 0.0;   // ln(1 + |amount|) in major units: symmetric, defined at zero
     int posting_lag_days = 0;  // registration date - transaction date; 0 without a registration date
     bool has_registration_date = false;
 };

@@ -1,8 +1,8 @@
 #include "transform/features.h"
 
-#include <cmath>
-
 #include <gtest/gtest.h>
+
+#include <cmath>
 
 namespace granska::transform {
 namespace {
@@ -46,8 +46,9 @@ TEST(RowFeaturesTest, PostingLagCountsDaysFromTransactionToRegistration) {
 TEST(RowFeaturesTest, JsonHoldsEveryFeature) {
     Transaction t = MakeTransaction(2024, 1, 1, 100);
     t.registration_date = *Date::FromYmd(2024, 1, 3);
-    EXPECT_EQ(FeaturesToJson(ComputeRowFeatures(t)),
-              R"({"weekday":1,"is_weekend":false,"month":1,"day_of_month":1,"log_amount":0.693147,"posting_lag_days":2})");
+    EXPECT_EQ(
+        FeaturesToJson(ComputeRowFeatures(t)),
+        R"({"weekday":1,"is_weekend":false,"month":1,"day_of_month":1,"log_amount":0.693147,"posting_lag_days":2})");
 }
 
 }  // namespace

@@ -21,8 +21,8 @@ private:
     std::unordered_map<std::string, int32_t> index_;
 };
 
-constexpr std::array<std::string_view, 7> kNumericFeatures = {
-    "amount", "log_amount", "weekday", "is_weekend", "month", "day_of_month", "posting_lag_days"};
+constexpr std::array<std::string_view, 7> kNumericFeatures = {"amount", "log_amount",   "weekday",         "is_weekend",
+                                                              "month",  "day_of_month", "posting_lag_days"};
 
 }  // namespace
 

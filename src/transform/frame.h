@@ -21,7 +21,7 @@ struct CategoryColumn {
 
 struct TransactionFrame {
     // Identity, in file order.
-    std::vector<std::string> id;           // store UUID
+    std::vector<std::string> id;  // store UUID
     std::vector<std::string> external_id;
     std::vector<int64_t> row_number;
 

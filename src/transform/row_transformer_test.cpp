@@ -1,8 +1,8 @@
 #include "transform/row_transformer.h"
 
-#include <vector>
-
 #include <gtest/gtest.h>
+
+#include <vector>
 
 namespace granska::transform {
 namespace {

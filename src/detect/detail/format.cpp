@@ -1,8 +1,8 @@
 #include "detect/detail/format.h"
 
-#include <cmath>
-
 #include <fmt/format.h>
+
+#include <cmath>
 
 namespace granska::detect {
 

@@ -1,8 +1,8 @@
 #include "detect/detail/params.h"
 
-#include <algorithm>
-
 #include <fmt/format.h>
+
+#include <algorithm>
 
 namespace granska::detect {
 
@@ -67,7 +67,8 @@ Expected<void> ParamReader::Finish() {
     if (!error_ && params_.is_object()) {
         for (const auto& [key, value] : params_.items()) {
             if (std::find(known_.begin(), known_.end(), key) == known_.end()) {
-                Fail(key, fmt::format("Unknown parameter '{}'; this algorithm takes: {}.", key, fmt::join(known_, ", ")));
+                Fail(key,
+                     fmt::format("Unknown parameter '{}'; this algorithm takes: {}.", key, fmt::join(known_, ", ")));
                 break;
             }
         }

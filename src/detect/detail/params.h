@@ -2,12 +2,11 @@
 // Reading an algorithm's "params" object into its Params struct, with errors that name the field.
 
 #include <initializer_list>
+#include <nlohmann/json.hpp>
 #include <optional>
-#include <vector>
 #include <string>
 #include <string_view>
-
-#include <nlohmann/json.hpp>
+#include <vector>
 
 #include "core/expected.h"
 

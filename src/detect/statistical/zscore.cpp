@@ -1,10 +1,10 @@
 #include "detect/statistical/zscore.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <numeric>
-
-#include <fmt/format.h>
 
 #include "detect/detail/format.h"
 #include "detect/detail/params.h"
@@ -74,9 +74,10 @@ AlgorithmInfo Zscore::Info() {
     return AlgorithmInfo{
         .name = std::string(kName),
         .type = kType,
-        .description = "Distance of each amount from the typical amount of its group (all lines or its account), "
-                       "in standard deviations; robust mode uses the median and MAD so that outliers do not hide "
-                       "each other.",
+        .description =
+            "Distance of each amount from the typical amount of its group (all lines or its account), "
+            "in standard deviations; robust mode uses the median and MAD so that outliers do not hide "
+            "each other.",
         .params =
             {
                 {"group_by", "string", R"("account")", "\"none\" compares with all lines, \"account\" per account"},
@@ -105,7 +106,8 @@ Expected<AlgorithmOutput> Zscore::Run(const transform::TransactionFrame& frame, 
     const bool per_account = params_.group_by == "account";
     const size_t groups = per_account ? frame.account.values.size() : 1;
     std::vector<std::vector<size_t>> members(groups);
-    for (size_t i = 0; i < rows; ++i) members[per_account ? static_cast<size_t>(frame.account.codes[i]) : 0].push_back(i);
+    for (size_t i = 0; i < rows; ++i)
+        members[per_account ? static_cast<size_t>(frame.account.codes[i]) : 0].push_back(i);
 
     std::vector<double> scratch(values);
     const Baseline global = ComputeBaseline(scratch, params_.robust);
@@ -124,17 +126,17 @@ Expected<AlgorithmOutput> Zscore::Run(const transform::TransactionFrame& frame, 
         }
         const std::string where = !per_account ? "all lines"
                                   : own        ? fmt::format("account {}", frame.account.values[g])
-                                               : fmt::format("all lines (account {} has only {})",
-                                                             frame.account.values[g], FormatCount(std::ssize(group)));
-        const double confidence = (own ? 1.0 : 0.5) * static_cast<double>(baseline.count) /
-                                  (static_cast<double>(baseline.count) + min_size);
+                                        : fmt::format("all lines (account {} has only {})", frame.account.values[g],
+                                                      FormatCount(std::ssize(group)));
+        const double confidence =
+            (own ? 1.0 : 0.5) * static_cast<double>(baseline.count) / (static_cast<double>(baseline.count) + min_size);
         const std::string_view centre_name = params_.robust ? "median" : "mean";
         const std::string_view unit = params_.robust ? "robust standard deviations" : "standard deviations";
         const double typical = log_scale ? std::expm1(baseline.center) : baseline.center;
 
         for (const size_t i : group) {
             const double z = baseline.scale > 0 ? (values[i] - baseline.center) / baseline.scale : 0.0;
-            const double excess = params_.direction == "high" ? std::max(z, 0.0)
+            const double excess = params_.direction == "high"  ? std::max(z, 0.0)
                                   : params_.direction == "low" ? std::max(-z, 0.0)
                                                                : std::abs(z);
             output.score[i] = excess * excess / (excess * excess + params_.threshold * params_.threshold);

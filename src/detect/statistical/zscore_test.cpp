@@ -1,8 +1,8 @@
 #include "detect/statistical/zscore.h"
 
-#include <cmath>
-
 #include <gtest/gtest.h>
+
+#include <cmath>
 #include <nlohmann/json.hpp>
 
 namespace granska::detect {
@@ -61,7 +61,8 @@ TEST(ZscoreTest, ClassicUsesMeanAndSampleStandardDeviation) {
     // Mean 5, sample variance 32 / 7.
     const std::vector<Line> lines = {{"A", 200}, {"A", 400}, {"A", 400}, {"A", 400},
                                      {"A", 500}, {"A", 500}, {"A", 700}, {"A", 900}};
-    const auto output = Make({{"value", "amount"}, {"robust", false}, {"min_group_size", 2}})->Run(MakeFrame(lines), {});
+    const auto output =
+        Make({{"value", "amount"}, {"robust", false}, {"min_group_size", 2}})->Run(MakeFrame(lines), {});
     ASSERT_TRUE(output);
     const double z = 4.0 / std::sqrt(32.0 / 7.0);
     EXPECT_NEAR(output->score[7], z * z / (z * z + 9.0), 1e-9);
@@ -106,7 +107,7 @@ TEST(ZscoreTest, SmallGroupsFallBackToAllLinesWithLowerConfidence) {
     lines.push_back({"RARE", 115 * 100});
     const auto output = Make({{"min_group_size", 10}})->Run(MakeFrame(lines), {});
     ASSERT_TRUE(output);
-    EXPECT_NEAR(output->confidence[0], 30.0 / 40.0, 1e-12);   // own group: 30 lines
+    EXPECT_NEAR(output->confidence[0], 30.0 / 40.0, 1e-12);         // own group: 30 lines
     EXPECT_NEAR(output->confidence[30], 0.5 * 31.0 / 41.0, 1e-12);  // all 31 lines, halved
 }
 
