@@ -48,6 +48,13 @@ void SendError(httplib::Response& res, const Error& error) {
     SendJson(res, HttpStatus(error.kind), detail::ErrorJson(error));
 }
 
+// An answer sent before the request body was read to its end: the rest of the body is still on the connection,
+// so the client must not reuse it.
+void SendUnread(httplib::Response& res, const Error& error) {
+    res.set_header("Connection", "close");
+    SendError(res, error);
+}
+
 Error TooLarge(uint64_t limit) {
     return Error{.kind = ErrorKind::kTooLarge,
                  .code = "too_large",
@@ -211,10 +218,10 @@ private:
 
     void Upload(const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& reader) {
         auto workspace = Workspace(req);
-        if (!workspace) return SendError(res, workspace.error());
+        if (!workspace) return SendUnread(res, workspace.error());
         if (!req.is_multipart_form_data()) {
-            return SendError(res, BadRequest("not_multipart", "Send the file as multipart/form-data with a part named "
-                                                              "'file', e.g. curl -F file=@ledger.csv."));
+            return SendUnread(res, BadRequest("not_multipart", "Send the file as multipart/form-data with a part named "
+                                                               "'file', e.g. curl -F file=@ledger.csv."));
         }
 
         detail::UploadReceiver receiver(options_.upload_dir / NewUuidV7(), options_.max_upload_bytes);
@@ -222,9 +229,9 @@ private:
             [&](const httplib::MultipartFormData& part) { return receiver.BeginPart(part.name, part.filename); },
             [&](const char* data, size_t size) { return receiver.Append(data, size); });
         if (!complete) {
-            if (receiver.error()) return SendError(res, *receiver.error());
-            if (res.status == 413) return SendError(res, TooLarge(options_.max_upload_bytes));
-            return SendError(res, BadRequest("bad_multipart", "The request body is not valid multipart/form-data."));
+            if (receiver.error()) return SendUnread(res, *receiver.error());
+            if (res.status == 413) return SendUnread(res, TooLarge(options_.max_upload_bytes));
+            return SendUnread(res, BadRequest("bad_multipart", "The request body is not valid multipart/form-data."));
         }
         if (auto finished = receiver.Finish(); !finished) return SendError(res, finished.error());
 

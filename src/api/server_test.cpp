@@ -77,6 +77,7 @@ protected:
     }
 
     void TearDown() override {
+        client_.reset();  // an idle keep-alive connection would hold Stop() for httplib's keep-alive timeout
         if (server_) server_->Stop();
         if (serving_.joinable()) serving_.join();
         server_.reset();
@@ -442,6 +443,7 @@ TEST_F(ServerTest, ResultsOfARunNotCompletedAre409) {
 }
 
 TEST_F(ServerTest, StopIsIdempotent) {
+    ASSERT_TRUE(client_->Get("/api/v1/health"));  // Run() is serving
     server_->Stop();
     server_->Stop();
     EXPECT_FALSE(client_->Get("/api/v1/health"));
@@ -457,6 +459,15 @@ TEST_F(SmallLimitServerTest, OversizedUploadIs413AndLeavesNothing) {
     ExpectErrorBody(result, 413, "too_large");
     EXPECT_EQ(Body(client_->Get("/api/v1/upload/history"))["total"], 0);
     EXPECT_TRUE(!fs::exists(root_ / "uploads") || fs::is_empty(root_ / "uploads"));
+}
+
+TEST_F(SmallLimitServerTest, KeepAliveClientIsNotConfusedAfterA413) {
+    client_->set_keep_alive(true);
+    ExpectErrorBody(Upload(SmallLedger() + std::string(200'000, '#')), 413, "too_large");
+    const auto health = client_->Get("/api/v1/health");
+    ASSERT_TRUE(health);
+    EXPECT_EQ(health->status, 200) << health->body;
+    EXPECT_EQ(Body(health)["status"], "ok");
 }
 
 TEST_F(SmallLimitServerTest, UploadUnderTheLimitStillWorks) {
