@@ -72,11 +72,11 @@ public:
     ServeProcess(const std::string& db_url, const fs::path& upload_dir, const fs::path& log) : log_(log) {
         port_ = FreePort();
         const std::vector<std::string> args = {GRANSKA_BINARY,
-                                               "--db",
-                                               db_url,
                                                "serve",
                                                "--listen",
                                                "127.0.0.1:" + std::to_string(port_),
+                                               "--db",
+                                               db_url,
                                                "--upload-dir",
                                                upload_dir.string()};
         std::vector<char*> argv;

@@ -17,7 +17,7 @@ cleanup() {
 trap cleanup EXIT
 
 # Port 0: the server picks a free port and prints it ("listening on http://127.0.0.1:PORT").
-"$granska" --db "sqlite://$work/granska.db" serve --listen 127.0.0.1:0 --upload-dir "$work/uploads" \
+"$granska" serve --listen 127.0.0.1:0 --db "sqlite://$work/granska.db" --upload-dir "$work/uploads" \
     >"$work/serve.log" 2>&1 &
 server=$!
 base=
