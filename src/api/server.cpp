@@ -1,5 +1,6 @@
 #include "api/server.h"
 
+#include <fmt/format.h>
 #include <httplib.h>
 #include <spdlog/spdlog.h>
 
@@ -7,12 +8,10 @@
 #include <condition_variable>
 #include <exception>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <thread>
 #include <utility>
-
-#include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include "api/detail/json_views.h"
 #include "api/detail/request_parsing.h"
@@ -64,9 +63,12 @@ Error TooLarge(uint64_t limit) {
 // The JSON body of a 4xx/5xx response that no handler wrote (unknown route, httplib's own rejections).
 json FallbackError(const httplib::Request& req, int status) {
     switch (status) {
-        case 404: return {{"error", "not_found"}, {"message", fmt::format("No route for {} {}.", req.method, req.path)}};
-        case 413: return {{"error", "too_large"}, {"message", "The request body is larger than the server accepts."}};
-        case 400: return {{"error", "bad_request"}, {"message", "The request is malformed."}};
+        case 404:
+            return {{"error", "not_found"}, {"message", fmt::format("No route for {} {}.", req.method, req.path)}};
+        case 413:
+            return {{"error", "too_large"}, {"message", "The request body is larger than the server accepts."}};
+        case 400:
+            return {{"error", "bad_request"}, {"message", "The request is malformed."}};
         default:
             return {{"error", status >= 500 ? "internal" : "http_error"},
                     {"message", fmt::format("The request failed with HTTP status {}.", status)}};
@@ -150,12 +152,12 @@ private:
         const size_t threads = static_cast<size_t>(std::max(1, options_.http_threads));
         // httplib owns the queue it gets and deletes it when listening ends.
         http_.new_task_queue = [threads] { return std::make_unique<httplib::ThreadPool>(threads).release(); };
-        http_.set_error_handler(httplib::Server::HandlerWithResponse([](const httplib::Request& req,
-                                                                        httplib::Response& res) {
-            if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
-            SendJson(res, res.status, FallbackError(req, res.status));
-            return httplib::Server::HandlerResponse::Handled;
-        }));
+        http_.set_error_handler(
+            httplib::Server::HandlerWithResponse([](const httplib::Request& req, httplib::Response& res) {
+                if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+                SendJson(res, res.status, FallbackError(req, res.status));
+                return httplib::Server::HandlerResponse::Handled;
+            }));
         // The one boundary for exceptions: a lost database, a bug. Bad input never gets here.
         http_.set_exception_handler([](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
             std::string what = "unknown exception";
@@ -176,8 +178,10 @@ private:
 
     void Route() {
         http_.Get("/api/v1/health", [this](const httplib::Request&, httplib::Response& res) { Health(res); });
-        http_.Post(std::string(kUploadPattern), [this](const httplib::Request& req, httplib::Response& res,
-                                                       const httplib::ContentReader& reader) { Upload(req, res, reader); });
+        http_.Post(std::string(kUploadPattern),
+                   [this](const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& reader) {
+                       Upload(req, res, reader);
+                   });
         http_.Get(std::string(kUploadHistoryPattern),
                   [this](const httplib::Request& req, httplib::Response& res) { UploadHistory(req, res); });
         http_.Get(std::string(kUploadStatusPattern),
@@ -220,14 +224,15 @@ private:
         auto workspace = Workspace(req);
         if (!workspace) return SendUnread(res, workspace.error());
         if (!req.is_multipart_form_data()) {
-            return SendUnread(res, BadRequest("not_multipart", "Send the file as multipart/form-data with a part named "
-                                                               "'file', e.g. curl -F file=@ledger.csv."));
+            return SendUnread(res, BadRequest("not_multipart",
+                                              "Send the file as multipart/form-data with a part named "
+                                              "'file', e.g. curl -F file=@ledger.csv."));
         }
 
         detail::UploadReceiver receiver(options_.upload_dir / NewUuidV7(), options_.max_upload_bytes);
-        const bool complete = reader(
-            [&](const httplib::MultipartFormData& part) { return receiver.BeginPart(part.name, part.filename); },
-            [&](const char* data, size_t size) { return receiver.Append(data, size); });
+        const bool complete =
+            reader([&](const httplib::MultipartFormData& part) { return receiver.BeginPart(part.name, part.filename); },
+                   [&](const char* data, size_t size) { return receiver.Append(data, size); });
         if (!complete) {
             if (receiver.error()) return SendUnread(res, *receiver.error());
             if (res.status == 413) return SendUnread(res, TooLarge(options_.max_upload_bytes));
@@ -280,8 +285,9 @@ private:
         const store::Page<store::Upload> page = store_.ListUploads(*workspace, paging->limit, paging->offset);
         json items = json::array();
         for (const store::Upload& upload : page.items) items.push_back(detail::UploadJson(upload));
-        SendJson(res, 200,
-                 {{"items", std::move(items)}, {"total", page.total}, {"limit", paging->limit}, {"offset", paging->offset}});
+        SendJson(
+            res, 200,
+            {{"items", std::move(items)}, {"total", page.total}, {"limit", paging->limit}, {"offset", paging->offset}});
     }
 
     void UploadStatus(const httplib::Request& req, httplib::Response& res) {
@@ -348,7 +354,8 @@ private:
                   {"run_status", run->status}});
     }
 
-    store::Run QueueRun(const std::string& workspace_id, const std::string& upload_id, const strategy::Strategy& chosen) {
+    store::Run QueueRun(const std::string& workspace_id, const std::string& upload_id,
+                        const strategy::Strategy& chosen) {
         store::Run run = store_.CreateRun({.workspace_id = workspace_id,
                                            .upload_id = upload_id,
                                            .strategy_name = chosen.name,
@@ -377,7 +384,8 @@ private:
     // A run that was queued when the server stopped: mark it failed rather than leave it pending.
     void Abandon(const detail::RunJob& job) {
         try {
-            store_.FailRun(job.workspace_id, job.run_id, "The server stopped before this analysis started; start it again.");
+            store_.FailRun(job.workspace_id, job.run_id,
+                           "The server stopped before this analysis started; start it again.");
         } catch (const std::exception& e) {
             spdlog::error("run {} could not be marked failed: {}", job.run_id, e.what());
         }

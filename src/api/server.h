@@ -2,6 +2,11 @@
 // The REST API (JSON everywhere, under /api/v1). httplib stays inside the .cpp files: this header is what
 // main.cpp and tests see. Uploads are streamed to disk and ingested in the request (bad input → 422 with
 // file, line and column); analyses run on a background thread (202 + run id; poll the status).
+//
+// Errors are always {"error": code, "message": sentence, "line"?, "column"?, "file"?} with the status of
+// HttpStatus(kind); an exception in a handler becomes a logged 500 {"error": "internal"}. The store is used from
+// the HTTP threads and the analysis workers at once, so it must be safe for concurrent use (both backends are);
+// it and the registry must outlive the Server.
 
 #include <cstdint>
 #include <filesystem>
@@ -16,11 +21,11 @@ namespace granska::api {
 
 struct ServerOptions {
     std::string host = "127.0.0.1";
-    int port = 8080;                      // 0 = any free port (see Server::Port)
+    int port = 8080;  // 0 = any free port (see Server::Port)
     std::filesystem::path upload_dir = "granska-data/uploads";
     uint64_t max_upload_bytes = 1ull << 30;  // 1 GiB
     int http_threads = 8;
-    int workers = 1;                      // background analysis threads
+    int workers = 1;  // background analysis threads
 };
 
 class Server {
@@ -34,7 +39,9 @@ public:
     Expected<void> Bind();
     int Port() const;
     void Run();
-    void Stop();  // thread-safe; waits for the running analysis to finish
+    // Thread-safe and idempotent: stops accepting, answers the requests in flight, lets running analyses finish
+    // and marks queued ones failed (rather than leaving them pending). Before Run() it only stops the workers.
+    void Stop();
 
 private:
     class Impl;

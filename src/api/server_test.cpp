@@ -3,17 +3,17 @@
 
 #include "api/server.h"
 
+#include <fmt/format.h>
+#include <gtest/gtest.h>
 #include <httplib.h>
 
-#include <gtest/gtest.h>
-
+#include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
 #include <thread>
 #include <vector>
-
-#include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include "core/uuid.h"
 #include "store/sqlite/sqlite_store.h"
@@ -54,6 +54,79 @@ json Body(const httplib::Result& result) {
     return json::parse(result->body, nullptr, /*allow_exceptions=*/false);
 }
 
+// Forwards to a real store, but can be told to throw like a store whose database has gone away.
+class BreakableStore final : public store::Store {
+public:
+    explicit BreakableStore(store::Store& inner) : inner_(inner) {}
+
+    std::atomic<bool> reads_throw = false;     // GetWorkspace, GetUpload, GetRun, ListUploads
+    std::atomic<bool> loading_throws = false;  // ForEachTransaction (the analysis's first step)
+
+    std::string_view Backend() const override { return inner_.Backend(); }
+    int Migrate() override { return inner_.Migrate(); }
+    store::Workspace CreateWorkspace(std::string_view name) override { return inner_.CreateWorkspace(name); }
+    Expected<store::Workspace> GetWorkspace(std::string_view id) override {
+        Check(reads_throw);
+        return inner_.GetWorkspace(id);
+    }
+    store::Upload CreateUpload(const store::NewUpload& upload) override { return inner_.CreateUpload(upload); }
+    Expected<store::Upload> GetUpload(std::string_view workspace_id, std::string_view id) override {
+        Check(reads_throw);
+        return inner_.GetUpload(workspace_id, id);
+    }
+    store::Page<store::Upload> ListUploads(std::string_view workspace_id, int64_t limit, int64_t offset) override {
+        Check(reads_throw);
+        return inner_.ListUploads(workspace_id, limit, offset);
+    }
+    void MarkUploadProcessing(std::string_view workspace_id, std::string_view id) override {
+        inner_.MarkUploadProcessing(workspace_id, id);
+    }
+    void FailUpload(std::string_view workspace_id, std::string_view id, const Error& error) override {
+        inner_.FailUpload(workspace_id, id, error);
+    }
+    std::unique_ptr<store::TransactionWriter> BeginTransactions(std::string_view workspace_id,
+                                                                std::string_view upload_id) override {
+        return inner_.BeginTransactions(workspace_id, upload_id);
+    }
+    void ForEachTransaction(std::string_view workspace_id, std::string_view upload_id, size_t batch_size,
+                            const std::function<void(std::span<const store::StoredTransaction>)>& visit) override {
+        Check(loading_throws);
+        inner_.ForEachTransaction(workspace_id, upload_id, batch_size, visit);
+    }
+    store::Strategy CreateStrategy(const store::NewStrategy& strategy) override {
+        return inner_.CreateStrategy(strategy);
+    }
+    Expected<store::Strategy> GetStrategy(std::string_view workspace_id, std::string_view id) override {
+        return inner_.GetStrategy(workspace_id, id);
+    }
+    store::Run CreateRun(const store::NewRun& run) override { return inner_.CreateRun(run); }
+    Expected<store::Run> GetRun(std::string_view workspace_id, std::string_view id) override {
+        Check(reads_throw);
+        return inner_.GetRun(workspace_id, id);
+    }
+    void UpdateRunProgress(std::string_view workspace_id, std::string_view id, std::string_view stage,
+                           double progress) override {
+        inner_.UpdateRunProgress(workspace_id, id, stage, progress);
+    }
+    void FailRun(std::string_view workspace_id, std::string_view id, std::string_view message) override {
+        inner_.FailRun(workspace_id, id, message);
+    }
+    void CompleteRun(std::string_view workspace_id, std::string_view id, std::span<const store::AlgorithmScore> scores,
+                     std::span<const store::AnalysisResult> results, std::string_view metadata) override {
+        inner_.CompleteRun(workspace_id, id, scores, results, metadata);
+    }
+    store::Page<store::ResultRow> ListResults(std::string_view workspace_id, std::string_view run_id,
+                                              const store::ResultQuery& query) override {
+        return inner_.ListResults(workspace_id, run_id, query);
+    }
+
+private:
+    static void Check(const std::atomic<bool>& fail) {
+        if (fail) throw std::runtime_error("connection to the database lost");
+    }
+    store::Store& inner_;
+};
+
 class ServerTest : public ::testing::Test {
 protected:
     void SetUp() override { Start({}); }
@@ -62,12 +135,13 @@ protected:
         fs::create_directories(root_);
         store_ = store::OpenSqliteStore((root_ / "granska.db").string());
         store_->Migrate();
+        breakable_ = std::make_unique<BreakableStore>(*store_);
         detect::RegisterBuiltinAlgorithms(registry_);
         options.host = "127.0.0.1";
         options.port = 0;
         options.upload_dir = root_ / "uploads";
         options.http_threads = 4;
-        server_ = std::make_unique<Server>(*store_, registry_, options);
+        server_ = std::make_unique<Server>(*breakable_, registry_, options);
         const auto bound = server_->Bind();
         ASSERT_TRUE(bound) << bound.error().message;
         serving_ = std::thread([this] { server_->Run(); });
@@ -81,6 +155,7 @@ protected:
         if (server_) server_->Stop();
         if (serving_.joinable()) serving_.join();
         server_.reset();
+        breakable_.reset();
         store_.reset();
         fs::remove_all(root_);
     }
@@ -139,6 +214,7 @@ protected:
 
     fs::path root_ = fs::temp_directory_path() / ("granska-api-test-" + NewUuidV7());
     std::unique_ptr<store::Store> store_;
+    std::unique_ptr<BreakableStore> breakable_;  // what the server uses: store_, able to fail on demand
     detect::Registry registry_;
     std::unique_ptr<Server> server_;
     std::thread serving_;
@@ -327,7 +403,8 @@ TEST_F(ServerTest, ResultsRejectBadQueryParameters) {
 
 TEST_F(ServerTest, BadCsvIs422WithLineAndLeavesAFailedUpload) {
     const std::string csv =
-        "id,date,account,amount\n1,2024-01-01,1930,1.00\n2,2024-01-02,1930,2.00\n3,2024-01-03,1930\n4,2024-01-04,1930,4.00\n";
+        "id,date,account,amount\n1,2024-01-01,1930,1.00\n2,2024-01-02,1930,2.00\n3,2024-01-03,1930\n4,2024-01-04,1930,"
+        "4.00\n";
     const auto result = Upload(csv, {}, "broken.csv");
     ASSERT_TRUE(result);
     EXPECT_EQ(result->status, 422) << result->body;
@@ -354,9 +431,9 @@ TEST_F(ServerTest, UnknownOrMalformedIdsAre404) {
     const std::string unknown = NewUuidV7();
     for (const std::string& path : std::vector<std::string>{
              "/api/v1/upload/" + unknown + "/status", "/api/v1/upload/not-a-uuid/status",
-          "/api/v1/analysis/" + unknown + "/status", "/api/v1/analysis/1%27%20OR%201=1/status",
-          "/api/v1/analysis/" + unknown + "/results", "/api/v1/analysis/zzz/results",
-          "/api/v1/upload/history?workspace_id=" + unknown, "/api/v1/upload/history?workspace_id=nope"}) {
+             "/api/v1/analysis/" + unknown + "/status", "/api/v1/analysis/1%27%20OR%201=1/status",
+             "/api/v1/analysis/" + unknown + "/results", "/api/v1/analysis/zzz/results",
+             "/api/v1/upload/history?workspace_id=" + unknown, "/api/v1/upload/history?workspace_id=nope"}) {
         SCOPED_TRACE(path);
         ExpectErrorBody(client_->Get(path), 404, "not_found");
     }
@@ -371,8 +448,7 @@ TEST_F(ServerTest, RunRequestMustBeJsonWithUploadId) {
 
 TEST_F(ServerTest, InvalidStrategyIs422WithThePath) {
     const std::string upload_id = UploadLedger();
-    const json strategy = {{"name", "mine"},
-                           {"algorithms", {{{"name", "zscore"}, {"params", {{"threshold", -1}}}}}}};
+    const json strategy = {{"name", "mine"}, {"algorithms", {{{"name", "zscore"}, {"params", {{"threshold", -1}}}}}}};
     const auto result = StartRun({{"upload_id", upload_id}, {"strategy", strategy}});
     ASSERT_TRUE(result);
     EXPECT_EQ(result->status, 422) << result->body;
@@ -399,8 +475,8 @@ TEST_F(ServerTest, InvalidStrategyPartRejectsTheUploadBeforeIngesting) {
 }
 
 TEST_F(ServerTest, MissingFilePartIs400) {
-    const auto result = client_->Post("/api/v1/upload", httplib::MultipartFormDataItems{{.name = "strategy",
-                                                                                        .content = "quick-scan"}});
+    const auto result =
+        client_->Post("/api/v1/upload", httplib::MultipartFormDataItems{{.name = "strategy", .content = "quick-scan"}});
     ExpectErrorBody(result, 400, "missing_file");
     ExpectErrorBody(client_->Post("/api/v1/upload", "a,b\n", "text/csv"), 400, "not_multipart");
     EXPECT_EQ(Body(client_->Get("/api/v1/upload/history"))["total"], 0);
@@ -447,6 +523,58 @@ TEST_F(ServerTest, StopIsIdempotent) {
     server_->Stop();
     server_->Stop();
     EXPECT_FALSE(client_->Get("/api/v1/health"));
+}
+
+TEST_F(ServerTest, HealthIs503WhenTheDatabaseDoesNotAnswer) {
+    breakable_->reads_throw = true;
+    const auto result = client_->Get("/api/v1/health");
+    ASSERT_TRUE(result);
+    EXPECT_EQ(result->status, 503);
+    const json body = Body(result);
+    EXPECT_EQ(body["status"], "unavailable");
+    EXPECT_EQ(body["database"], "sqlite");
+}
+
+TEST_F(ServerTest, StoreExceptionIsJson500AndTheServerCarriesOn) {
+    const std::string upload_id = UploadLedger();
+    breakable_->reads_throw = true;
+    const auto failed = client_->Get("/api/v1/upload/" + upload_id + "/status");
+    ExpectErrorBody(failed, 500, "internal");
+    EXPECT_EQ(Body(failed)["message"].get<std::string>().find("connection"), std::string::npos)
+        << "internal details stay in the log";
+    breakable_->reads_throw = false;
+    const auto status = client_->Get("/api/v1/upload/" + upload_id + "/status");
+    ASSERT_TRUE(status);
+    EXPECT_EQ(status->status, 200);
+}
+
+TEST_F(ServerTest, AnalysisThatThrowsEndsFailedAndTheWorkerCarriesOn) {
+    const std::string upload_id = UploadLedger();
+    breakable_->loading_throws = true;
+    const auto broken = StartRun({{"upload_id", upload_id}});
+    ASSERT_TRUE(broken);
+    ASSERT_EQ(broken->status, 202) << broken->body;
+    const json failed = WaitForRun(Body(broken)["run_id"]);
+    EXPECT_EQ(failed["status"], "failed");
+    EXPECT_FALSE(failed["error"].is_null());
+
+    breakable_->loading_throws = false;
+    const auto healthy = StartRun({{"upload_id", upload_id}});
+    ASSERT_TRUE(healthy);
+    EXPECT_EQ(WaitForRun(Body(healthy)["run_id"])["status"], "completed");
+}
+
+TEST_F(ServerTest, StopMarksQueuedRunsFailedInsteadOfLeavingThemPending) {
+    const std::string upload_id = UploadLedger();
+    std::vector<std::string> runs;
+    for (int i = 0; i < 5; ++i) runs.push_back(Body(StartRun({{"upload_id", upload_id}}))["run_id"]);
+    client_.reset();
+    server_->Stop();
+    for (const std::string& id : runs) {
+        const auto run = store_->GetRun(store::kDefaultWorkspaceId, id);
+        ASSERT_TRUE(run);
+        EXPECT_TRUE(run->status == "completed" || run->status == "failed") << run->status;
+    }
 }
 
 class SmallLimitServerTest : public ServerTest {

@@ -3,6 +3,7 @@
 // GRANSKA_TEST_POSTGRES_URL is set (scripts/test.sh starts a throw-away server and sets it).
 
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <httplib.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -11,20 +12,17 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <gtest/gtest.h>
-
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <random>
 #include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 extern char** environ;
 
@@ -71,14 +69,9 @@ class ServeProcess {
 public:
     ServeProcess(const std::string& db_url, const fs::path& upload_dir, const fs::path& log) : log_(log) {
         port_ = FreePort();
-        const std::vector<std::string> args = {GRANSKA_BINARY,
-                                               "serve",
-                                               "--listen",
-                                               "127.0.0.1:" + std::to_string(port_),
-                                               "--db",
-                                               db_url,
-                                               "--upload-dir",
-                                               upload_dir.string()};
+        const std::vector<std::string> args = {
+            GRANSKA_BINARY, "serve", "--listen",     "127.0.0.1:" + std::to_string(port_),
+            "--db",         db_url,  "--upload-dir", upload_dir.string()};
         std::vector<char*> argv;
         for (const std::string& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
         argv.push_back(nullptr);
@@ -170,8 +163,10 @@ protected:
         EXPECT_EQ(health_body["status"], "ok");
         EXPECT_EQ(health_body["database"], db_url.starts_with("sqlite") ? "sqlite" : "postgresql");
 
-        const httplib::MultipartFormDataItems parts = {
-            {.name = "file", .content = ReadFile(csv), .filename = csv.filename().string(), .content_type = "text/csv"}};
+        const httplib::MultipartFormDataItems parts = {{.name = "file",
+                                                        .content = ReadFile(csv),
+                                                        .filename = csv.filename().string(),
+                                                        .content_type = "text/csv"}};
         const auto uploaded = client.Post("/api/v1/upload", parts);
         ASSERT_TRUE(uploaded) << httplib::to_string(uploaded.error());
         ASSERT_EQ(uploaded->status, 201) << uploaded->body;
@@ -215,8 +210,8 @@ protected:
                                          << server.Log();
     }
 
-    fs::path root_ = fs::temp_directory_path() / ("granska-e2e-" + std::to_string(getpid()) + "-" +
-                                                  std::to_string(std::random_device{}()));
+    fs::path root_ = fs::temp_directory_path() /
+                     ("granska-e2e-" + std::to_string(getpid()) + "-" + std::to_string(std::random_device{}()));
 };
 
 TEST_F(ApiEndToEndTest, SqliteServesTheFixture) { UploadAnalyseAndStop(SqliteUrl(), Fixture(), kFixtureRows); }

@@ -22,8 +22,13 @@ TEST(ErrorJsonTest, CarriesOnlyTheFieldsThatAreSet) {
 }
 
 TEST(UploadJsonTest, UnsetTimestampsAreNullAndMappingIsAnObject) {
-    const store::Upload upload{.id = "u", .workspace_id = "w", .filename = "a.csv", .file_type = "csv",
-                               .file_size = 12, .status = "processing", .mapping = R"({"amount":"Belopp"})",
+    const store::Upload upload{.id = "u",
+                               .workspace_id = "w",
+                               .filename = "a.csv",
+                               .file_type = "csv",
+                               .file_size = 12,
+                               .status = "processing",
+                               .mapping = R"({"amount":"Belopp"})",
                                .created_at = "2026-01-01T00:00:00.000Z"};
     const json body = UploadJson(upload);
     EXPECT_EQ(body["mapping"]["amount"], "Belopp");
@@ -48,8 +53,14 @@ TEST(UploadJsonTest, FailedUploadWithoutDetailsStillSaysWhy) {
 }
 
 TEST(RunJsonTest, EmbedsMetadataAndNullsWhatIsUnset) {
-    const store::Run run{.id = "r", .upload_id = "u", .strategy_name = "quick-scan", .status = "completed",
-                         .progress = 1.0, .stage = "done", .metadata = R"({"rows": 3})", .flagged_count = 1};
+    const store::Run run{.id = "r",
+                         .upload_id = "u",
+                         .strategy_name = "quick-scan",
+                         .status = "completed",
+                         .progress = 1.0,
+                         .stage = "done",
+                         .metadata = R"({"rows": 3})",
+                         .flagged_count = 1};
     const json body = RunJson(run);
     EXPECT_EQ(body["strategy"], "quick-scan");
     EXPECT_EQ(body["metadata"]["rows"], 3);
@@ -65,8 +76,8 @@ TEST(ResultRowJsonTest, AmountIsAnExactStringAndScoresAreByAlgorithm) {
     row.transaction.transaction.amount = Money{.minor = -86226};
     row.transaction.transaction.date = *Date::FromYmd(2024, 3, 31);
     row.transaction.transaction.raw_data = R"({"account_name":"Bank"})";
-    row.algorithm_scores.push_back({.transaction_id = "t", .algorithm = "zscore", .score = 0.9, .confidence = 0.8,
-                                    .reason = "big"});
+    row.algorithm_scores.push_back(
+        {.transaction_id = "t", .algorithm = "zscore", .score = 0.9, .confidence = 0.8, .reason = "big"});
     const json body = ResultRowJson(row);
     EXPECT_EQ(body["rank"], 1);
     EXPECT_EQ(body["reasons"], json::array({"big"}));

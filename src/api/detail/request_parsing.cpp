@@ -1,11 +1,11 @@
 #include "api/detail/request_parsing.h"
 
+#include <fmt/format.h>
+
 #include <charconv>
 #include <cmath>
-#include <utility>
-
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <utility>
 
 namespace granska::api::detail {
 
@@ -45,9 +45,10 @@ std::string PresetNames() {
 Expected<strategy::Strategy> ParsePresetName(std::string_view name, const detect::Registry& registry) {
     const strategy::Preset* preset = strategy::FindPreset(name);
     if (preset == nullptr) {
-        Error error = InvalidInput("unknown_strategy", fmt::format("Unknown strategy '{}'; the built-in strategies are: "
-                                                                   "{}. Or send a strategy JSON object.",
-                                                                   name, PresetNames()));
+        Error error =
+            InvalidInput("unknown_strategy", fmt::format("Unknown strategy '{}'; the built-in strategies are: "
+                                                         "{}. Or send a strategy JSON object.",
+                                                         name, PresetNames()));
         error.column = "strategy";
         return Unexpected(std::move(error));
     }
@@ -82,8 +83,8 @@ Expected<Paging> ParsePaging(const QueryParams& params) {
     if (const auto offset = Param(params, "offset")) {
         const auto value = ParseInteger(*offset);
         if (!value || *value < 0) {
-            return Unexpected(
-                BadParameter("offset", fmt::format("'offset' must be a whole number of 0 or more, not '{}'.", *offset)));
+            return Unexpected(BadParameter(
+                "offset", fmt::format("'offset' must be a whole number of 0 or more, not '{}'.", *offset)));
         }
         paging.offset = *value;
     }
@@ -178,8 +179,6 @@ Expected<ingest::CsvOptions> ParseCsvParts(const CsvParts& parts) {
     return options;
 }
 
-std::string MappingJson(const ingest::ColumnMapping& mapping) {
-    return nlohmann::json(mapping.field_to_header).dump();
-}
+std::string MappingJson(const ingest::ColumnMapping& mapping) { return nlohmann::json(mapping.field_to_header).dump(); }
 
 }  // namespace granska::api::detail

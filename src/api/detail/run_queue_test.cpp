@@ -67,7 +67,8 @@ TEST(RunQueueTest, ShutdownFinishesTheRunningJobAndAbandonsTheWaitingOnes) {
 }
 
 TEST(RunQueueTest, ShutdownTwiceIsHarmless) {
-    RunQueue queue(3, [](const RunJob&) {}, [](const RunJob&) {});
+    RunQueue queue(
+        3, [](const RunJob&) {}, [](const RunJob&) {});
     queue.Shutdown();
     queue.Shutdown();
     EXPECT_FALSE(queue.Push({.workspace_id = "w", .run_id = "x"}));

@@ -1,9 +1,9 @@
 #include "api/detail/upload_receiver.h"
 
+#include <fmt/format.h>
+
 #include <system_error>
 #include <utility>
-
-#include <fmt/format.h>
 
 namespace granska::api::detail {
 
@@ -90,7 +90,8 @@ bool UploadReceiver::Append(const char* data, size_t size) {
     if (target_ == Target::kText) {
         std::string& text = texts_[current_name_];
         if (text.size() + size > kMaxTextPartBytes) {
-            return Fail(TooLarge(fmt::format("The part '{}' is larger than {} bytes.", current_name_, kMaxTextPartBytes)));
+            return Fail(
+                TooLarge(fmt::format("The part '{}' is larger than {} bytes.", current_name_, kMaxTextPartBytes)));
         }
         text.append(data, size);
     }
@@ -100,8 +101,9 @@ bool UploadReceiver::Append(const char* data, size_t size) {
 Expected<void> UploadReceiver::Finish() {
     if (error_) return Unexpected(*error_);
     if (!have_file_) {
-        Error error = BadRequest("missing_file", "The upload needs a part named 'file' with the CSV file, "
-                                                 "e.g. curl -F file=@ledger.csv.");
+        Error error = BadRequest("missing_file",
+                                 "The upload needs a part named 'file' with the CSV file, "
+                                 "e.g. curl -F file=@ledger.csv.");
         error.column = std::string(kFilePart);
         return Unexpected(std::move(error));
     }
