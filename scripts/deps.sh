@@ -11,7 +11,7 @@ packages=(
     nlohmann-json3-dev libsimdjson-dev libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev
     libsodium-dev zlib1g-dev
     # tests and benchmarks
-    libgtest-dev libgmock-dev libbenchmark-dev curl
+    libgtest-dev libgmock-dev libbenchmark-dev curl jq
     # servers started by scripts/test.sh
     postgresql redis-server
 )

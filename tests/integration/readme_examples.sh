@@ -1,52 +1,29 @@
 #!/usr/bin/env bash
-# Usage: readme_examples.sh BASE_URL CSV
+# Usage: readme_examples.sh BASE_URL SOURCE_DIR
 #
-# Runs the README's curl commands (upload, run, status, results) against a running server, with
-# http://127.0.0.1:8080 replaced by BASE_URL and ledger.csv by CSV. Exits 1 on any non-2xx answer.
+# Runs the README's REST API example — the ```sh block between <!-- api-example --> and <!-- /api-example -->,
+# verbatim except that http://127.0.0.1:8080 becomes BASE_URL — from SOURCE_DIR, as a reader pasting it would.
+# Fails when a command fails, when an answer is not JSON, or when the results are missing.
 set -euo pipefail
 
 if [[ $# -ne 2 ]]; then
-    echo "usage: $0 BASE_URL CSV" >&2
+    echo "usage: $0 BASE_URL SOURCE_DIR" >&2
     exit 2
 fi
 base=${1%/}
-csv=$2
-body=$(mktemp)
-trap 'rm -f "$body"' EXIT
+source_dir=$2
+script=$(mktemp)
+output=$(mktemp)
+trap 'rm -f "$script" "$output"' EXIT
 
-# Runs one README command (its arguments exactly) and prints the body; fails on a non-2xx status.
-call() {
-    local code
-    code=$(curl "$@" -o "$body" -w '%{http_code}') || { echo "curl failed: curl $*" >&2; exit 1; }
-    cat "$body"
-    echo
-    if [[ $code != 2?? ]]; then
-        echo "HTTP $code from: curl $*" >&2
-        exit 1
-    fi
-}
+awk '/<!-- api-example -->/ {inside = 1; next} /<!-- \/api-example -->/ {inside = 0} inside && !/^```/' \
+    "$source_dir/README.md" | sed "s#http://127.0.0.1:8080#$base#g" > "$script"
+[[ -s $script ]] || { echo "README.md has no api-example block" >&2; exit 1; }
+echo "# running the README's API example:"
+cat "$script"
 
-# The value of a top-level string field in the last answer.
-field() { sed -n "s/.*\"$1\":\"\\([^\"]*\\)\".*/\\1/p" "$body"; }
+(cd "$source_dir" && timeout 120 bash -euo pipefail "$script") | tee "$output"
 
-echo "# upload"
-call -sS -F "file=@$csv" "$base/api/v1/upload"
-upload_id=$(field id)
-
-echo "# run the default strategy"
-call -sS -H 'Content-Type: application/json' -d "{\"upload_id\": \"$upload_id\"}" "$base/api/v1/analysis/run"
-run_id=$(field run_id)
-
-echo "# status (until completed)"
-for _ in $(seq 1 600); do
-    call -sS "$base/api/v1/analysis/$run_id/status"
-    status=$(field status)
-    [[ $status == completed ]] && break
-    [[ $status == failed ]] && { echo "the run failed" >&2; exit 1; }
-    sleep 0.2
-done
-[[ $status == completed ]] || { echo "the run did not complete" >&2; exit 1; }
-
-echo "# results"
-call -sS "$base/api/v1/analysis/$run_id/results?limit=10"
+# The example ends by printing the top results' ranks: 1, 2, 3.
+grep -q '"rank": 1' "$output" || { echo "the example printed no rank-1 result" >&2; exit 1; }
 echo "README examples passed"

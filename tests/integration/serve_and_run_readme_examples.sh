@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Usage: serve_and_run_readme_examples.sh GRANSKA_BINARY CSV
+# Usage: serve_and_run_readme_examples.sh GRANSKA_BINARY SOURCE_DIR
 #
 # Starts `granska serve` on a free port with a temporary SQLite database, runs readme_examples.sh against it,
 # then stops it with SIGTERM and expects exit code 0.
 set -euo pipefail
 
 granska=$1
-csv=$2
+source_dir=$2
 here=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d)
 server=
@@ -30,7 +30,7 @@ for _ in $(seq 1 600); do
 done
 [[ -n $base ]] || { echo "granska serve did not start:" >&2; cat "$work/serve.log" >&2; exit 1; }
 
-bash "$here/readme_examples.sh" "$base" "$csv"
+bash "$here/readme_examples.sh" "$base" "$source_dir"
 
 kill -TERM "$server"
 code=0
