@@ -7,9 +7,8 @@ packages=(
     build-essential cmake ninja-build ccache mold pkg-config git
     clang lld libclang-rt-14-dev clang-format clang-tidy
     # libraries
-    libsqlite3-dev libpqxx-dev libpq-dev libcpp-httplib-dev libssl-dev libhiredis-dev
-    nlohmann-json3-dev libsimdjson-dev libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev
-    libsodium-dev zlib1g-dev
+    libsqlite3-dev libpqxx-dev libpq-dev libcpp-httplib-dev libssl-dev zlib1g-dev
+    nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev
     # tests and benchmarks
     libgtest-dev libgmock-dev libbenchmark-dev curl jq
     # servers started by scripts/test.sh
