@@ -62,12 +62,12 @@ Expected<std::vector<detect::AlgorithmOutput>> RunAlgorithms(const strategy::Str
         for (size_t i = next++; i < count; i = next++) {
             const strategy::AlgorithmSpec& spec = strategy.algorithms[i];
             detect::RunContext context{
-                .progress = [&tracker, i, &spec](double fraction) { tracker.Algorithm(i, spec.name, fraction); },
+                .progress = [&tracker, i, &spec](double fraction) { tracker.Algorithm(i, spec.label, fraction); },
                 .cancelled = &cancelled};
             const auto start = Clock::now();
             results[i] = spec.algorithm->Run(frame, context);
             milliseconds[i] = MillisecondsSince(start);
-            tracker.Algorithm(i, spec.name, 1.0);
+            tracker.Algorithm(i, spec.label, 1.0);
             if (!results[i]->has_value()) cancelled = true;
         }
     };
@@ -82,13 +82,13 @@ Expected<std::vector<detect::AlgorithmOutput>> RunAlgorithms(const strategy::Str
     for (size_t i = 0; i < count; ++i) {
         if (!results[i]->has_value()) {
             Error error = std::move(*results[i]).error();
-            error.message = fmt::format("Algorithm '{}' failed: {}", strategy.algorithms[i].name, error.message);
+            error.message = fmt::format("Algorithm '{}' failed: {}", strategy.algorithms[i].label, error.message);
             return Unexpected(std::move(error));
         }
         detect::AlgorithmOutput output = std::move(*results[i]).value();
         if (output.score.size() != frame.size()) {
             return Unexpected(Internal(fmt::format("Algorithm '{}' returned {} scores for {} rows.",
-                                                   strategy.algorithms[i].name, output.score.size(), frame.size())));
+                                                   strategy.algorithms[i].label, output.score.size(), frame.size())));
         }
         outputs.push_back(std::move(output));
     }
@@ -187,7 +187,7 @@ Expected<AnalysisOutcome> RunAnalysis(store::Store& store, const detect::Registr
         AnalysisOutcome outcome;
         outcome.frame = transform::LoadFrame(store, workspace_id, run->upload_id);
         const double load_ms = MillisecondsSince(start);
-        report(strategy.algorithms.front().name, kLoadShare);
+        report(strategy.algorithms.front().label, kLoadShare);
 
         const size_t threads =
             options.max_threads > 0 ? options.max_threads : std::max(1u, std::thread::hardware_concurrency());
@@ -207,7 +207,7 @@ Expected<AnalysisOutcome> RunAnalysis(store::Store& store, const detect::Registr
         for (size_t a = 0; a < outputs->size(); ++a) {
             for (size_t i = 0; i < rows; ++i) {
                 scores.push_back({.transaction_id = outcome.frame.id[i],
-                                  .algorithm = strategy.algorithms[a].name,
+                                  .algorithm = strategy.algorithms[a].label,
                                   .score = (*outputs)[a].score[i],
                                   .confidence = (*outputs)[a].confidence[i],
                                   .reason = (*outputs)[a].reason[i]});
@@ -226,6 +226,7 @@ Expected<AnalysisOutcome> RunAnalysis(store::Store& store, const detect::Registr
         nlohmann::json algorithms = nlohmann::json::array();
         for (size_t a = 0; a < outputs->size(); ++a) {
             algorithms.push_back({{"name", strategy.algorithms[a].name},
+                                  {"label", strategy.algorithms[a].label},
                                   {"weight", strategy.algorithms[a].weight},
                                   {"params", nlohmann::json::parse(strategy.algorithms[a].params)},
                                   {"ms", algorithm_ms[a]}});
@@ -248,7 +249,7 @@ Expected<AnalysisOutcome> RunAnalysis(store::Store& store, const detect::Registr
         tracker.Stage("done", 1.0);
 
         for (size_t a = 0; a < outputs->size(); ++a) {
-            outcome.algorithm_names.push_back(strategy.algorithms[a].name);
+            outcome.algorithm_names.push_back(strategy.algorithms[a].label);
             outcome.algorithm_scores.push_back(std::move((*outputs)[a].score));
         }
         outcome.score = std::move(combined.score);

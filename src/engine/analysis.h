@@ -17,7 +17,7 @@
 
 namespace granska::engine {
 
-// stage: "loading" | "<algorithm name>" | "combining" | "writing" | "done"; fraction of the whole run, 0..1.
+// stage: "loading" | "<algorithm label>" | "combining" | "writing" | "done"; fraction of the whole run, 0..1.
 using ProgressFn = std::function<void(std::string_view stage, double fraction)>;
 
 struct AnalysisOptions {

@@ -27,7 +27,7 @@ protected:
 
 TEST_F(CombineTest, WeightedMeanUsesTheWeights) {
     const auto strategy = Parse(R"({"name": "s", "algorithms": [{"name": "zscore", "weight": 1},
-                                                                 {"name": "zscore", "weight": 3}]})");
+                                                                 {"name": "zscore", "label": "z2", "weight": 3}]})");
     const std::vector<detect::AlgorithmOutput> outputs = {Output({0.8, 0.0}), Output({0.4, 1.0})};
     const std::vector<int64_t> rows = {1, 2};
     const Combined combined = Combine(strategy, outputs, rows);
@@ -39,7 +39,7 @@ TEST_F(CombineTest, WeightedMeanUsesTheWeights) {
 
 TEST_F(CombineTest, MaxTakesTheHighestScore) {
     const auto strategy = Parse(R"({"name": "s", "combine": {"method": "max"},
-        "algorithms": [{"name": "zscore", "weight": 1}, {"name": "zscore", "weight": 3}]})");
+        "algorithms": [{"name": "zscore", "weight": 1}, {"name": "zscore", "label": "z2", "weight": 3}]})");
     const std::vector<detect::AlgorithmOutput> outputs = {Output({0.8, 0.1}), Output({0.4, 0.2})};
     const std::vector<int64_t> rows = {1, 2};
     const Combined combined = Combine(strategy, outputs, rows);
@@ -93,7 +93,7 @@ TEST_F(CombineTest, TiesRankInFileOrder) {
 
 TEST_F(CombineTest, ReasonsComeStrongestContributionFirst) {
     const auto strategy = Parse(R"({"name": "s", "algorithms": [{"name": "zscore", "weight": 1},
-                                                                 {"name": "zscore", "weight": 2}]})");
+                                                                 {"name": "zscore", "label": "z2", "weight": 2}]})");
     const std::vector<detect::AlgorithmOutput> outputs = {Output({0.9, 0.0}, {"first says", ""}),
                                                           Output({0.6, 0.0}, {"second says", ""})};
     const std::vector<int64_t> rows = {1, 2};

@@ -191,6 +191,24 @@ TEST_F(EngineTest, InvalidStrategyFailsTheRun) {
     EXPECT_NE(run->error_message.find("nope"), std::string::npos);
 }
 
+TEST_F(EngineTest, ParallelAlgorithmsGiveTheSameVerdictsAsOneThread) {
+    std::string upload_id;
+    ASSERT_TRUE(Ingest("a.csv", LedgerWithOutlier(), &upload_id));
+    const std::string strategy = R"({"name": "three", "algorithms": [
+        {"name": "zscore", "weight": 1, "params": {"robust": true}},
+        {"name": "zscore", "label": "classic", "weight": 2, "params": {"robust": false, "value": "amount"}},
+        {"name": "zscore", "label": "global", "weight": 3, "params": {"group_by": "none", "direction": "high"}}]})";
+    const auto serial = RunAnalysis(*store_, registry_, kWorkspace, NewRun(upload_id, strategy), {.max_threads = 1});
+    const auto parallel = RunAnalysis(*store_, registry_, kWorkspace, NewRun(upload_id, strategy), {.max_threads = 3});
+    ASSERT_TRUE(serial && parallel);
+    EXPECT_EQ(serial->algorithm_scores, parallel->algorithm_scores);
+    EXPECT_EQ(serial->score, parallel->score);
+    EXPECT_EQ(serial->rank, parallel->rank);
+    EXPECT_EQ(serial->reasons, parallel->reasons);
+    ASSERT_EQ(parallel->algorithm_scores.size(), 3u);
+    EXPECT_NE(parallel->algorithm_scores[0], parallel->algorithm_scores[1]);
+}
+
 TEST_F(EngineTest, UnknownRunIsNotFound) {
     const auto outcome = RunAnalysis(*store_, registry_, kWorkspace, "00000000-0000-7000-8000-0000000000ff", {});
     ASSERT_FALSE(outcome);

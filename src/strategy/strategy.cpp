@@ -90,10 +90,10 @@ Expected<Strategy> ParseStrategy(std::string_view text, const detect::Registry& 
         const std::string path = fmt::format("algorithms[{}]", i);
         if (!entry.is_object()) return Unexpected(BadField(path, "Each algorithm must be an object."));
         for (const auto& [key, value] : entry.items()) {
-            if (key != "name" && key != "weight" && key != "params") {
+            if (key != "name" && key != "label" && key != "weight" && key != "params") {
                 return Unexpected(
                     BadField(fmt::format("{}.{}", path, key),
-                             fmt::format("Unknown field '{}'; an algorithm has name, weight and params.", key)));
+                             fmt::format("Unknown field '{}'; an algorithm has name, label, weight and params.", key)));
             }
         }
         AlgorithmSpec spec;
@@ -102,6 +102,22 @@ Expected<Strategy> ParseStrategy(std::string_view text, const detect::Registry& 
             return Unexpected(BadField(path + ".name", "Each algorithm needs a 'name' string."));
         }
         spec.name = name->get<std::string>();
+        spec.label = spec.name;
+        std::string label_path = path + ".name";
+        if (const auto label = entry.find("label"); label != entry.end()) {
+            if (!label->is_string() || label->get<std::string>().empty()) {
+                return Unexpected(BadField(path + ".label", "'label' must be a non-empty string."));
+            }
+            spec.label = label->get<std::string>();
+            label_path = path + ".label";
+        }
+        for (const AlgorithmSpec& earlier : strategy.algorithms) {
+            if (earlier.label == spec.label) {
+                return Unexpected(BadField(label_path, fmt::format("'{}' is listed twice; give one of them a distinct "
+                                                                   "\"label\" to run it with other parameters.",
+                                                                   spec.label)));
+            }
+        }
         if (const auto weight = entry.find("weight"); weight != entry.end()) {
             if (!weight->is_number() || !(weight->get<double>() > 0) || !std::isfinite(weight->get<double>())) {
                 return Unexpected(BadField(path + ".weight", "'weight' must be a number greater than 0."));
@@ -114,7 +130,9 @@ Expected<Strategy> ParseStrategy(std::string_view text, const detect::Registry& 
         if (!algorithm) return Unexpected(std::move(algorithm).error());
         spec.algorithm = std::move(*algorithm);
         spec.params = params.dump();
-        canonical_algorithms.push_back({{"name", spec.name}, {"weight", spec.weight}, {"params", params}});
+        nlohmann::json canonical_entry = {{"name", spec.name}, {"weight", spec.weight}, {"params", params}};
+        if (spec.label != spec.name) canonical_entry["label"] = spec.label;
+        canonical_algorithms.push_back(std::move(canonical_entry));
         strategy.algorithms.push_back(std::move(spec));
     }
 

@@ -16,6 +16,9 @@ namespace granska::strategy {
 
 struct AlgorithmSpec {
     std::string name;
+    // What its scores are stored and shown under: the name unless "label" is given. Unique within a strategy,
+    // so the same algorithm can run twice with different parameters.
+    std::string label;
     double weight = 1.0;
     std::string params;                            // the JSON object as given, "{}" when absent
     std::unique_ptr<detect::Algorithm> algorithm;  // configured, ready to run

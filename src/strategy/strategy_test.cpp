@@ -34,7 +34,7 @@ TEST_F(StrategyTest, EveryPresetParses) {
 TEST_F(StrategyTest, ReadsAlgorithmsCombineAndThreshold) {
     auto parsed = Parse(R"({"name": "mine", "algorithms": [
         {"name": "zscore", "weight": 2.5, "params": {"group_by": "none"}},
-        {"name": "zscore", "params": {"robust": false}}],
+        {"name": "zscore", "label": "classic", "params": {"robust": false}}],
       "combine": {"method": "max"}, "threshold": {"type": "top_k", "value": 25}})");
     ASSERT_TRUE(parsed) << parsed.error().message;
     ASSERT_EQ(parsed->algorithms.size(), 2u);
@@ -85,6 +85,27 @@ TEST_F(StrategyTest, ErrorsNameTheField) {
         ErrorPath(R"({"name": "s", "algorithms": [{"name": "zscore"}], "threshold": {"type": "top_k", "value": 2.5}})"),
         "threshold.value");
     EXPECT_EQ(ErrorPath(R"({"name": "s", "algorithms": [{"name": "zscore"}], "extra": 1})"), "extra");
+}
+
+TEST_F(StrategyTest, LabelsLetAnAlgorithmRunTwice) {
+    auto parsed = Parse(R"({"name": "s", "algorithms": [{"name": "zscore"},
+                                                         {"name": "zscore", "label": "zscore_global", "params": {"group_by": "none"}}]})");
+    ASSERT_TRUE(parsed) << parsed.error().message;
+    EXPECT_EQ(parsed->algorithms[0].label, "zscore");
+    EXPECT_EQ(parsed->algorithms[1].label, "zscore_global");
+    const auto json = nlohmann::json::parse(parsed->json);
+    EXPECT_FALSE(json["algorithms"][0].contains("label"));
+    EXPECT_EQ(json["algorithms"][1]["label"], "zscore_global");
+}
+
+TEST_F(StrategyTest, RejectsTheSameLabelTwice) {
+    EXPECT_EQ(ErrorPath(R"({"name": "s", "algorithms": [{"name": "zscore"}, {"name": "zscore"}]})"),
+              "algorithms[1].name");
+    EXPECT_EQ(
+        ErrorPath(
+            R"({"name": "s", "algorithms": [{"name": "zscore", "label": "a"}, {"name": "zscore", "label": "a"}]})"),
+        "algorithms[1].label");
+    EXPECT_EQ(ErrorPath(R"({"name": "s", "algorithms": [{"name": "zscore", "label": ""}]})"), "algorithms[0].label");
 }
 
 TEST_F(StrategyTest, RejectsInvalidJson) {
