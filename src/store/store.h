@@ -1,8 +1,8 @@
 #pragma once
 // The storage contract. SqliteStore (embedded default) and PostgresStore implement it; one contract test
 // suite (store_contract_test.cpp) runs unchanged against both. Every read and write names its workspace:
-// an id from another workspace is "not found". Bulk paths: TransactionWriter (COPY / one prepared
-// statement in one transaction) and CompleteRun (all scores and results of a run in one transaction).
+// an id from another workspace is "not found". Bulk paths: TransactionWriter and RunResultWriter (COPY / prepared
+// statements in one transaction, fed in chunks); CompleteRun is RunResultWriter in one call.
 //
 // Expected failures (unknown ids) are Expected errors; a lost connection or a broken database throws
 // std::runtime_error, caught at the process boundary.
@@ -38,9 +38,9 @@ struct Upload {
     std::string filename;
     std::string file_type;  // "csv", ...
     int64_t file_size = 0;
-    std::string status;     // "pending" | "processing" | "completed" | "failed"
+    std::string status;  // "pending" | "processing" | "completed" | "failed"
     int64_t row_count = 0;
-    std::string mapping;    // JSON object: the explicit column mapping, "{}" when none
+    std::string mapping;  // JSON object: the explicit column mapping, "{}" when none
     std::string error_message;
     std::string error_details;  // JSON object {"error","message","line","column"} of a failed upload, "" otherwise
     std::string created_at;
@@ -83,14 +83,14 @@ struct Run {
     std::string id;
     std::string workspace_id;
     std::string upload_id;
-    std::string strategy_id;     // "" for an ad-hoc strategy (e.g. --strategy-file)
+    std::string strategy_id;  // "" for an ad-hoc strategy (e.g. --strategy-file)
     std::string strategy_name;
-    std::string configuration;   // the exact strategy JSON the run used
-    std::string status;          // "pending" | "running" | "completed" | "failed"
-    double progress = 0.0;       // 0..1
-    std::string stage;           // what the run is doing now, e.g. "loading", "zscore", "writing"
+    std::string configuration;  // the exact strategy JSON the run used
+    std::string status;         // "pending" | "running" | "completed" | "failed"
+    double progress = 0.0;      // 0..1
+    std::string stage;          // what the run is doing now, e.g. "loading", "zscore", "writing"
     std::string error_message;
-    std::string metadata;        // JSON object: timings, counts, version; "{}" until completed
+    std::string metadata;  // JSON object: timings, counts, version; "{}" until completed
     int64_t flagged_count = 0;
     std::string created_at;
     std::string started_at;
@@ -153,6 +153,21 @@ public:
     virtual void Commit() = 0;
 };
 
+// Writes one run's scores and results in chunks. Nothing is visible until Commit(metadata), which replaces any
+// earlier scores and results of the run and marks it completed (flagged_count = results written with flagged),
+// all in one transaction; destroying an uncommitted writer rolls back and leaves the run as it was.
+// WriteScores and WriteResults may be called any number of times, in any order. Writing or committing after
+// Commit throws std::logic_error. An open writer holds a write lock on the run (PostgreSQL) or the whole database
+// (SQLite): a second writer for the run waits for it, so commit or destroy it before writing anything else from
+// the same thread (UpdateRunProgress included).
+class RunResultWriter {
+public:
+    virtual ~RunResultWriter() = default;
+    virtual void WriteScores(std::span<const AlgorithmScore> scores) = 0;
+    virtual void WriteResults(std::span<const AnalysisResult> results) = 0;
+    virtual void Commit(std::string_view metadata) = 0;
+};
+
 class Store {
 public:
     virtual ~Store() = default;
@@ -184,10 +199,14 @@ public:
     virtual void UpdateRunProgress(std::string_view workspace_id, std::string_view id, std::string_view stage,
                                    double progress) = 0;  // also sets status "running" and started_at once
     virtual void FailRun(std::string_view workspace_id, std::string_view id, std::string_view message) = 0;
+    // Opens a writer for the run's scores and results (see RunResultWriter); an unknown run throws
+    // std::invalid_argument.
+    virtual std::unique_ptr<RunResultWriter> BeginRunResults(std::string_view workspace_id,
+                                                             std::string_view run_id) = 0;
     // Replaces the run's scores and results and marks it completed, in one transaction: a retried run
-    // leaves exactly one set of rows.
-    virtual void CompleteRun(std::string_view workspace_id, std::string_view id, std::span<const AlgorithmScore> scores,
-                             std::span<const AnalysisResult> results, std::string_view metadata) = 0;
+    // leaves exactly one set of rows. BeginRunResults, one WriteScores, one WriteResults, Commit.
+    void CompleteRun(std::string_view workspace_id, std::string_view id, std::span<const AlgorithmScore> scores,
+                     std::span<const AnalysisResult> results, std::string_view metadata);
     virtual Page<ResultRow> ListResults(std::string_view workspace_id, std::string_view run_id,
                                         const ResultQuery& query) = 0;
 };

@@ -2,22 +2,24 @@
 // server named by GRANSKA_TEST_POSTGRES_URL, which scripts/test.sh starts). Every test works in a workspace of its
 // own, so tests never see each other's rows on the shared PostgreSQL database.
 
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <filesystem>
 #include <functional>
 #include <limits>
+#include <nlohmann/json.hpp>
+#include <pqxx/pqxx>
 #include <random>
 #include <regex>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <fmt/format.h>
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
-#include <pqxx/pqxx>
 
 #include "core/money.h"
 #include "core/uuid.h"
@@ -782,6 +784,271 @@ TEST_P(StoreContractTest, CompleteRunTwiceLeavesOnlyTheSecondSetOfRows) {
     const auto completed = store_->GetRun(workspace_, run.id);
     EXPECT_EQ(completed->flagged_count, 1);
     ExpectSameJson(R"({"attempt": 2})", completed->metadata);
+}
+
+// Compares two pages of results field by field, ignoring only the run they belong to.
+void ExpectSameResults(const Page<ResultRow>& expected, const Page<ResultRow>& actual) {
+    EXPECT_EQ(expected.total, actual.total);
+    ASSERT_EQ(expected.items.size(), actual.items.size());
+    for (size_t i = 0; i < expected.items.size(); ++i) {
+        const ResultRow& e = expected.items[i];
+        const ResultRow& a = actual.items[i];
+        SCOPED_TRACE("result " + std::to_string(i));
+        EXPECT_EQ(e.result.transaction_id, a.result.transaction_id);
+        EXPECT_EQ(e.result.score, a.result.score);
+        EXPECT_EQ(e.result.flagged, a.result.flagged);
+        EXPECT_EQ(e.result.rank, a.result.rank);
+        ExpectSameJson(e.result.reasons, a.result.reasons);
+        EXPECT_EQ(e.transaction.id, a.transaction.id);
+        ASSERT_EQ(e.algorithm_scores.size(), a.algorithm_scores.size());
+        for (size_t j = 0; j < e.algorithm_scores.size(); ++j) {
+            EXPECT_EQ(e.algorithm_scores[j].transaction_id, a.algorithm_scores[j].transaction_id);
+            EXPECT_EQ(e.algorithm_scores[j].algorithm, a.algorithm_scores[j].algorithm);
+            EXPECT_EQ(e.algorithm_scores[j].score, a.algorithm_scores[j].score);
+            EXPECT_EQ(e.algorithm_scores[j].confidence, a.algorithm_scores[j].confidence);
+            EXPECT_EQ(e.algorithm_scores[j].reason, a.algorithm_scores[j].reason);
+        }
+    }
+}
+
+// Two algorithms' scores and one result per stored row; rows whose index is in flagged are flagged.
+struct RunRows {
+    std::vector<AlgorithmScore> scores;
+    std::vector<AnalysisResult> results;
+};
+
+RunRows RunRowsFor(const std::vector<StoredTransaction>& stored, const std::vector<size_t>& flagged = {}) {
+    RunRows out;
+    for (size_t i = 0; i < stored.size(); ++i) {
+        const double score = 1.0 / static_cast<double>(i + 2);
+        out.scores.push_back({.transaction_id = stored[i].id,
+                              .algorithm = "zscore",
+                              .score = score,
+                              .confidence = 0.9,
+                              .reason = "z " + std::to_string(i)});
+        out.scores.push_back(
+            {.transaction_id = stored[i].id, .algorithm = "benford", .score = 1.0 - score, .confidence = 0.5});
+        out.results.push_back({.transaction_id = stored[i].id,
+                               .score = score,
+                               .flagged = std::find(flagged.begin(), flagged.end(), i) != flagged.end(),
+                               .rank = static_cast<int64_t>(i + 1),
+                               .reasons = R"(["row )" + std::to_string(i) + R"("])"});
+    }
+    return out;
+}
+
+TEST_P(StoreContractTest, RunResultsWrittenInInterleavedChunksMatchCompleteRun) {
+    std::vector<Transaction> rows;
+    for (int i = 1; i <= 6; ++i) rows.push_back(Row(i, i * 1000));
+    const std::string upload_id = CommittedUpload(rows);
+    const RunRows run_rows = RunRowsFor(ReadAll(workspace_, upload_id), {0, 3, 4});
+
+    const store::Run whole = NewRunFor(upload_id);
+    store_->CompleteRun(workspace_, whole.id, run_rows.scores, run_rows.results, R"({"rows": 6})");
+
+    const store::Run chunked = NewRunFor(upload_id);
+    {
+        const std::span<const AlgorithmScore> scores(run_rows.scores);
+        const std::span<const AnalysisResult> results(run_rows.results);
+        auto writer = store_->BeginRunResults(workspace_, chunked.id);
+        writer->WriteResults(results.subspan(0, 1));
+        writer->WriteScores(scores.subspan(0, 5));
+        writer->WriteScores({});
+        writer->WriteResults(results.subspan(1, 3));
+        writer->WriteResults({});
+        writer->WriteScores(scores.subspan(5, 4));
+        writer->WriteResults(results.subspan(4));
+        writer->WriteScores(scores.subspan(9));
+        writer->Commit(R"({"rows": 6})");
+    }
+
+    ExpectSameResults(store_->ListResults(workspace_, whole.id, {}), store_->ListResults(workspace_, chunked.id, {}));
+    const auto expected = store_->GetRun(workspace_, whole.id);
+    const auto actual = store_->GetRun(workspace_, chunked.id);
+    EXPECT_EQ(actual->status, "completed");
+    EXPECT_EQ(actual->progress, expected->progress);
+    EXPECT_EQ(actual->stage, expected->stage);
+    EXPECT_EQ(actual->flagged_count, 3);
+    EXPECT_EQ(actual->flagged_count, expected->flagged_count);
+    ExpectSameJson(expected->metadata, actual->metadata);
+    EXPECT_TRUE(IsTimestamp(actual->completed_at)) << actual->completed_at;
+}
+
+TEST_P(StoreContractTest, DestroyingAnUncommittedRunResultWriterKeepsThePreviousResultsAndStatus) {
+    std::vector<Transaction> rows;
+    for (int i = 1; i <= 4; ++i) rows.push_back(Row(i, i));
+    const std::string upload_id = CommittedUpload(rows);
+    const auto stored = ReadAll(workspace_, upload_id);
+    const store::Run run = NewRunFor(upload_id);
+    const RunRows first = RunRowsFor(stored, {1});
+    store_->CompleteRun(workspace_, run.id, first.scores, first.results, R"({"attempt": 1})");
+    const auto results_before = store_->ListResults(workspace_, run.id, {});
+    const auto run_before = store_->GetRun(workspace_, run.id);
+
+    {
+        auto writer = store_->BeginRunResults(workspace_, run.id);
+        const RunRows retry = RunRowsFor({stored[2], stored[3]}, {0, 1});
+        writer->WriteScores(retry.scores);
+        writer->WriteResults(retry.results);
+        // Readers see only committed rows meanwhile.
+        ExpectSameResults(results_before, store_->ListResults(workspace_, run.id, {}));
+    }
+
+    ExpectSameResults(results_before, store_->ListResults(workspace_, run.id, {}));
+    const auto run_after = store_->GetRun(workspace_, run.id);
+    EXPECT_EQ(run_after->status, "completed");
+    EXPECT_EQ(run_after->flagged_count, 1);
+    ExpectSameJson(R"({"attempt": 1})", run_after->metadata);
+    EXPECT_EQ(run_after->completed_at, run_before->completed_at);
+}
+
+TEST_P(StoreContractTest, DestroyingAnUncommittedRunResultWriterLeavesARunningRunRunning) {
+    const std::string upload_id = CommittedUpload({Row(1, 1), Row(2, 2)});
+    const store::Run run = NewRunFor(upload_id);
+    store_->UpdateRunProgress(workspace_, run.id, "writing", 0.9);
+    {
+        auto writer = store_->BeginRunResults(workspace_, run.id);
+        const RunRows rows = RunRowsFor(ReadAll(workspace_, upload_id), {0});
+        writer->WriteResults(rows.results);
+        writer->WriteScores(rows.scores);
+    }
+    const auto after = store_->GetRun(workspace_, run.id);
+    EXPECT_EQ(after->status, "running");
+    EXPECT_EQ(after->stage, "writing");
+    EXPECT_EQ(after->progress, 0.9);
+    EXPECT_EQ(after->flagged_count, 0);
+    EXPECT_EQ(after->completed_at, "");
+    EXPECT_EQ(store_->ListResults(workspace_, run.id, {}).total, 0);
+}
+
+TEST_P(StoreContractTest, TwoRunResultWritersForOneRunTakeTurnsAndLeaveOneSetOfRows) {
+    std::vector<Transaction> rows;
+    for (int i = 1; i <= 4; ++i) rows.push_back(Row(i, i));
+    const std::string upload_id = CommittedUpload(rows);
+    const auto stored = ReadAll(workspace_, upload_id);
+    const store::Run run = NewRunFor(upload_id);
+
+    auto first = store_->BeginRunResults(workspace_, run.id);
+    const RunRows first_rows = RunRowsFor(stored, {0, 1, 2, 3});
+    first->WriteScores(first_rows.scores);
+    first->WriteResults(first_rows.results);
+    // The second writer starts while the first is open: it waits for the run, then replaces the first one's rows.
+    const RunRows second_rows = RunRowsFor({stored[3], stored[2]}, {0});
+    std::string second_error;
+    std::thread second_thread([&] {
+        try {
+            auto second = store_->BeginRunResults(workspace_, run.id);
+            second->WriteResults(second_rows.results);
+            second->WriteScores(second_rows.scores);
+            second->Commit(R"({"attempt": 2})");
+        } catch (const std::exception& e) {
+            second_error = e.what();
+        }
+    });
+    first->Commit(R"({"attempt": 1})");
+    first.reset();
+    second_thread.join();
+    ASSERT_EQ(second_error, "");
+
+    const auto page = store_->ListResults(workspace_, run.id, {});
+    EXPECT_EQ(page.total, 2);
+    ASSERT_EQ(page.items.size(), 2u);
+    EXPECT_EQ(page.items[0].transaction.id, stored[3].id);
+    EXPECT_EQ(page.items[1].transaction.id, stored[2].id);
+    for (const ResultRow& row : page.items) EXPECT_EQ(row.algorithm_scores.size(), 2u);
+    const auto completed = store_->GetRun(workspace_, run.id);
+    EXPECT_EQ(completed->flagged_count, 1);
+    ExpectSameJson(R"({"attempt": 2})", completed->metadata);
+}
+
+TEST_P(StoreContractTest, RunResultWriterCountsFlaggedResultsAcrossChunks) {
+    std::vector<Transaction> rows;
+    for (int i = 1; i <= 7; ++i) rows.push_back(Row(i, i));
+    const std::string upload_id = CommittedUpload(rows);
+    const RunRows run_rows = RunRowsFor(ReadAll(workspace_, upload_id), {0, 2, 3, 6});
+    const store::Run run = NewRunFor(upload_id);
+    {
+        const std::span<const AnalysisResult> results(run_rows.results);
+        auto writer = store_->BeginRunResults(workspace_, run.id);
+        writer->WriteResults(results.subspan(0, 2));  // 1 flagged
+        writer->WriteResults(results.subspan(2, 2));  // 2 flagged
+        writer->WriteResults(results.subspan(4, 2));  // none
+        writer->WriteResults(results.subspan(6));     // 1 flagged
+        writer->Commit("{}");
+    }
+    EXPECT_EQ(store_->GetRun(workspace_, run.id)->flagged_count, 4);
+    EXPECT_EQ(store_->ListResults(workspace_, run.id, {.flagged_only = true}).total, 4);
+    EXPECT_EQ(store_->ListResults(workspace_, run.id, {}).total, 7);
+}
+
+TEST_P(StoreContractTest, RunResultWriterMisuseIsRejected) {
+    const store::Run run = NewRunFor(CommittedUpload({Row(1, 1)}));
+    EXPECT_THROW(store_->BeginRunResults(store_->CreateWorkspace("other").id, run.id), std::invalid_argument);
+    EXPECT_THROW(store_->BeginRunResults(workspace_, NewUuidV7()), std::invalid_argument);
+    EXPECT_THROW(store_->BeginRunResults(workspace_, "not-a-uuid"), std::invalid_argument);
+
+    auto writer = store_->BeginRunResults(workspace_, run.id);
+    EXPECT_THROW(writer->WriteResults(std::vector<AnalysisResult>{{.transaction_id = "not-a-uuid", .rank = 1}}),
+                 std::invalid_argument);
+    writer->Commit("{}");
+    EXPECT_THROW(writer->WriteScores({}), std::logic_error);
+    EXPECT_THROW(writer->WriteResults({}), std::logic_error);
+    EXPECT_THROW(writer->Commit("{}"), std::logic_error);
+    EXPECT_EQ(store_->GetRun(workspace_, run.id)->status, "completed");
+    EXPECT_EQ(store_->ListResults(workspace_, run.id, {}).total, 0);
+}
+
+TEST_P(StoreContractTest, RunResultWriterOf50000RowsInChunksOf4096KeepsEveryRow) {
+    constexpr int64_t kRows = 50'000;
+    constexpr int64_t kChunk = 4'096;
+    const Upload upload = NewUploadIn(workspace_);
+    {
+        auto writer = store_->BeginTransactions(workspace_, upload.id);
+        std::vector<Transaction> batch;
+        for (int64_t i = 1; i <= kRows; ++i) {
+            batch.push_back(Row(i, i));
+            if (std::ssize(batch) == kChunk || i == kRows) {
+                writer->Write(batch);
+                batch.clear();
+            }
+        }
+        writer->Commit();
+    }
+    const auto stored = ReadAll(workspace_, upload.id, 10'000);
+    ASSERT_EQ(std::ssize(stored), kRows);
+
+    const store::Run run = NewRunFor(upload.id);
+    {
+        auto writer = store_->BeginRunResults(workspace_, run.id);
+        std::vector<AlgorithmScore> scores;
+        std::vector<AnalysisResult> results;
+        for (int64_t start = 0; start < kRows; start += kChunk) {
+            scores.clear();
+            results.clear();
+            for (int64_t i = start; i < std::min(start + kChunk, kRows); ++i) {
+                const double score = 1.0 - static_cast<double>(i) / kRows;
+                scores.push_back({.transaction_id = stored[i].id, .algorithm = "zscore", .score = score});
+                results.push_back({.transaction_id = stored[i].id,
+                                   .score = score,
+                                   .flagged = i % 10 == 0,
+                                   .rank = i + 1,
+                                   .reasons = "[]"});
+            }
+            writer->WriteScores(scores);
+            writer->WriteResults(results);
+        }
+        writer->Commit("{}");
+    }
+
+    const auto last = store_->ListResults(workspace_, run.id, {.limit = 1, .offset = kRows - 1});
+    EXPECT_EQ(last.total, kRows);
+    ASSERT_EQ(last.items.size(), 1u);
+    EXPECT_EQ(last.items[0].result.rank, kRows);
+    EXPECT_EQ(last.items[0].transaction.id, stored.back().id);
+    ASSERT_EQ(last.items[0].algorithm_scores.size(), 1u);
+    EXPECT_EQ(last.items[0].algorithm_scores[0].score, 1.0 - static_cast<double>(kRows - 1) / kRows);
+    EXPECT_EQ(store_->GetRun(workspace_, run.id)->flagged_count, kRows / 10);
+    EXPECT_EQ(store_->ListResults(workspace_, run.id, {.flagged_only = true}).total, kRows / 10);
 }
 
 TEST_P(StoreContractTest, BulkWriteOf20000RowsKeepsEveryRowAndEveryOre) {

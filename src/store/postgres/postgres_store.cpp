@@ -1,19 +1,19 @@
 #include "store/postgres/postgres_store.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <charconv>
 #include <limits>
 #include <mutex>
 #include <optional>
+#include <pqxx/pqxx>
 #include <span>
 #include <stdexcept>
 #include <tuple>
 #include <unordered_map>
 #include <utility>
 #include <vector>
-
-#include <fmt/format.h>
-#include <pqxx/pqxx>
 
 #include "core/date.h"
 #include "core/uuid.h"
@@ -307,6 +307,107 @@ private:
     std::optional<pqxx::stream_to> copy_;
 };
 
+std::string RequireTransactionId(std::string_view id) {
+    auto canonical = CanonicalId(id);
+    if (!canonical) ThrowUnknownId("transaction", id);
+    return std::move(*canonical);
+}
+
+// Holds its own connection and one transaction until Commit or destruction. The run's row stays locked (FOR UPDATE)
+// all that time, so a second writer for the run waits and then replaces this one's rows. A connection carries one
+// COPY at a time: the open one is completed when the caller switches between scores and results.
+class PostgresRunResultWriter final : public RunResultWriter {
+public:
+    // Throws std::invalid_argument (rolling back) when the run is not in the workspace.
+    PostgresRunResultWriter(ConnectionPool::Lease lease, const std::string& workspace_id, std::string run_id)
+        : lease_(std::move(lease)), run_id_(std::move(run_id)) {
+        work_.emplace(*lease_);
+        if (work_
+                ->exec_params("SELECT 1 FROM analysis_runs WHERE id = $1 AND workspace_id = $2 FOR UPDATE", run_id_,
+                              workspace_id)
+                .empty()) {
+            ThrowUnknownId("run", run_id_);
+        }
+        work_->exec_params("DELETE FROM anomaly_scores WHERE run_id = $1", run_id_);
+        work_->exec_params("DELETE FROM analysis_results WHERE run_id = $1", run_id_);
+    }
+
+    ~PostgresRunResultWriter() override {
+        // The COPY must end before the rollback.
+        copy_.reset();
+        work_.reset();
+    }
+
+    void WriteScores(std::span<const AlgorithmScore> scores) override {
+        if (committed_) throw std::logic_error("RunResultWriter::WriteScores after Commit");
+        if (scores.empty()) return;
+        pqxx::stream_to& copy = Copy(Table::kScores);
+        for (const AlgorithmScore& score : scores) {
+            copy << std::forward_as_tuple(run_id_, RequireTransactionId(score.transaction_id), score.algorithm,
+                                          DoubleText(score.score), DoubleText(score.confidence), score.reason);
+        }
+    }
+
+    void WriteResults(std::span<const AnalysisResult> results) override {
+        if (committed_) throw std::logic_error("RunResultWriter::WriteResults after Commit");
+        if (results.empty()) return;
+        pqxx::stream_to& copy = Copy(Table::kResults);
+        for (const AnalysisResult& result : results) {
+            copy << std::forward_as_tuple(run_id_, RequireTransactionId(result.transaction_id),
+                                          DoubleText(result.score), std::string(result.flagged ? "t" : "f"),
+                                          result.rank, JsonOr(result.reasons, "[]"));
+            flagged_ += result.flagged ? 1 : 0;
+        }
+    }
+
+    void Commit(std::string_view metadata) override {
+        if (committed_) throw std::logic_error("RunResultWriter::Commit called twice");
+        EndCopy();
+        work_->exec_params(
+            "UPDATE analysis_runs SET status = 'completed', progress = 1, stage = 'completed', error_message = NULL, "
+            "metadata = $1::jsonb, flagged_count = $2, started_at = COALESCE(started_at, $3::timestamptz), "
+            "completed_at = $3::timestamptz WHERE id = $4",
+            JsonOr(metadata, "{}"), flagged_, NowTimestamp(), run_id_);
+        work_->commit();
+        committed_ = true;
+    }
+
+private:
+    enum class Table { kNone, kScores, kResults };
+
+    // The COPY into table, ending the one into the other table first.
+    pqxx::stream_to& Copy(Table table) {
+        if (copy_table_ == table) return *copy_;
+        EndCopy();
+        static const std::vector<std::string> kScoreColumns = {"run_id", "transaction_id", "algorithm",
+                                                               "score",  "confidence",     "reason"};
+        static const std::vector<std::string> kResultColumns = {"run_id",  "transaction_id", "score",
+                                                                "flagged", "rank",           "reasons"};
+        if (table == Table::kScores) {
+            copy_.emplace(*work_, "anomaly_scores", kScoreColumns);
+        } else {
+            copy_.emplace(*work_, "analysis_results", kResultColumns);
+        }
+        copy_table_ = table;
+        return *copy_;
+    }
+
+    void EndCopy() {
+        if (!copy_) return;
+        copy_table_ = Table::kNone;
+        copy_->complete();
+        copy_.reset();
+    }
+
+    ConnectionPool::Lease lease_;
+    std::string run_id_;
+    int64_t flagged_ = 0;
+    bool committed_ = false;
+    Table copy_table_ = Table::kNone;
+    std::optional<pqxx::work> work_;
+    std::optional<pqxx::stream_to> copy_;
+};
+
 class PostgresStore final : public Store {
 public:
     explicit PostgresStore(const std::string& url) : pool_(url) {
@@ -581,47 +682,9 @@ public:
         if (r.affected_rows() == 0) ThrowUnknownId("run", id);
     }
 
-    void CompleteRun(std::string_view workspace_id, std::string_view id, std::span<const AlgorithmScore> scores,
-                     std::span<const AnalysisResult> results, std::string_view metadata) override {
-        const auto [ws, run_id] = RequireIds("run", workspace_id, id);
-        auto db = pool_.Acquire();
-        pqxx::work work(*db);
-        // FOR UPDATE: two completions of one run take turns, so exactly one set of rows survives.
-        if (work.exec_params("SELECT 1 FROM analysis_runs WHERE id = $1 AND workspace_id = $2 FOR UPDATE", run_id, ws)
-                .empty()) {
-            ThrowUnknownId("run", id);
-        }
-        work.exec_params("DELETE FROM anomaly_scores WHERE run_id = $1", run_id);
-        work.exec_params("DELETE FROM analysis_results WHERE run_id = $1", run_id);
-        {
-            pqxx::stream_to copy(
-                work, "anomaly_scores",
-                std::vector<std::string>{"run_id", "transaction_id", "algorithm", "score", "confidence", "reason"});
-            for (const AlgorithmScore& score : scores) {
-                copy << std::forward_as_tuple(run_id, RequireId("transaction", score.transaction_id), score.algorithm,
-                                              DoubleText(score.score), DoubleText(score.confidence), score.reason);
-            }
-            copy.complete();
-        }
-        int64_t flagged = 0;
-        {
-            pqxx::stream_to copy(
-                work, "analysis_results",
-                std::vector<std::string>{"run_id", "transaction_id", "score", "flagged", "rank", "reasons"});
-            for (const AnalysisResult& result : results) {
-                copy << std::forward_as_tuple(run_id, RequireId("transaction", result.transaction_id),
-                                              DoubleText(result.score), std::string(result.flagged ? "t" : "f"),
-                                              result.rank, JsonOr(result.reasons, "[]"));
-                flagged += result.flagged ? 1 : 0;
-            }
-            copy.complete();
-        }
-        work.exec_params(
-            "UPDATE analysis_runs SET status = 'completed', progress = 1, stage = 'completed', error_message = NULL, "
-            "metadata = $1::jsonb, flagged_count = $2, started_at = COALESCE(started_at, $3::timestamptz), "
-            "completed_at = $3::timestamptz WHERE id = $4",
-            JsonOr(metadata, "{}"), flagged, NowTimestamp(), run_id);
-        work.commit();
+    std::unique_ptr<RunResultWriter> BeginRunResults(std::string_view workspace_id, std::string_view run_id) override {
+        auto [ws, id] = RequireIds("run", workspace_id, run_id);
+        return std::make_unique<PostgresRunResultWriter>(pool_.Acquire(), ws, std::move(id));
     }
 
     Page<ResultRow> ListResults(std::string_view workspace_id, std::string_view run_id,

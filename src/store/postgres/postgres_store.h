@@ -3,7 +3,8 @@
 //
 // Every method may be called from several threads at once: each call borrows a connection from a small pool
 // (opened on demand). A TransactionWriter holds its own connection and one open COPY until Commit or destruction;
-// destroy every writer before the store. Migrate() is safe to run from several processes at once (an advisory
+// a RunResultWriter also holds the run's row lock (FOR UPDATE), so writes to that run wait for it. Destroy every
+// writer before the store. Migrate() is safe to run from several processes at once (an advisory
 // lock serializes them). A lost connection throws std::runtime_error (a pqxx::failure) and is not reused.
 
 #include <memory>

@@ -1,5 +1,7 @@
 #include "store/sqlite/sqlite_store.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <limits>
@@ -9,8 +11,6 @@
 #include <system_error>
 #include <unordered_map>
 #include <utility>
-
-#include <fmt/format.h>
 
 #include "core/date.h"
 #include "core/uuid.h"
@@ -197,6 +197,86 @@ private:
     int64_t rows_ = 0;
     bool committed_ = false;
     std::optional<WriteTransaction> transaction_;  // declared last: rolls back before the lease goes back
+};
+
+// Holds its connection and SQLite's write lock (BEGIN IMMEDIATE) from construction until Commit or destruction.
+class SqliteRunResultWriter final : public RunResultWriter {
+public:
+    // Throws std::invalid_argument (rolling back) when the run is not in the workspace.
+    SqliteRunResultWriter(Pool::Lease lease, const std::string& workspace_id, std::string run_id)
+        : lease_(std::move(lease)),
+          run_id_(std::move(run_id)),
+          transaction_(*lease_),
+          insert_score_(lease_->Prepare(
+              "INSERT INTO anomaly_scores (run_id, transaction_id, algorithm, score, confidence, reason) "
+              "VALUES (?1, ?2, ?3, ?4, ?5, ?6)")),
+          insert_result_(
+              lease_->Prepare("INSERT INTO analysis_results (run_id, transaction_id, score, flagged, rank, reasons) "
+                              "VALUES (?1, ?2, ?3, ?4, ?5, ?6)")) {
+        {
+            Statement exists = lease_->Prepare("SELECT 1 FROM analysis_runs WHERE id = ?1 AND workspace_id = ?2");
+            if (!exists.Bind(1, run_id_).Bind(2, workspace_id).Step()) ThrowUnknownId("run", run_id_);
+        }
+        lease_->Prepare("DELETE FROM anomaly_scores WHERE run_id = ?1").Bind(1, run_id_).Run();
+        lease_->Prepare("DELETE FROM analysis_results WHERE run_id = ?1").Bind(1, run_id_).Run();
+        insert_score_.Bind(1, run_id_);
+        insert_result_.Bind(1, run_id_);
+    }
+
+    void WriteScores(std::span<const AlgorithmScore> scores) override {
+        if (committed_) throw std::logic_error("RunResultWriter::WriteScores after Commit");
+        Statement& insert = insert_score_;
+        for (const AlgorithmScore& score : scores) {
+            insert.Bind(2, TransactionId(score.transaction_id)).Bind(3, score.algorithm);
+            insert.Bind(4, score.score).Bind(5, score.confidence).Bind(6, score.reason);
+            insert.Run();
+            insert.Reset();
+        }
+    }
+
+    void WriteResults(std::span<const AnalysisResult> results) override {
+        if (committed_) throw std::logic_error("RunResultWriter::WriteResults after Commit");
+        Statement& insert = insert_result_;
+        for (const AnalysisResult& result : results) {
+            insert.Bind(2, TransactionId(result.transaction_id)).Bind(3, result.score);
+            insert.Bind(4, int64_t{result.flagged}).Bind(5, result.rank).Bind(6, JsonOr(result.reasons, "[]"));
+            insert.Run();
+            insert.Reset();
+            flagged_ += result.flagged ? 1 : 0;
+        }
+    }
+
+    void Commit(std::string_view metadata) override {
+        if (committed_) throw std::logic_error("RunResultWriter::Commit called twice");
+        lease_
+            ->Prepare(
+                "UPDATE analysis_runs SET status = 'completed', progress = 1, stage = 'completed', "
+                "error_message = NULL, metadata = ?1, flagged_count = ?2, started_at = IFNULL(started_at, ?3), "
+                "completed_at = ?3 WHERE id = ?4")
+            .Bind(1, JsonOr(metadata, "{}"))
+            .Bind(2, flagged_)
+            .Bind(3, NowTimestamp())
+            .Bind(4, run_id_)
+            .Run();
+        transaction_.Commit();
+        committed_ = true;
+    }
+
+private:
+    static std::string TransactionId(std::string_view id) {
+        auto canonical = CanonicalId(id);
+        if (!canonical) ThrowUnknownId("transaction", id);
+        return std::move(*canonical);
+    }
+
+    Pool::Lease lease_;
+    std::string run_id_;
+    int64_t flagged_ = 0;
+    bool committed_ = false;
+    WriteTransaction transaction_;  // after the lease: rolls back before the lease goes back
+    // Reused for every row; declared last, so they are reset before the transaction ends.
+    Statement insert_score_;
+    Statement insert_result_;
 };
 
 // Removes the temporary file behind ":memory:" (and its WAL files) once every connection is closed.
@@ -509,54 +589,9 @@ public:
         if (db->Changes() == 0) ThrowUnknownId("run", id);
     }
 
-    void CompleteRun(std::string_view workspace_id, std::string_view id, std::span<const AlgorithmScore> scores,
-                     std::span<const AnalysisResult> results, std::string_view metadata) override {
-        const auto [ws, run_id] = RequireIds("run", workspace_id, id);
-        auto db = pool_.Acquire();
-        WriteTransaction transaction(*db);
-        {
-            Statement exists = db->Prepare("SELECT 1 FROM analysis_runs WHERE id = ?1 AND workspace_id = ?2");
-            if (!exists.Bind(1, run_id).Bind(2, ws).Step()) ThrowUnknownId("run", id);
-        }
-        db->Prepare("DELETE FROM anomaly_scores WHERE run_id = ?1").Bind(1, run_id).Run();
-        db->Prepare("DELETE FROM analysis_results WHERE run_id = ?1").Bind(1, run_id).Run();
-        {
-            Statement insert = db->Prepare(
-                "INSERT INTO anomaly_scores (run_id, transaction_id, algorithm, score, confidence, reason) "
-                "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
-            insert.Bind(1, run_id);
-            for (const AlgorithmScore& score : scores) {
-                insert.Bind(2, RequireId("transaction", score.transaction_id)).Bind(3, score.algorithm);
-                insert.Bind(4, score.score).Bind(5, score.confidence).Bind(6, score.reason);
-                insert.Run();
-                insert.Reset();
-            }
-        }
-        int64_t flagged = 0;
-        {
-            Statement insert = db->Prepare(
-                "INSERT INTO analysis_results (run_id, transaction_id, score, flagged, rank, reasons) "
-                "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
-            insert.Bind(1, run_id);
-            for (const AnalysisResult& result : results) {
-                insert.Bind(2, RequireId("transaction", result.transaction_id)).Bind(3, result.score);
-                insert.Bind(4, int64_t{result.flagged}).Bind(5, result.rank).Bind(6, JsonOr(result.reasons, "[]"));
-                insert.Run();
-                insert.Reset();
-                flagged += result.flagged ? 1 : 0;
-            }
-        }
-        const std::string now = NowTimestamp();
-        db->Prepare(
-              "UPDATE analysis_runs SET status = 'completed', progress = 1, stage = 'completed', error_message = NULL, "
-              "metadata = ?1, flagged_count = ?2, started_at = IFNULL(started_at, ?3), completed_at = ?3 "
-              "WHERE id = ?4")
-            .Bind(1, JsonOr(metadata, "{}"))
-            .Bind(2, flagged)
-            .Bind(3, now)
-            .Bind(4, run_id)
-            .Run();
-        transaction.Commit();
+    std::unique_ptr<RunResultWriter> BeginRunResults(std::string_view workspace_id, std::string_view run_id) override {
+        auto [ws, id] = RequireIds("run", workspace_id, run_id);
+        return std::make_unique<SqliteRunResultWriter>(pool_.Acquire(), ws, std::move(id));
     }
 
     Page<ResultRow> ListResults(std::string_view workspace_id, std::string_view run_id,

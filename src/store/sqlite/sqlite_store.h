@@ -4,6 +4,7 @@
 // Every method may be called from several threads at once: each call borrows a connection from a small pool and
 // WAL lets readers run beside the single writer. A TransactionWriter holds its own connection, and from its first
 // Write until Commit (or destruction) SQLite's one write lock: other writes wait for it (up to 60 s), reads do not.
+// A RunResultWriter holds its connection and the write lock from BeginRunResults until Commit (or destruction).
 // So commit or destroy a writer before writing anything else from the same thread, and destroy every writer
 // before the store.
 
