@@ -111,9 +111,9 @@ public:
     void FailRun(std::string_view workspace_id, std::string_view id, std::string_view message) override {
         inner_.FailRun(workspace_id, id, message);
     }
-    void CompleteRun(std::string_view workspace_id, std::string_view id, std::span<const store::AlgorithmScore> scores,
-                     std::span<const store::AnalysisResult> results, std::string_view metadata) override {
-        inner_.CompleteRun(workspace_id, id, scores, results, metadata);
+    std::unique_ptr<store::RunResultWriter> BeginRunResults(std::string_view workspace_id,
+                                                            std::string_view run_id) override {
+        return inner_.BeginRunResults(workspace_id, run_id);
     }
     store::Page<store::ResultRow> ListResults(std::string_view workspace_id, std::string_view run_id,
                                               const store::ResultQuery& query) override {

@@ -25,6 +25,8 @@ double MillisecondsSince(Clock::time_point start) {
 constexpr double kLoadShare = 0.10;
 constexpr double kAlgorithmShare = 0.75;
 constexpr double kCombineShare = 0.05;
+// Rows per bulk write: bounded memory however large the upload.
+constexpr size_t kWriteChunk = 8192;
 
 class ProgressTracker {
 public:
@@ -200,29 +202,7 @@ Expected<AnalysisOutcome> RunAnalysis(store::Store& store, const detect::Registr
         Combined combined = Combine(strategy, *outputs, outcome.frame.row_number);
         const double combine_ms = MillisecondsSince(start);
 
-        report("writing", kLoadShare + kAlgorithmShare + kCombineShare);
         const size_t rows = outcome.frame.size();
-        std::vector<store::AlgorithmScore> scores;
-        scores.reserve(rows * outputs->size());
-        for (size_t a = 0; a < outputs->size(); ++a) {
-            for (size_t i = 0; i < rows; ++i) {
-                scores.push_back({.transaction_id = outcome.frame.id[i],
-                                  .algorithm = strategy.algorithms[a].label,
-                                  .score = (*outputs)[a].score[i],
-                                  .confidence = (*outputs)[a].confidence[i],
-                                  .reason = (*outputs)[a].reason[i]});
-            }
-        }
-        std::vector<store::AnalysisResult> results(rows);
-        for (size_t i = 0; i < rows; ++i) {
-            results[i] = {.transaction_id = outcome.frame.id[i],
-                          .score = combined.score[i],
-                          .flagged = combined.flagged[i] != 0,
-                          .rank = combined.rank[i],
-                          .reasons = nlohmann::json(combined.reasons[i]).dump()};
-        }
-
-        nlohmann::json timings = {{"load_ms", load_ms}, {"combine_ms", combine_ms}};
         nlohmann::json algorithms = nlohmann::json::array();
         for (size_t a = 0; a < outputs->size(); ++a) {
             algorithms.push_back({{"name", strategy.algorithms[a].name},
@@ -240,12 +220,54 @@ Expected<AnalysisOutcome> RunAnalysis(store::Store& store, const detect::Registr
             {"combine", strategy::CombineMethodName(strategy.combine)},
             {"threshold",
              {{"type", strategy::ThresholdTypeName(strategy.threshold.type)}, {"value", strategy.threshold.value}}},
-            {"timings", timings},
+            // The write itself is not timed: its time is known only once it has committed.
+            {"timings",
+             {{"load_ms", load_ms}, {"combine_ms", combine_ms}, {"before_write_ms", MillisecondsSince(run_start)}}},
         };
-        // The write itself is not timed here: its time is known only once it has committed.
-        metadata["timings"]["before_write_ms"] = MillisecondsSince(run_start);
         outcome.metadata = metadata.dump();
-        store.CompleteRun(workspace_id, run_id, scores, results, outcome.metadata);
+
+        // Written in chunks, never all rows at once. The writer holds the run (and on SQLite the database) until
+        // Commit, so progress goes to the caller only, not to the store.
+        report("writing", kLoadShare + kAlgorithmShare + kCombineShare);
+        const double write_start = kLoadShare + kAlgorithmShare + kCombineShare;
+        const double total_rows = static_cast<double>(rows * (outputs->size() + 1));
+        double written = 0;
+        std::unique_ptr<store::RunResultWriter> writer = store.BeginRunResults(workspace_id, run_id);
+        std::vector<store::AlgorithmScore> scores;
+        scores.reserve(kWriteChunk);
+        auto flush_scores = [&] {
+            writer->WriteScores(scores);
+            written += static_cast<double>(scores.size());
+            scores.clear();
+            tracker.Stage("writing", write_start + (1.0 - write_start) * written / total_rows);
+        };
+        for (size_t a = 0; a < outputs->size(); ++a) {
+            for (size_t i = 0; i < rows; ++i) {
+                scores.push_back({.transaction_id = outcome.frame.id[i],
+                                  .algorithm = strategy.algorithms[a].label,
+                                  .score = (*outputs)[a].score[i],
+                                  .confidence = (*outputs)[a].confidence[i],
+                                  .reason = (*outputs)[a].reason[i]});
+                if (scores.size() == kWriteChunk) flush_scores();
+            }
+        }
+        if (!scores.empty()) flush_scores();
+        std::vector<store::AnalysisResult> results;
+        results.reserve(kWriteChunk);
+        for (size_t begin = 0; begin < rows; begin += kWriteChunk) {
+            results.clear();
+            for (size_t i = begin; i < std::min(rows, begin + kWriteChunk); ++i) {
+                results.push_back({.transaction_id = outcome.frame.id[i],
+                                   .score = combined.score[i],
+                                   .flagged = combined.flagged[i] != 0,
+                                   .rank = combined.rank[i],
+                                   .reasons = nlohmann::json(combined.reasons[i]).dump()});
+            }
+            writer->WriteResults(results);
+            written += static_cast<double>(results.size());
+            tracker.Stage("writing", write_start + (1.0 - write_start) * written / total_rows);
+        }
+        writer->Commit(outcome.metadata);
         tracker.Stage("done", 1.0);
 
         for (size_t a = 0; a < outputs->size(); ++a) {
