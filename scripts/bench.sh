@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 
 bash scripts/deps.sh
 cmake --preset release >/dev/null
-cmake --build --preset release --target granska_ingest_benchmark >&2
+cmake --build --preset release --target granska_pipeline_benchmark >&2
 exec bash scripts/with_test_servers.sh bash -c \
-    'GRANSKA_BENCH_POSTGRES_URL="$GRANSKA_TEST_POSTGRES_URL" build/release/bench/granska_ingest_benchmark "$@"' \
+    'GRANSKA_BENCH_POSTGRES_URL="$GRANSKA_TEST_POSTGRES_URL" build/release/bench/granska_pipeline_benchmark "$@"' \
     bench "$@"

@@ -253,6 +253,14 @@ const std::vector<std::string>& TransactionCopyColumns() {
 }
 
 // Holds its own connection, one transaction and one COPY (opened at the first Write) until Commit or destruction.
+// After a bulk load the planner's statistics still describe the table before it: with them it sorts a whole upload
+// for every page it reads (76 s to read 1M rows instead of 2 s). ANALYZE samples a fixed number of rows, so it
+// costs the same however large the table; autovacuum would get there too, but only later.
+void RefreshStatistics(pqxx::connection& connection, std::string_view tables) {
+    pqxx::nontransaction work(connection);
+    work.exec(fmt::format("ANALYZE {}", tables));
+}
+
 class PostgresTransactionWriter final : public TransactionWriter {
 public:
     PostgresTransactionWriter(ConnectionPool::Lease lease, std::string workspace_id, std::string upload_id)
@@ -294,6 +302,7 @@ public:
             rows_, NowTimestamp(), upload_id_, workspace_id_);
         work_->commit();
         committed_ = true;
+        RefreshStatistics(*lease_, "transactions");
     }
 
 private:
@@ -370,6 +379,7 @@ public:
             JsonOr(metadata, "{}"), flagged_, NowTimestamp(), run_id_);
         work_->commit();
         committed_ = true;
+        RefreshStatistics(*lease_, "anomaly_scores, analysis_results");
     }
 
 private:
@@ -551,9 +561,17 @@ public:
         const auto id = CanonicalId(upload_id);
         if (!ws || !id) return;
         const auto limit = static_cast<int64_t>(std::clamp<size_t>(batch_size, 1, 1'000'000));
+        // The workspace is checked once; each page then follows the (upload_id, row_number) index in order.
+        {
+            auto db = pool_.Acquire();
+            pqxx::nontransaction work(*db);
+            if (work.exec_params("SELECT 1 FROM file_uploads WHERE id = $1 AND workspace_id = $2", *id, *ws).empty()) {
+                return;
+            }
+        }
         const std::string sql = fmt::format(
-            "SELECT {} FROM transactions t WHERE t.upload_id = $1 AND t.workspace_id = $2 AND t.row_number > $3 "
-            "ORDER BY t.row_number LIMIT $4",
+            "SELECT {} FROM transactions t WHERE t.upload_id = $1 AND t.row_number > $2 "
+            "ORDER BY t.upload_id, t.row_number LIMIT $3",
             kTransactionColumns);
         std::vector<StoredTransaction> batch;
         int64_t after = std::numeric_limits<int64_t>::min();
@@ -563,7 +581,7 @@ public:
             {
                 auto db = pool_.Acquire();
                 pqxx::nontransaction work(*db);
-                for (const auto& row : work.exec_params(sql, *id, *ws, after, limit)) {
+                for (const auto& row : work.exec_params(sql, *id, after, limit)) {
                     batch.push_back(ReadTransaction(row, 0));
                 }
             }
