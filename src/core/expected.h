@@ -20,17 +20,22 @@ private:
     Error error_;
 };
 
+// A value other than T itself, an Expected or an Unexpected that T can be constructed from.
+template <typename U, typename T, typename Self>
+concept ConvertibleValue =
+    std::is_constructible_v<T, U&&> && !std::is_same_v<std::remove_cvref_t<U>, Self> &&
+    !std::is_same_v<std::remove_cvref_t<U>, Unexpected> && !std::is_same_v<std::remove_cvref_t<U>, T>;
+
 template <typename T>
 class [[nodiscard]] Expected {
 public:
     Expected(T value) : state_(std::in_place_index<0>, std::move(value)) {}  // NOLINT(google-explicit-constructor)
     Expected(Unexpected unexpected)                                          // NOLINT(google-explicit-constructor)
         : state_(std::in_place_index<1>, std::move(unexpected).error()) {}
-    template <typename U>
-    requires std::is_constructible_v<T, U&&> &&
-        (!std::is_same_v<std::remove_cvref_t<U>, Expected>)&&(!std::is_same_v<std::remove_cvref_t<U>, Unexpected>)&&(
-            !std::is_same_v<std::remove_cvref_t<U>, T>)Expected(U&& value)
-        : state_(std::in_place_index<0>, T(std::forward<U>(value))) {}  // NOLINT
+    // Anything T can be made from, e.g. a string literal for Expected<std::string>.
+    template <ConvertibleValue<T, Expected> U>
+    // NOLINTNEXTLINE(google-explicit-constructor,bugprone-forwarding-reference-overload)
+    Expected(U&& value) : state_(std::in_place_index<0>, T(std::forward<U>(value))) {}
 
     bool has_value() const { return state_.index() == 0; }
     explicit operator bool() const { return has_value(); }
@@ -68,7 +73,8 @@ template <>
 class [[nodiscard]] Expected<void> {
 public:
     Expected() = default;
-    Expected(Unexpected unexpected) : error_(std::move(unexpected).error()), failed_(true) {}  // NOLINT
+    // NOLINTNEXTLINE(google-explicit-constructor)
+    Expected(Unexpected unexpected) : error_(std::move(unexpected).error()), failed_(true) {}
 
     bool has_value() const { return !failed_; }
     explicit operator bool() const { return has_value(); }
