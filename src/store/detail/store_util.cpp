@@ -74,6 +74,20 @@ void ThrowUnknownId(std::string_view what, std::string_view id) {
     throw std::invalid_argument(fmt::format("No {} with id '{}' exists in this workspace.", what, id));
 }
 
+std::string RequireId(std::string_view what, std::string_view id) {
+    auto canonical = CanonicalId(id);
+    if (!canonical) ThrowUnknownId(what, id);
+    return std::move(*canonical);
+}
+
+std::pair<std::string, std::string> RequireIds(std::string_view what, std::string_view workspace_id,
+                                               std::string_view id) {
+    auto workspace = CanonicalId(workspace_id);
+    auto canonical = CanonicalId(id);
+    if (!workspace || !canonical) ThrowUnknownId(what, id);
+    return {std::move(*workspace), std::move(*canonical)};
+}
+
 double Fraction(double progress) { return std::isnan(progress) ? 0.0 : std::clamp(progress, 0.0, 1.0); }
 
 int64_t PageLimit(int64_t limit) { return std::clamp<int64_t>(limit, 0, kMaxPageSize); }

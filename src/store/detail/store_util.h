@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "core/date.h"
 #include "core/error.h"
@@ -34,6 +35,12 @@ std::optional<int32_t> ParseTimeOfDay(std::string_view text);
 // A mutation named an id that is not in the workspace. Callers get ids from Create/Get first, so this is a bug
 // in the caller (std::invalid_argument), not bad input.
 [[noreturn]] void ThrowUnknownId(std::string_view what, std::string_view id);
+
+// The canonical form of an id a mutation names, or ThrowUnknownId: e.g. RequireId("transaction", id).
+std::string RequireId(std::string_view what, std::string_view id);
+// Both the workspace id and the id of `what` in it, canonical, or ThrowUnknownId(what, id).
+std::pair<std::string, std::string> RequireIds(std::string_view what, std::string_view workspace_id,
+                                               std::string_view id);
 
 // Run progress in [0, 1]; NaN counts as 0.
 double Fraction(double progress);

@@ -29,6 +29,8 @@ namespace {
 
 using detail::CanonicalId;
 using detail::NowTimestamp;
+using detail::RequireId;
+using detail::RequireIds;
 using detail::ThrowUnknownId;
 
 // Serializes Migrate() across processes (pg_advisory_xact_lock); "GRANSKA" in ASCII.
@@ -316,12 +318,6 @@ private:
     std::optional<pqxx::stream_to> copy_;
 };
 
-std::string RequireTransactionId(std::string_view id) {
-    auto canonical = CanonicalId(id);
-    if (!canonical) ThrowUnknownId("transaction", id);
-    return std::move(*canonical);
-}
-
 // Holds its own connection and one transaction until Commit or destruction. The run's row stays locked (FOR UPDATE)
 // all that time, so a second writer for the run waits and then replaces this one's rows. A connection carries one
 // COPY at a time: the open one is completed when the caller switches between scores and results.
@@ -352,7 +348,7 @@ public:
         if (scores.empty()) return;
         pqxx::stream_to& copy = Copy(Table::kScores);
         for (const AlgorithmScore& score : scores) {
-            copy << std::forward_as_tuple(run_id_, RequireTransactionId(score.transaction_id), score.algorithm,
+            copy << std::forward_as_tuple(run_id_, RequireId("transaction", score.transaction_id), score.algorithm,
                                           DoubleText(score.score), DoubleText(score.confidence), score.reason);
         }
     }
@@ -362,7 +358,7 @@ public:
         if (results.empty()) return;
         pqxx::stream_to& copy = Copy(Table::kResults);
         for (const AnalysisResult& result : results) {
-            copy << std::forward_as_tuple(run_id_, RequireTransactionId(result.transaction_id),
+            copy << std::forward_as_tuple(run_id_, RequireId("transaction", result.transaction_id),
                                           DoubleText(result.score), std::string(result.flagged ? "t" : "f"),
                                           result.rank, JsonOr(result.reasons, "[]"));
             flagged_ += result.flagged ? 1 : 0;
@@ -765,20 +761,6 @@ public:
     }
 
 private:
-    static std::string RequireId(std::string_view what, std::string_view id) {
-        auto canonical = CanonicalId(id);
-        if (!canonical) ThrowUnknownId(what, id);
-        return std::move(*canonical);
-    }
-
-    static std::pair<std::string, std::string> RequireIds(std::string_view what, std::string_view workspace_id,
-                                                          std::string_view id) {
-        auto ws = CanonicalId(workspace_id);
-        auto canonical = CanonicalId(id);
-        if (!ws || !canonical) ThrowUnknownId(what, id);
-        return {std::move(*ws), std::move(*canonical)};
-    }
-
     ConnectionPool pool_;
 };
 

@@ -27,6 +27,8 @@ namespace {
 
 using detail::CanonicalId;
 using detail::NowTimestamp;
+using detail::RequireId;
+using detail::RequireIds;
 using detail::ThrowUnknownId;
 using sqlite_detail::Connection;
 using sqlite_detail::Pool;
@@ -227,7 +229,7 @@ public:
         if (committed_) throw std::logic_error("RunResultWriter::WriteScores after Commit");
         Statement& insert = insert_score_;
         for (const AlgorithmScore& score : scores) {
-            insert.Bind(2, TransactionId(score.transaction_id)).Bind(3, score.algorithm);
+            insert.Bind(2, RequireId("transaction", score.transaction_id)).Bind(3, score.algorithm);
             insert.Bind(4, score.score).Bind(5, score.confidence).Bind(6, score.reason);
             insert.Run();
             insert.Reset();
@@ -238,7 +240,7 @@ public:
         if (committed_) throw std::logic_error("RunResultWriter::WriteResults after Commit");
         Statement& insert = insert_result_;
         for (const AnalysisResult& result : results) {
-            insert.Bind(2, TransactionId(result.transaction_id)).Bind(3, result.score);
+            insert.Bind(2, RequireId("transaction", result.transaction_id)).Bind(3, result.score);
             insert.Bind(4, int64_t{result.flagged}).Bind(5, result.rank).Bind(6, JsonOr(result.reasons, "[]"));
             insert.Run();
             insert.Reset();
@@ -263,12 +265,6 @@ public:
     }
 
 private:
-    static std::string TransactionId(std::string_view id) {
-        auto canonical = CanonicalId(id);
-        if (!canonical) ThrowUnknownId("transaction", id);
-        return std::move(*canonical);
-    }
-
     Pool::Lease lease_;
     std::string run_id_;
     int64_t flagged_ = 0;
@@ -677,20 +673,6 @@ public:
     }
 
 private:
-    static std::string RequireId(std::string_view what, std::string_view id) {
-        auto canonical = CanonicalId(id);
-        if (!canonical) ThrowUnknownId(what, id);
-        return std::move(*canonical);
-    }
-
-    static std::pair<std::string, std::string> RequireIds(std::string_view what, std::string_view workspace_id,
-                                                          std::string_view id) {
-        auto ws = CanonicalId(workspace_id);
-        auto canonical = CanonicalId(id);
-        if (!ws || !canonical) ThrowUnknownId(what, id);
-        return {std::move(*ws), std::move(*canonical)};
-    }
-
     TemporaryFile temporary_;  // declared before the pool: removed after every connection has closed
     Pool pool_;
 };
