@@ -9,8 +9,12 @@ packages=(
     # libraries
     libsqlite3-dev libpqxx-dev libpq-dev libcpp-httplib-dev libssl-dev zlib1g-dev
     nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev
+    # parsers: JSON, xlsx (zip + XML), xls
+    libsimdjson-dev libzip-dev libexpat1-dev libfreexl-dev
     # tests and benchmarks
     libgtest-dev libgmock-dev libbenchmark-dev curl jq
+    # writes the xlsx test fixtures with a real spreadsheet writer (tests/fixtures/excel/make_fixtures.py)
+    python3-openpyxl
     # servers started by scripts/test.sh
     postgresql redis-server
 )

@@ -17,6 +17,7 @@
 #include "core/expected.h"
 #include "core/transaction.h"
 #include "ingest/column_mapping.h"
+#include "ingest/parser.h"
 
 namespace granska::ingest {
 
@@ -38,11 +39,6 @@ struct CsvSummary {
     ResolvedMapping mapping;  // which header feeds which field
 };
 
-// Receives each batch; returning an error stops the read with that error. The span is valid only during the
-// call (its rows are reused for the next batch); move rows out to keep them.
-using BatchSink = std::function<Expected<void>(std::span<Transaction> batch)>;
-// Called after each batch with the bytes consumed so far.
-using ByteProgress = std::function<void(uint64_t bytes_read)>;
 
 // Reads the whole stream. On bad input returns an InvalidInput error carrying file, line (1-based physical
 // line where the offending record starts) and column (header name), and a message that says what to fix.
