@@ -214,8 +214,9 @@ std::string_view ChecksumName(Checksum checksum) {
     return "absent";
 }
 
-// Where a problem counts: a row that cannot be read follows the bad-row policy, everything else the strictness.
-enum class Scope { kFile, kRow };
+// Whether an error rejects the file: a row that cannot be read follows the bad-row policy, most errors follow the
+// strictness, and a file cut short (a missing closing #KSUMMA) is always rejected, as SIE requires.
+enum class Scope { kFile, kRow, kAlways };
 
 class SieReader {
 public:
@@ -284,7 +285,7 @@ private:
     void EmitRow(RowKind kind, const Row& row);
     void RecordRemoved(const Row& row);
     void AssignVoucherId();
-    void CloseVoucher();
+    void CloseVoucher(bool complete = true);
     void Finish();
     void Flush();
     void Fatal(ErrorKind kind, std::string code, std::string message, std::string field);
@@ -379,7 +380,8 @@ void SieReader::Diagnose(Severity severity, Scope scope, std::string code, std::
                     .location = in_voucher && voucher_.state != Voucher::State::kNone ? voucher_.location : "",
                     .field = std::move(field)};
     if (severity == Severity::kError) {
-        const bool rejects = scope == Scope::kRow ? row_policy_ == BadRowPolicy::kRejectFile : !options_.lenient;
+        const bool rejects = scope == Scope::kAlways ||
+                             (scope == Scope::kRow ? row_policy_ == BadRowPolicy::kRejectFile : !options_.lenient);
         if (rejects && !rejected_) {
             rejected_ = true;
             first_rejecting_ = problem;
@@ -871,7 +873,8 @@ void SieReader::OnCloseBrace() {
     if (voucher_.state == Voucher::State::kAwaitingBlock) CloseVoucher();
 }
 
-void SieReader::CloseVoucher() {
+// `complete` is false for a voucher cut off by the end of the file: its balance says nothing then.
+void SieReader::CloseVoucher(bool complete) {
     if (voucher_.twin_pending) {
         Diagnose(Severity::kWarning, Scope::kFile, "missing_rtrans_twin",
                  "The #RTRANS is not followed by its #TRANS twin, which SIE requires for older readers; the row is "
@@ -879,7 +882,7 @@ void SieReader::CloseVoucher() {
                  voucher_.twin_line, "#RTRANS");
         voucher_.twin_pending = false;
     }
-    if (voucher_.readable && !voucher_.had_bad_row && (voucher_.sum != 0 || voucher_.sum_overflow)) {
+    if (complete && voucher_.readable && !voucher_.had_bad_row && (voucher_.sum != 0 || voucher_.sum_overflow)) {
         Diagnose(Severity::kError, Scope::kFile, "unbalanced_voucher",
                  voucher_.sum_overflow
                      ? fmt::format("The rows of {} add up beyond the range of amounts; a voucher must balance to 0.",
@@ -1192,9 +1195,10 @@ void SieReader::Finish() {
                  fmt::format("The #VER on line {} is not followed by a '{{' line with its rows.", voucher_.line),
                  voucher_.line, "#VER");
     }
-    if (voucher_.state != Voucher::State::kNone) CloseVoucher();
+    if (voucher_.state != Voucher::State::kNone)
+        CloseVoucher(voucher_.state != Voucher::State::kOpen || voucher_.implicit);
     if (checksum_ == Checksum::kRunning) {
-        Diagnose(Severity::kError, Scope::kFile, "ksumma_missing_end",
+        Diagnose(Severity::kError, Scope::kAlways, "ksumma_missing_end",
                  fmt::format("The #KSUMMA on line {} starts a checksum, but the file has no closing #KSUMMA with the "
                              "sum: it is probably cut off.",
                              ksumma_line_),
