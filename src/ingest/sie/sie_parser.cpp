@@ -269,7 +269,7 @@ private:
         std::string text;
         std::string sign;
         std::optional<std::string> quantity;
-        const SieField* objects = nullptr;
+        const SieField* objects = nullptr;  // its tokens are in list_tokens_
         bool own_date = false;
     };
 
@@ -1006,6 +1006,16 @@ bool SieReader::ReadRow(std::string_view label, bool loaded, Row& row) {
             fmt::format("This {} has no object list '{{}}' after the account; its fields are read without one.", label),
             std::string(label));
     }
+    list_tokens_.clear();
+    if (row.objects != nullptr) {
+        detail::SplitSieList(row.objects->raw, list_tokens_);
+        if (list_tokens_.size() % 2 != 0) {
+            Warn("incomplete_object_list",
+                 "The object list has a dimension without an object (it holds pairs of dimension and object); the "
+                 "last one is left out.",
+                 std::string(label));
+        }
+    }
     const SieField* amount = next < fields.size() ? &fields[next] : nullptr;
     if (amount == nullptr || amount->raw.empty()) {
         return bad("missing_amount", fmt::format("This {} has no amount.", label));
@@ -1113,14 +1123,7 @@ void SieReader::EmitRow(RowKind kind, const Row& row) {
         key("voucher_text");
         detail::AppendJsonString(raw, voucher_.text);
     }
-    if (row.objects != nullptr && !detail::TrimSpaces(row.objects->raw).empty()) {
-        detail::SplitSieList(row.objects->raw, list_tokens_);
-        if (list_tokens_.size() % 2 != 0) {
-            Warn("incomplete_object_list",
-                 "The object list has a dimension without an object (it holds pairs of dimension and object); the "
-                 "last one is left out.",
-                 kind == RowKind::kRtrans ? "#RTRANS" : "#TRANS");
-        }
+    if (list_tokens_.size() >= 2) {
         key("objects");
         raw.push_back('[');
         std::string dimension;
