@@ -47,7 +47,7 @@ TEST(SieLexerTest, AClosingBraceInsideAQuotedObjectDoesNotEndTheList) {
     SplitSieRecord(R"(#TRANS 1910 {7 "a}b"} 5)", record);
     ASSERT_EQ(record.fields.size(), 3u);
     EXPECT_EQ(record.fields[1].raw, R"(7 "a}b")");
-    std::vector<SieField> tokens;
+    SieFields tokens;
     SplitSieList(record.fields[1].raw, tokens);
     ASSERT_EQ(tokens.size(), 2u);
     EXPECT_EQ(tokens[0].raw, "7");
@@ -58,7 +58,7 @@ TEST(SieLexerTest, FlagsAnUnterminatedQuoteAndList) {
     SieRecord record;
     SplitSieRecord(R"(#TRANS 1910 {} 1.00 20240101 "no end)", record);
     EXPECT_TRUE(record.unterminated_quote);
-    EXPECT_EQ(record.fields.back().raw, "no end");
+    EXPECT_EQ(record.fields[record.fields.size() - 1].raw, "no end");
     SplitSieRecord(R"(#TRANS 1910 {1 "2" 3.00)", record);
     EXPECT_TRUE(record.unterminated_list);
     EXPECT_FALSE(record.unterminated_quote);

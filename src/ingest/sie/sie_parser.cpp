@@ -83,29 +83,55 @@ EncodingScan ScanEncoding(std::istream& in, size_t chunk_bytes) {
     return scan;
 }
 
+// The labels that structure vouchers, told apart once per line; the others are compared by name.
+enum class LabelId : uint8_t { kOther, kVer, kTrans, kRtrans, kBtrans, kKsumma };
+
+bool IsRowLabel(LabelId id) { return id == LabelId::kTrans || id == LabelId::kRtrans || id == LabelId::kBtrans; }
+
 // Labels are compared in upper case; they are short ASCII words.
 struct Label {
     std::array<char, 16> bytes{};
     size_t size = 0;
     bool valid = false;    // fits and is ASCII
     bool changed = false;  // was not upper case as written
+    LabelId id = LabelId::kOther;
     std::string_view view() const { return {bytes.data(), size}; }
 };
 
 Label UpperLabel(std::string_view written) {
     Label label;
     if (written.size() > label.bytes.size()) return label;
-    for (const char c : written) {
-        if (static_cast<unsigned char>(c) >= 0x80) return label;
-        const char upper = c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c;
-        label.changed = label.changed || upper != c;
-        label.bytes[label.size++] = upper;
+    unsigned char bits = 0;
+    bool changed = false;
+    for (size_t i = 0; i < written.size(); ++i) {
+        const auto c = static_cast<unsigned char>(written[i]);
+        const bool lower = static_cast<unsigned char>(c - 'a') < 26;
+        bits |= c;
+        changed |= lower;
+        label.bytes[i] = static_cast<char>(lower ? c - 0x20 : c);
     }
+    if ((bits & 0x80) != 0) return label;
+    label.size = written.size();
     label.valid = true;
+    label.changed = changed;
+    const char* b = label.bytes.data();
+    switch (label.size) {
+        case 4:
+            if (std::memcmp(b, "#VER", 4) == 0) label.id = LabelId::kVer;
+            break;
+        case 6:
+            if (std::memcmp(b, "#TRANS", 6) == 0) label.id = LabelId::kTrans;
+            break;
+        case 7:
+            if (std::memcmp(b, "#RTRANS", 7) == 0) label.id = LabelId::kRtrans;
+            if (std::memcmp(b, "#BTRANS", 7) == 0) label.id = LabelId::kBtrans;
+            if (std::memcmp(b, "#KSUMMA", 7) == 0) label.id = LabelId::kKsumma;
+            break;
+        default:
+            break;
+    }
     return label;
 }
-
-bool IsRowLabel(std::string_view label) { return label == "#TRANS" || label == "#RTRANS" || label == "#BTRANS"; }
 
 bool IsBlankLine(std::string_view s) {
     return std::all_of(s.begin(), s.end(), [](char c) { return c == ' ' || c == '\t'; });
@@ -193,7 +219,17 @@ struct TransparentHash {
 struct AccountInfo {
     std::string name;
     std::string type;  // #KTYP: T, S, K or I
+    std::string json;  // both as raw_data members: "account_name":"...","account_type":"T"
 };
+
+// A JSON object member `"name":"value"` appended after a comma when `out` already holds members.
+void AppendMember(std::string& out, std::string_view name, std::string_view value) {
+    if (!out.empty() && out.back() != '{') out.push_back(',');
+    out.push_back('"');
+    out.append(name);
+    out.append("\":");
+    detail::AppendJsonString(out, value);
+}
 
 enum class RowKind { kTrans, kRtrans, kBtrans };
 
@@ -245,6 +281,7 @@ private:
         std::string text;
         std::string sign;
         std::string location;   // "voucher A 12"
+        std::string json;       // raw_data member "voucher_text":"..." when there is a text
         std::string id_prefix;  // "A-12-", set at the first loaded row
         int64_t ordinal = 0;    // 1-based position among the file's vouchers
         Date date;
@@ -306,6 +343,15 @@ private:
 
     std::string FinalDetails() const;
 
+    // ParseSieDate, remembering the last answer: consecutive rows mostly share their date.
+    std::optional<Date> CachedDate(std::string_view text) {
+        if (text != cached_date_text_) {
+            cached_date_text_.assign(text);
+            cached_date_ = detail::ParseSieDate(text);
+        }
+        return cached_date_;
+    }
+
     const ParseOptions& options_;
     const BatchSink& sink_;
     const ByteProgress& progress_;
@@ -318,7 +364,7 @@ private:
     bool crlf_seen_ = false;
     bool lf_seen_ = false;
     SieRecord record_;
-    std::vector<SieField> list_tokens_;
+    detail::SieFields list_tokens_;
     std::string unescaped_;
     bool stop_ = false;
 
@@ -351,6 +397,10 @@ private:
     int64_t out_of_order_count_ = 0;
     KeySet voucher_keys_;                            // vouchers with loaded rows, by series and number
     std::unordered_map<uint64_t, int64_t> repeats_;  // of those seen more than once
+    // The account of the last row and its declaration (nullptr when undeclared); rows repeat accounts often.
+    bool cached_valid_ = false;
+    std::string cached_date_text_;
+    std::optional<Date> cached_date_;
     std::string cached_account_;
     const AccountInfo* cached_info_ = nullptr;
 
@@ -509,7 +559,7 @@ void SieReader::OnLine(std::string_view line, bool too_long) {
     if (too_long) {
         const std::string_view head = line.substr(0, line.find_first_of(" \t"));
         const Label label = UpperLabel(head);
-        const bool row = label.valid && IsRowLabel(label.view());
+        const bool row = IsRowLabel(label.id);
         Diagnose(Severity::kError, Scope::kFile, "line_too_long",
                  fmt::format("Line {} is longer than the limit of {} bytes; SIE records are short lines, so the file "
                              "is probably damaged or not SIE.",
@@ -549,7 +599,7 @@ void SieReader::OnLine(std::string_view line, bool too_long) {
                          label.view()),
              std::string(label.view()));
     }
-    if (label.valid && label.view() == "#KSUMMA") {
+    if (label.id == LabelId::kKsumma) {
         OnKsumma();
         return;
     }
@@ -566,22 +616,31 @@ void SieReader::OnLine(std::string_view line, bool too_long) {
 
 void SieReader::OnRecord(const Label& label) {
     const std::string_view name = label.valid ? label.view() : std::string_view();
-    if (record_.unterminated_quote && !IsRowLabel(name)) {
+    const bool row = IsRowLabel(label.id);
+    if (record_.unterminated_quote && !row) {
         Warn("unterminated_quote", "A quoted field is not closed before the end of the line; it is read to the end.",
              std::string(name));
     }
     // A voucher whose rows came without braces ends at the first record that is not a row.
-    if (voucher_.state == Voucher::State::kOpen && voucher_.implicit && !IsRowLabel(name)) CloseVoucher();
-    if (voucher_.state == Voucher::State::kAwaitingBlock && !IsRowLabel(name)) {
+    if (voucher_.state == Voucher::State::kOpen && voucher_.implicit && !row) CloseVoucher();
+    if (voucher_.state == Voucher::State::kAwaitingBlock && !row) {
         Diagnose(Severity::kError, Scope::kFile, "missing_voucher_block",
                  fmt::format("The #VER on line {} is not followed by a '{{' line with its rows.", voucher_.line),
                  voucher_.line, "#VER");
         CloseVoucher();
     }
-    if (name == "#TRANS") return OnRow(RowKind::kTrans, name);
-    if (name == "#RTRANS") return OnRow(RowKind::kRtrans, name);
-    if (name == "#BTRANS") return OnRow(RowKind::kBtrans, name);
-    if (name == "#VER") return OnVer();
+    switch (label.id) {
+        case LabelId::kTrans:
+            return OnRow(RowKind::kTrans, name);
+        case LabelId::kRtrans:
+            return OnRow(RowKind::kRtrans, name);
+        case LabelId::kBtrans:
+            return OnRow(RowKind::kBtrans, name);
+        case LabelId::kVer:
+            return OnVer();
+        default:
+            break;
+    }
 
     if (voucher_.state == Voucher::State::kOpen) {
         Warn("label_inside_voucher",
@@ -590,8 +649,7 @@ void SieReader::OnRecord(const Label& label) {
              std::string(name));
     }
     if (name == "#KONTO" || name == "#KTYP") {
-        cached_info_ = nullptr;
-        cached_account_.clear();
+        cached_valid_ = false;
         const std::string account = TextAt(0);
         if (account.empty())
             return Warn("missing_field", fmt::format("{} has no account number.", name), std::string(name));
@@ -605,7 +663,11 @@ void SieReader::OnRecord(const Label& label) {
             }
             it = accounts_.emplace(account, AccountInfo{}).first;
         }
-        (name == "#KONTO" ? it->second.name : it->second.type) = TextAt(1);
+        AccountInfo& info = it->second;
+        (name == "#KONTO" ? info.name : info.type) = TextAt(1);
+        info.json.clear();
+        if (!info.name.empty()) AppendMember(info.json, "account_name", info.name);
+        if (!info.type.empty()) AppendMember(info.json, "account_type", info.type);
     } else if (name == "#DIM" || name == "#UNDERDIM") {
         std::string dimension = TextAt(0);
         if (dimension.empty())
@@ -768,7 +830,9 @@ void SieReader::OnVer() {
     voucher_.sum_overflow = false;
     voucher_.twin_pending = false;
     voucher_.registration_date.reset();
-    voucher_.location = fmt::format("voucher {} {}", voucher_.series, voucher_.number);
+    voucher_.location.assign("voucher ").append(voucher_.series).append(" ").append(voucher_.number);
+    voucher_.json.clear();
+    if (!voucher_.text.empty()) AppendMember(voucher_.json, "voucher_text", voucher_.text);
     voucher_.ordinal = voucher_count_;
 
     const SieField* date = FieldAt(2);
@@ -987,7 +1051,7 @@ bool SieReader::ReadRow(std::string_view label, bool loaded, Row& row) {
         Diagnose(severity, Scope::kRow, std::move(code), std::move(message), line_, std::string(label));
         return false;
     };
-    const std::vector<SieField>& fields = record_.fields;
+    const detail::SieFields& fields = record_.fields;
     if (record_.unterminated_list) {
         return bad("bad_object_list",
                    fmt::format("The object list of this {} has no closing '}}'; the row cannot be read.", label));
@@ -1031,7 +1095,7 @@ bool SieReader::ReadRow(std::string_view label, bool loaded, Row& row) {
     const SieField* date = next + 1 < fields.size() ? &fields[next + 1] : nullptr;
     row.own_date = date != nullptr && !date->raw.empty();
     if (row.own_date) {
-        const auto parsed = detail::ParseSieDate(date->raw);
+        const auto parsed = CachedDate(date->raw);
         if (!parsed) {
             return bad("bad_date",
                        fmt::format("The transaction date '{}' is not a YYYYMMDD date.", Excerpt(Text(date))));
@@ -1100,10 +1164,11 @@ void SieReader::EmitRow(RowKind kind, const Row& row) {
 
     std::string& raw = tx.raw_data;
     raw.assign("{");
-    if (cached_info_ == nullptr || cached_account_ != row.account) {
+    if (!cached_valid_ || cached_account_ != row.account) {
         const auto it = accounts_.find(std::string_view(row.account));
         cached_info_ = it == accounts_.end() ? nullptr : &it->second;
         cached_account_ = row.account;
+        cached_valid_ = true;
     }
     const auto key = [&raw](std::string_view name) {
         if (raw.size() > 1) raw.push_back(',');
@@ -1111,17 +1176,10 @@ void SieReader::EmitRow(RowKind kind, const Row& row) {
         raw.append(name);
         raw.append("\":");
     };
-    if (cached_info_ != nullptr && !cached_info_->name.empty()) {
-        key("account_name");
-        detail::AppendJsonString(raw, cached_info_->name);
-    }
-    if (cached_info_ != nullptr && !cached_info_->type.empty()) {
-        key("account_type");
-        detail::AppendJsonString(raw, cached_info_->type);
-    }
-    if (!voucher_.text.empty()) {
-        key("voucher_text");
-        detail::AppendJsonString(raw, voucher_.text);
+    if (cached_info_ != nullptr) raw.append(cached_info_->json);
+    if (!voucher_.json.empty()) {
+        if (raw.size() > 1) raw.push_back(',');
+        raw.append(voucher_.json);
     }
     if (list_tokens_.size() >= 2) {
         key("objects");

@@ -2,6 +2,8 @@
 
 #include <iconv.h>
 
+#include <cstring>
+
 namespace granska::ingest::detail {
 
 namespace {
@@ -26,7 +28,7 @@ size_t QuoteEnd(std::string_view text, size_t begin, bool& escaped) {
 }
 
 // Splits `text` from `pos` into fields; object lists are recognised only when `lists` is set.
-void SplitFields(std::string_view text, size_t pos, bool lists, std::vector<SieField>& fields, bool& unterminated_quote,
+void SplitFields(std::string_view text, size_t pos, bool lists, SieFields& fields, bool& unterminated_quote,
                  bool& unterminated_list) {
     const size_t n = text.size();
     while (true) {
@@ -110,7 +112,7 @@ void SplitSieRecord(std::string_view line, SieRecord& record) {
     SplitFields(line, end, /*lists=*/true, record.fields, record.unterminated_quote, record.unterminated_list);
 }
 
-void SplitSieList(std::string_view list, std::vector<SieField>& tokens) {
+void SplitSieList(std::string_view list, SieFields& tokens) {
     tokens.clear();
     bool unterminated_quote = false;
     bool unterminated_list = false;
@@ -249,8 +251,15 @@ Expected<Cp437Decoder> Cp437Decoder::Make() {
 }
 
 void Cp437Decoder::Append(std::string& out, std::string_view cp437) const {
+    size_t ascii = 0;  // ASCII passes through: find where it ends, eight bytes at a time
+    while (ascii + 8 <= cp437.size()) {
+        uint64_t word = 0;
+        std::memcpy(&word, cp437.data() + ascii, sizeof word);
+        if ((word & 0x8080808080808080ull) != 0) break;
+        ascii += 8;
+    }
     size_t run = 0;
-    for (size_t i = 0; i < cp437.size(); ++i) {
+    for (size_t i = ascii; i < cp437.size(); ++i) {
         const auto c = static_cast<unsigned char>(cp437[i]);
         if (c < 0x80) continue;
         out.append(cp437.data() + run, i - run);

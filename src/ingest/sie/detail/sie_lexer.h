@@ -32,9 +32,28 @@ struct SieField {
     bool escaped = false;  // quoted and holds a `\"`
 };
 
+// The fields of one line in storage that only grows, so splitting a line allocates nothing once it has grown.
+class SieFields {
+public:
+    void clear() { size_ = 0; }
+    void push_back(SieField field) {
+        if (size_ == storage_.size()) storage_.resize(size_ * 2 + 8);
+        storage_[size_++] = field;
+    }
+    size_t size() const { return size_; }
+    bool empty() const { return size_ == 0; }
+    const SieField& operator[](size_t index) const { return storage_[index]; }
+    const SieField* begin() const { return storage_.data(); }
+    const SieField* end() const { return storage_.data() + size_; }
+
+private:
+    std::vector<SieField> storage_;
+    size_t size_ = 0;
+};
+
 struct SieRecord {
-    std::string_view label;        // "#TRANS" as written (any case)
-    std::vector<SieField> fields;  // reused between lines
+    std::string_view label;  // "#TRANS" as written (any case)
+    SieFields fields;
     bool unterminated_quote = false;
     bool unterminated_list = false;
 };
@@ -43,7 +62,7 @@ struct SieRecord {
 void SplitSieRecord(std::string_view line, SieRecord& record);
 
 // Splits the inside of an object list into its tokens (quoted or plain; lists do not nest).
-void SplitSieList(std::string_view list, std::vector<SieField>& tokens);
+void SplitSieList(std::string_view list, SieFields& tokens);
 
 // The field's text with `\"` unescaped, still in the file's encoding.
 void AppendUnescaped(std::string& out, const SieField& field);
@@ -73,7 +92,7 @@ private:
 
     std::array<uint32_t, 256> table_;
     uint32_t crc_ = 0xFFFFFFFFu;
-    std::vector<SieField> list_tokens_;
+    SieFields list_tokens_;
 };
 
 // CP437 (the PC8 of #FORMAT) to UTF-8, with the upper half of the code page converted once by iconv.
