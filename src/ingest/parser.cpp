@@ -13,7 +13,8 @@ namespace {
 
 std::string Lower(std::string_view s) {
     std::string out(s);
-    std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    std::transform(out.begin(), out.end(), out.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     return out;
 }
 
@@ -109,8 +110,8 @@ std::string ReportToJson(const ParseReport& report) {
         problems.push_back(std::move(item));
     }
     json["problems"] = std::move(problems);
-    json["problems_truncated"] = std::ssize(report.problems) <
-                                 report.error_count + report.warning_count + report.info_count;
+    json["problems_truncated"] =
+        std::ssize(report.problems) < report.error_count + report.warning_count + report.info_count;
     json["details"] = nlohmann::ordered_json::parse(report.details.empty() ? "{}" : report.details);
     return json.dump();
 }
@@ -156,6 +157,15 @@ Format DetectFormat(std::string_view head) {
         default:
             return Format::kCsv;
     }
+}
+
+std::optional<Format> DetectFileFormat(const std::filesystem::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return std::nullopt;
+    std::string head(8192, '\0');
+    in.read(head.data(), static_cast<std::streamsize>(head.size()));
+    head.resize(static_cast<size_t>(in.gcount()));
+    return DetectFormat(head);
 }
 
 Error FileError(const ParseOptions& options, std::string code, std::string message, std::optional<int64_t> line,
