@@ -11,7 +11,6 @@
 #include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
-#include <set>
 #include <unordered_map>
 #include <utility>
 
@@ -35,7 +34,9 @@ constexpr size_t kMaxSeries = 10'000;
 constexpr size_t kMaxFiscalYears = 100;
 constexpr size_t kMaxRemovedRows = 100;
 constexpr size_t kMaxUnknownLabels = 100;
-constexpr size_t kSniffBytes = 16;  // of an over-long line, kept to see its label
+constexpr size_t kSniffBytes = 16;     // of an over-long line, kept to see its label
+constexpr size_t kMaxNameBytes = 200;  // kept of a name or other fact for the details (longer ones are cut)
+constexpr size_t kMaxKeyBytes = 64;    // longest account, dimension, series or number that is tracked
 constexpr std::string_view kUtf8Bom = "\xEF\xBB\xBF";
 
 // What the encoding pass found.
@@ -141,7 +142,7 @@ bool IsDigits(std::string_view s) {
     return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
-// True when a voucher number `next` does not come after `previous` in its series.
+// -1, 0 or 1 as voucher number `previous` sorts before, with or after `next`; numerically when both are digits.
 int CompareNumbers(std::string_view previous, std::string_view next) {
     if (IsDigits(previous) && IsDigits(next)) {
         while (previous.size() > 1 && previous.front() == '0') previous.remove_prefix(1);
@@ -397,10 +398,10 @@ private:
     int64_t out_of_order_count_ = 0;
     KeySet voucher_keys_;                            // vouchers with loaded rows, by series and number
     std::unordered_map<uint64_t, int64_t> repeats_;  // of those seen more than once
-    // The account of the last row and its declaration (nullptr when undeclared); rows repeat accounts often.
-    bool cached_valid_ = false;
     std::string cached_date_text_;
     std::optional<Date> cached_date_;
+    // The account of the last row and its declaration (nullptr when undeclared); rows repeat accounts often.
+    bool cached_valid_ = false;
     std::string cached_account_;
     const AccountInfo* cached_info_ = nullptr;
 
@@ -651,6 +652,12 @@ void SieReader::OnRecord(const Label& label) {
     if (name == "#KONTO" || name == "#KTYP") {
         cached_valid_ = false;
         const std::string account = TextAt(0);
+        if (account.size() > kMaxKeyBytes) {
+            return Warn(
+                "bad_account",
+                fmt::format("{} has an account number longer than {} bytes; it is ignored.", name, kMaxKeyBytes),
+                std::string(name));
+        }
         if (account.empty())
             return Warn("missing_field", fmt::format("{} has no account number.", name), std::string(name));
         auto it = accounts_.find(account);
@@ -664,7 +671,7 @@ void SieReader::OnRecord(const Label& label) {
             it = accounts_.emplace(account, AccountInfo{}).first;
         }
         AccountInfo& info = it->second;
-        (name == "#KONTO" ? info.name : info.type) = TextAt(1);
+        (name == "#KONTO" ? info.name : info.type) = Excerpt(TextAt(1), kMaxNameBytes);
         info.json.clear();
         if (!info.name.empty()) AppendMember(info.json, "account_name", info.name);
         if (!info.type.empty()) AppendMember(info.json, "account_type", info.type);
@@ -672,8 +679,9 @@ void SieReader::OnRecord(const Label& label) {
         std::string dimension = TextAt(0);
         if (dimension.empty())
             return Warn("missing_field", fmt::format("{} has no dimension number.", name), std::string(name));
-        if (dimensions_.size() < kMaxDimensions || dimensions_.contains(dimension)) {
-            dimensions_[std::move(dimension)] = TextAt(1);
+        if (dimension.size() <= kMaxKeyBytes &&
+            (dimensions_.size() < kMaxDimensions || dimensions_.contains(dimension))) {
+            dimensions_[std::move(dimension)] = Excerpt(TextAt(1), kMaxNameBytes);
         }
     } else if (name == "#OBJEKT") {
         ++object_count_;
@@ -681,7 +689,7 @@ void SieReader::OnRecord(const Label& label) {
                name == "#PSALDO" || name == "#PBUDGET") {
         ++balance_counts_[std::string(name.substr(1))];
     } else if (name == "#FORMAT") {
-        declared_format_ = TextAt(0);
+        declared_format_ = Excerpt(TextAt(0), kMaxNameBytes);
         std::string upper = *declared_format_;
         for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
         if (upper != "PC8") {
@@ -696,10 +704,10 @@ void SieReader::OnRecord(const Label& label) {
                  "#FORMAT");
         }
     } else if (name == "#PROGRAM") {
-        program_name_ = TextAt(0);
-        program_version_ = TextAt(1);
+        program_name_ = Excerpt(TextAt(0), kMaxNameBytes);
+        program_version_ = Excerpt(TextAt(1), kMaxNameBytes);
     } else if (name == "#SIETYP") {
-        sie_type_ = TextAt(0);
+        sie_type_ = Excerpt(TextAt(0), kMaxNameBytes);
         if (sie_type_ != "4") {
             Warn("not_sie_type_4",
                  fmt::format("#SIETYP is '{}': only type 4 files carry vouchers; export SIE type 4 for transactions.",
@@ -708,13 +716,13 @@ void SieReader::OnRecord(const Label& label) {
         }
     } else if (name == "#GEN") {
         const auto date = detail::ParseSieDate(FieldAt(0) ? FieldAt(0)->raw : "");
-        generated_ = date ? date->ToString() : TextAt(0);
+        generated_ = date ? date->ToString() : Excerpt(TextAt(0), kMaxNameBytes);
     } else if (name == "#FNAMN") {
-        company_ = TextAt(0);
+        company_ = Excerpt(TextAt(0), kMaxNameBytes);
     } else if (name == "#ORGNR") {
-        orgnr_ = TextAt(0);
+        orgnr_ = Excerpt(TextAt(0), kMaxNameBytes);
     } else if (name == "#KPTYP") {
-        chart_type_ = TextAt(0);
+        chart_type_ = Excerpt(TextAt(0), kMaxNameBytes);
     } else if (name == "#VALUTA") {
         const std::string code = TextAt(0);
         const bool valid =
@@ -830,7 +838,7 @@ void SieReader::OnVer() {
     voucher_.sum_overflow = false;
     voucher_.twin_pending = false;
     voucher_.registration_date.reset();
-    voucher_.location.assign("voucher ").append(voucher_.series).append(" ").append(voucher_.number);
+    voucher_.location.assign("voucher ").append(Excerpt(voucher_.series)).append(" ").append(Excerpt(voucher_.number));
     voucher_.json.clear();
     if (!voucher_.text.empty()) AppendMember(voucher_.json, "voucher_text", voucher_.text);
     voucher_.ordinal = voucher_count_;
@@ -860,7 +868,7 @@ void SieReader::OnVer() {
         }
     }
 
-    if (!voucher_.number.empty()) {
+    if (!voucher_.number.empty() && voucher_.series.size() <= kMaxKeyBytes && voucher_.number.size() <= kMaxKeyBytes) {
         auto it = last_number_by_series_.find(voucher_.series);
         if (it == last_number_by_series_.end()) {
             if (last_number_by_series_.size() < kMaxSeries) {
@@ -891,7 +899,7 @@ void SieReader::AssignVoucherId() {
             Diagnose(Severity::kInfo, Scope::kFile, "unnumbered_voucher",
                      fmt::format("Vouchers without a number (as in import files) get ids by their position in the "
                                  "file, e.g. '{}1'.",
-                                 prefix + "-"),
+                                 Excerpt(prefix) + "-"),
                      voucher_.line, "#VER");
         }
     } else {
@@ -905,7 +913,7 @@ void SieReader::AssignVoucherId() {
             Diagnose(Severity::kWarning, Scope::kFile, "duplicate_voucher",
                      fmt::format("Voucher {} {} appears more than once in the file; the rows of occurrence {} get "
                                  "ids like '{}-1' so that ids stay unique.",
-                                 voucher_.series, voucher_.number, occurrence, prefix),
+                                 Excerpt(voucher_.series), Excerpt(voucher_.number), occurrence, Excerpt(prefix)),
                      voucher_.line, "#VER");
         }
     }
@@ -1009,8 +1017,8 @@ void SieReader::OnRow(RowKind kind, std::string_view label) {
             Warn("rtrans_twin_mismatch",
                  fmt::format("The #TRANS after the #RTRANS on line {} should repeat it, but has account {} and amount "
                              "{} instead of {} and {}; the #RTRANS is loaded.",
-                             voucher_.twin_line, row.account, row.amount.ToString(), voucher_.twin_account,
-                             voucher_.twin_amount->ToString()),
+                             voucher_.twin_line, Excerpt(row.account), row.amount.ToString(),
+                             Excerpt(voucher_.twin_account), voucher_.twin_amount->ToString()),
                  "#TRANS");
         }
         return;
@@ -1129,13 +1137,13 @@ bool SieReader::ReadRow(std::string_view label, bool loaded, Row& row) {
 void SieReader::RecordRemoved(const Row& row) {
     if (removed_rows_.size() >= kMaxRemovedRows) return;
     nlohmann::ordered_json item;
-    item["voucher"] = voucher_.series + " " + voucher_.number;
+    item["voucher"] = voucher_.location.substr(std::string_view("voucher ").size());
     item["line"] = line_;
-    item["account"] = row.account;
+    item["account"] = Excerpt(row.account, kMaxNameBytes);
     item["amount"] = row.amount.ToString();
     if (row.own_date) item["date"] = row.date.ToString();
-    if (!row.text.empty()) item["text"] = row.text;
-    if (!row.sign.empty()) item["sign"] = row.sign;
+    if (!row.text.empty()) item["text"] = Excerpt(row.text, kMaxNameBytes);
+    if (!row.sign.empty()) item["sign"] = Excerpt(row.sign, kMaxNameBytes);
     removed_rows_.push_back(std::move(item));
 }
 
