@@ -19,15 +19,10 @@ struct FieldInfo {
     std::span<const std::string_view> synonyms;
 };
 
-constexpr std::string_view kIdSynonyms[] = {"id", "transaction_id", "transaktionsid", "transaction id", "txn_id"};
-constexpr std::string_view kDateSynonyms[] = {"date",
-                                              "transaction_date",
-                                              "booking_date",
-                                              "datum",
-                                              "bokföringsdatum",
-                                              "bokforingsdatum",
-                                              "transaktionsdatum",
-                                              "verifikationsdatum"};
+constexpr std::string_view kIdSynonyms[] = {"id", "transaction_id", "transaktionsid", "txn_id"};
+constexpr std::string_view kDateSynonyms[] = {
+    "date",          "transaction_date",  "booking_date",    "datum",        "bokföringsdatum",   "bokforingsdatum",
+    "bokföringsdag", "transaktionsdatum", "transaktionsdag", "posting_date", "verifikationsdatum"};
 constexpr std::string_view kRegistrationDateSynonyms[] = {"registration_date", "registreringsdatum", "reg_date",
                                                           "regdatum",          "entry_date",         "created"};
 constexpr std::string_view kAccountSynonyms[] = {"account", "account_number", "konto", "kontonummer", "kontonr"};
@@ -41,6 +36,9 @@ constexpr std::string_view kCurrencySynonyms[] = {"currency", "valuta"};
 constexpr std::string_view kVoucherSeriesSynonyms[] = {"voucher_series", "verifikationsserie", "serie", "series"};
 constexpr std::string_view kVoucherNumberSynonyms[] = {"voucher_number", "verifikationsnummer", "vernr", "ver_nr",
                                                        "voucher"};
+constexpr std::string_view kDebitSynonyms[] = {"debit", "debet", "debit_amount", "debetbelopp", "debet_sek"};
+constexpr std::string_view kCreditSynonyms[] = {"credit", "kredit", "credit_amount", "kreditbelopp", "kredit_sek"};
+constexpr std::string_view kTimeSynonyms[] = {"time", "tid", "klockslag", "transaction_time", "booking_time"};
 
 // In the order of the Field enum.
 constexpr FieldInfo kFields[kFieldCount] = {
@@ -55,9 +53,13 @@ constexpr FieldInfo kFields[kFieldCount] = {
     {Field::kCurrency, "currency", kCurrencySynonyms},
     {Field::kVoucherSeries, "voucher_series", kVoucherSeriesSynonyms},
     {Field::kVoucherNumber, "voucher_number", kVoucherNumberSynonyms},
+    {Field::kDebit, "debit", kDebitSynonyms},
+    {Field::kCredit, "credit", kCreditSynonyms},
+    {Field::kTime, "time", kTimeSynonyms},
 };
 
-// Trimmed and lower-cased: ASCII, and the Latin-1 letters (Å, Ä, Ö, É, ...) as UTF-8, which covers Swedish headers.
+// Trimmed and lower-cased: ASCII, and the Latin-1 letters (Å, Ä, Ö, É, ...) as UTF-8, which covers Swedish headers;
+// ' ' and '-' become '_', so "Transaction ID", "transaction-id" and "transaction_id" are one name.
 std::string NormalizeHeader(std::string_view header) {
     const std::string_view s = TrimSpaces(header);
     std::string out(s);
@@ -65,6 +67,8 @@ std::string NormalizeHeader(std::string_view header) {
         const auto c = static_cast<unsigned char>(out[i]);
         if (c >= 'A' && c <= 'Z') {
             out[i] = static_cast<char>(c + ('a' - 'A'));
+        } else if (c == ' ' || c == '-') {
+            out[i] = '_';
         } else if (c == 0xC3 && i + 1 < out.size()) {
             const auto next = static_cast<unsigned char>(out[i + 1]);
             if (next >= 0x80 && next <= 0x9E && next != 0x97) out[i + 1] = static_cast<char>(next + 0x20);  // not ×
@@ -208,14 +212,19 @@ Expected<ResolvedMapping> ResolveMapping(std::span<const std::string> headers, c
         }
     }
 
+    const bool has_amount = resolved.Of(Field::kAmount) || resolved.Of(Field::kDebit) || resolved.Of(Field::kCredit);
     for (const Field required : {Field::kDate, Field::kAmount}) {
-        if (resolved.Of(required)) continue;
+        if (required == Field::kDate ? resolved.Of(required).has_value() : has_amount) continue;
         const FieldInfo& info = kFields[static_cast<size_t>(required)];
+        const std::string_view alternative =
+            required == Field::kAmount ? " (or separate debit and credit columns: \"debit\", \"debet\", \"credit\", "
+                                         "\"kredit\")"
+                                       : "";
         Error error = InvalidInput(
             "missing_column",
-            fmt::format("No {} column found. Headers found: {}. Recognised names are {}; otherwise map one, "
+            fmt::format("No {} column found. Headers found: {}. Recognised names are {}{}; otherwise map one, "
                         "e.g. mapping={{\"{}\": \"<header>\"}}.",
-                        info.name, QuotedList(headers), QuotedList(info.synonyms), info.name));
+                        info.name, QuotedList(headers), QuotedList(info.synonyms), alternative, info.name));
         error.column = std::string(info.name);
         return Unexpected(std::move(error));
     }

@@ -26,8 +26,11 @@ enum class Field {
     kCurrency,
     kVoucherSeries,
     kVoucherNumber,
+    kDebit,  // with kCredit, instead of kAmount: amount = debit - credit
+    kCredit,
+    kTime,  // time of day, when the date column has none
 };
-inline constexpr size_t kFieldCount = 11;
+inline constexpr size_t kFieldCount = 14;
 
 std::string_view FieldName(Field field);  // "id", "date", "registration_date", ..., "voucher_number"
 std::optional<Field> FieldFromName(std::string_view name);
@@ -46,9 +49,9 @@ struct ResolvedMapping {
     std::optional<size_t> Of(Field field) const { return column[static_cast<size_t>(field)]; }
 };
 
-// Resolves the header row. Header names compare case-insensitively, ignoring surrounding spaces.
-// Errors: a mapped header that does not exist; a missing date or amount column (the message
-// lists the headers found and how to map one).
+// Resolves the header row. Header names compare case-insensitively, ignoring surrounding spaces and treating
+// ' ', '-' and '_' alike. Errors: a mapped header that does not exist; a missing date column, or neither an
+// amount nor a debit/credit column (the message lists the headers found and how to map one).
 Expected<ResolvedMapping> ResolveMapping(std::span<const std::string> headers, const ColumnMapping& explicit_mapping);
 
 }  // namespace granska::ingest

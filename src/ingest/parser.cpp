@@ -13,7 +13,8 @@ namespace {
 
 std::string Lower(std::string_view s) {
     std::string out(s);
-    std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    std::transform(out.begin(), out.end(), out.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     return out;
 }
 
@@ -109,8 +110,8 @@ std::string ReportToJson(const ParseReport& report) {
         problems.push_back(std::move(item));
     }
     json["problems"] = std::move(problems);
-    json["problems_truncated"] = std::ssize(report.problems) <
-                                 report.error_count + report.warning_count + report.info_count;
+    json["problems_truncated"] =
+        std::ssize(report.problems) < report.error_count + report.warning_count + report.info_count;
     json["details"] = nlohmann::ordered_json::parse(report.details.empty() ? "{}" : report.details);
     return json.dump();
 }

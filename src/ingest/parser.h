@@ -30,7 +30,7 @@ namespace granska::ingest {
 
 enum class Format { kCsv, kJson, kXlsx, kXls, kSie, kXml };
 
-std::string_view FormatName(Format format);  // "csv", "json", "xlsx", "xls", "sie", "xml"
+std::string_view FormatName(Format format);                   // "csv", "json", "xlsx", "xls", "sie", "xml"
 std::optional<Format> FormatFromName(std::string_view name);  // case-insensitive; also "sie4", "se", "camt"
 
 enum class Severity { kError, kWarning, kInfo };
@@ -39,8 +39,8 @@ std::string_view SeverityName(Severity severity);  // "error", "warning", "info"
 // One finding about the file: a rejected row, a repaired value, a SIE deviation.
 struct Problem {
     Severity severity = Severity::kError;
-    std::string code;     // stable, snake_case: "bad_date", "unbalanced_voucher", ...
-    std::string message;  // a sentence that says what is wrong and what to do
+    std::string code;             // stable, snake_case: "bad_date", "unbalanced_voucher", ...
+    std::string message;          // a sentence that says what is wrong and what to do
     std::optional<int64_t> line;  // 1-based physical line (text formats) or row (sheets), when known
     std::string location;         // finer place when it helps: "Huvudbok!C7", "voucher A 12", "Stmt 2 / Ntry 5"
     std::string field;            // the column / field / label concerned, when one is
@@ -57,11 +57,11 @@ std::optional<BadRowPolicy> BadRowPolicyFromName(std::string_view name);  // "de
 // Guards against hostile or mistaken files. Exceeding one is a clear error: kTooLarge (413) for sizes and counts,
 // kInvalidInput (422) for structure.
 struct Limits {
-    uint64_t max_rows = 20'000'000;                   // data rows (transactions) per file
-    size_t max_field_bytes = size_t{1} << 20;          // one value (cell, field, JSON string)
+    uint64_t max_rows = 20'000'000;                       // data rows (transactions) per file
+    size_t max_field_bytes = size_t{1} << 20;             // one value (cell, field, JSON string)
     uint64_t max_uncompressed_bytes = uint64_t{4} << 30;  // xlsx: total inflated size of the parts read
-    double max_compression_ratio = 200.0;              // xlsx: inflated / compressed, per entry (zip bombs)
-    int max_depth = 256;                               // XML and JSON nesting
+    double max_compression_ratio = 200.0;                 // xlsx: inflated / compressed, per entry (zip bombs)
+    int max_depth = 256;                                  // XML and JSON nesting
 };
 
 // How a text file is written. Each unset value is detected from the file and reported.
@@ -77,10 +77,10 @@ struct Dialect {
 struct ParseOptions {
     std::optional<Format> format;  // overrides detection
     Dialect dialect;
-    ColumnMapping mapping;     // explicit field -> column choices; they win over synonyms
-    std::string sheet;         // xlsx/xls: the sheet by name; "" = the first non-empty sheet
-    std::string xml_element;   // generic XML: path of the repeated element ("Export/Rows/Row"); "" = detected
-    bool lenient = false;      // SIE: accept what can be read safely, keeping the diagnostics
+    ColumnMapping mapping;    // explicit field -> column choices; they win over synonyms
+    std::string sheet;        // xlsx/xls: the sheet by name; "" = the first non-empty sheet
+    std::string xml_element;  // generic XML: path of the repeated element ("Export/Rows/Row"); "" = detected
+    bool lenient = false;     // SIE: accept what can be read safely, keeping the diagnostics
     BadRowPolicy bad_rows = BadRowPolicy::kFormatDefault;
     Limits limits;
     size_t batch_size = 8192;
@@ -101,9 +101,9 @@ struct ParseReport {
     std::map<std::string, std::string> dialect;
     std::vector<std::string> headers;            // tabular formats: the header row
     std::map<std::string, std::string> mapping;  // field name -> column it came from
-    int64_t rows_read = 0;      // data rows (or SIE #TRANS records) seen
-    int64_t rows_accepted = 0;  // handed to the sink
-    int64_t rows_rejected = 0;  // bad rows skipped (kSkipRow), or SIE rows not loaded (removed #RTRANS twins...)
+    int64_t rows_read = 0;                       // data rows (or SIE #TRANS records) seen
+    int64_t rows_accepted = 0;                   // handed to the sink
+    int64_t rows_rejected = 0;      // bad rows skipped (kSkipRow), or SIE rows not loaded (removed #RTRANS twins...)
     std::vector<Problem> problems;  // the first kMaxProblems, in file order
     int64_t error_count = 0;        // all of them, also beyond kMaxProblems
     int64_t warning_count = 0;

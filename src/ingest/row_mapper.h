@@ -49,6 +49,9 @@ public:
 
     // Names the place of a cell in problems, e.g. "Huvudbok!C7" for (column index 2, line 7). Optional.
     void SetCellNamer(std::function<std::string(size_t column, int64_t line)> namer);
+    // The decimal separator to assume when neither the dialect nor the data decides ('.' unless set; CSV sets
+    // ',' for semicolon-separated files, as spreadsheets with a decimal comma write them).
+    void SetDefaultDecimalSeparator(char separator);
 
     // The header row, found on `line`. Resolves the mapping: a mapped column that does not exist, or no date or
     // no amount (nor debit/credit) column, is an error that fails the file.
