@@ -201,7 +201,7 @@ private:
         const std::string_view text = value.value.text_value == nullptr ? "" : value.value.text_value;
         if (text.size() > options.limits.max_field_bytes) {
             const std::string name = detail::CellName(sheet, column, line);
-            Error error = FileError(options, "field_too_large",
+            Error error = FileError(options, "field_too_long",
                                     fmt::format("Cell {} holds more than {} bytes; no cell should hold that much.",
                                                 name, options.limits.max_field_bytes),
                                     line, name);

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "ingest/column_mapping.h"
+#include "ingest/detail/text.h"
 #include "ingest/excel/detail/excel_cells.h"
 
 namespace granska::ingest::detail {
@@ -28,15 +29,6 @@ SheetFeeder::SheetFeeder(const ParseOptions& options, ParseReport& report, const
 Expected<void> SheetFeeder::AddRow(int64_t line, std::span<const Cell> cells) {
     if (AllEmpty(cells)) return {};
     if (!header_found_) return TryHeader(line, cells);
-    if (++data_rows_ > static_cast<int64_t>(options_.limits.max_rows)) {
-        Error error = FileError(options_, "too_many_rows",
-                                fmt::format("Sheet {} has more than {} data rows, the most one file may hold; split it "
-                                            "over several files.",
-                                            sheet_, options_.limits.max_rows),
-                                line);
-        error.kind = ErrorKind::kTooLarge;
-        return Unexpected(std::move(error));
-    }
     return mapper_.AddRow(cells, line, /*allow_ragged=*/true);
 }
 
@@ -44,7 +36,7 @@ Expected<void> SheetFeeder::TryHeader(int64_t line, std::span<const Cell> cells)
     candidate_.clear();
     size_t filled = 0;
     for (const Cell& cell : cells) {
-        candidate_.emplace_back(cell.text);
+        candidate_.emplace_back(TrimSpaces(cell.text));
         if (!cell.text.empty()) ++filled;
     }
     if (ResolveMapping(candidate_, options_.mapping)) {

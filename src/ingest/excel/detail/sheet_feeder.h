@@ -21,8 +21,8 @@ public:
     // Problems name cells of `sheet` ("Huvudbok!C7"); the report gets dialect "header_row".
     SheetFeeder(const ParseOptions& options, ParseReport& report, const BatchSink& sink, std::string sheet);
 
-    // One row of the sheet, 1-based line. Errors: "too_many_rows" (kTooLarge), no header in the first 50 rows
-    // (the code ResolveMapping gives, e.g. "missing_column"), and the RowMapper's.
+    // One row of the sheet, 1-based line. Errors: no header in the first 50 rows (the code ResolveMapping gives,
+    // e.g. "missing_column"), and the RowMapper's (limits such as "too_many_rows", bad rows under kRejectFile).
     Expected<void> AddRow(int64_t line, std::span<const Cell> cells);
     // After the last row: fails when no header was found or no row was accepted.
     Expected<void> Finish();
@@ -37,7 +37,6 @@ private:
     RowMapper mapper_;
     bool header_found_ = false;
     int rows_searched_ = 0;
-    int64_t data_rows_ = 0;
     std::vector<std::string> candidate_;  // the row being tried as the header
     std::vector<std::string> best_;       // the fullest row tried, named in the error when none fits
     int64_t best_line_ = 0;

@@ -175,7 +175,7 @@ public:
             return;
         }
         if (text_.size() - item_start_ + text.size() > options_.limits.max_field_bytes) {
-            Fail(TooLargeError(options_, "field_too_large",
+            Fail(TooLargeError(options_, "field_too_long",
                                fmt::format("Shared string {} of the workbook is longer than {} bytes; no cell should "
                                            "hold that much.",
                                            offsets_.size() - 1, options_.limits.max_field_bytes)));
@@ -260,7 +260,7 @@ public:
     void Text(std::string_view text) override {
         if (!capturing_) return;
         if (text_.size() - value_start_ + text.size() > options_.limits.max_field_bytes) {
-            Fail(TooLargeError(options_, "field_too_large",
+            Fail(TooLargeError(options_, "field_too_long",
                                fmt::format("Cell {} holds more than {} bytes; no cell should hold that much.",
                                            CellName(sheet_, column_, line_), options_.limits.max_field_bytes),
                                line_, CellName(sheet_, column_, line_)));

@@ -35,7 +35,7 @@ using SheetRowHandler = std::function<Expected<void>(int64_t line, std::span<con
 
 class XlsxWorkbook {
 public:
-    // Reads everything but the sheets. Errors: those of XlsxPackage, "shared_strings_too_large", "field_too_large".
+    // Reads everything but the sheets. Errors: those of XlsxPackage, "shared_strings_too_large", "field_too_long".
     static Expected<XlsxWorkbook> Open(const std::filesystem::path& path, const ParseOptions& options,
                                        size_t max_shared_string_bytes = kMaxSharedStringBytes);
 
@@ -44,7 +44,7 @@ public:
 
     // Streams sheet `index`, calling on_row for each row with at least one non-empty cell, in file order; an error
     // from on_row stops the read and is returned. Errors of its own: those of XlsxPackage::ParseXml,
-    // "bad_cell_reference", "bad_shared_string", "field_too_large", "row_too_large".
+    // "bad_cell_reference", "bad_shared_string", "field_too_long", "row_too_large".
     Expected<void> ReadSheet(size_t index, const SheetRowHandler& on_row, const ByteProgress& progress = {});
 
 private:
