@@ -47,14 +47,14 @@ private:
         for (const size_t index : *candidates) {
             std::optional<detail::SheetFeeder> feeder;
             const detail::SheetRowHandler on_row = [&](int64_t line, std::span<const Cell> cells) -> Expected<void> {
-                if (!feeder) feeder.emplace(options, report, sink, names[index]);
+                if (!feeder) {
+                    report.dialect["sheet"] = names[index];
+                    feeder.emplace(options, report, sink, names[index]);
+                }
                 return feeder->AddRow(line, cells);
             };
             if (Expected<void> read = workbook.ReadSheet(index, on_row, progress); !read) return read;
-            if (feeder) {
-                report.dialect["sheet"] = names[index];
-                return feeder->Finish();
-            }
+            if (feeder) return feeder->Finish();
         }
         return Unexpected(detail::EmptyWorkbook(names, options));
     }

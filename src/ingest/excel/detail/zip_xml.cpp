@@ -173,7 +173,8 @@ Expected<void> XlsxPackage::ParseXml(std::string_view part, XmlHandler& handler,
         return Unexpected(PartError("bad_zip", fmt::format("Part {} of the workbook cannot be read ({}); {}.", name,
                                                            zip_strerror(archive_.get()), kSaveAgain)));
     }
-    std::unique_ptr<XML_ParserStruct, ParserFree> parser(XML_ParserCreate("UTF-8"));
+    // No encoding given: expat follows the part's declaration (UTF-8 or UTF-16) and hands out UTF-8.
+    std::unique_ptr<XML_ParserStruct, ParserFree> parser(XML_ParserCreate(nullptr));
     if (!parser) throw std::bad_alloc();
     XmlContext context{.parser = parser.get(), .handler = &handler, .max_depth = limits.max_depth};
     XML_SetUserData(parser.get(), &context);
@@ -192,17 +193,15 @@ Expected<void> XlsxPackage::ParseXml(std::string_view part, XmlHandler& handler,
             return Unexpected(PartError("bad_zip", fmt::format("Part {} of the workbook is damaged ({}); {}.", name,
                                                                zip_file_strerror(file.get()), kSaveAgain)));
         }
-        inflated += static_cast<uint64_t>(read);
-        inflated_bytes_ += static_cast<uint64_t>(read);
-        if (inflated > declared) {
-            return Unexpected(PartError(
-                "zip_size_mismatch",
-                fmt::format("Part {} of the workbook inflates to more than the {} bytes its zip header declares; the "
-                            "archive is damaged or forged, {}.",
-                            name, declared, kSaveAgain)));
-        }
+        // Bytes beyond the declared size are refused, after the XML before them, so the first error found does
+        // not depend on the chunk size.
+        const uint64_t room = declared - inflated;
+        const bool overflow = static_cast<uint64_t>(read) > room;
+        const uint64_t usable = overflow ? room : static_cast<uint64_t>(read);
+        inflated += usable;
+        inflated_bytes_ += usable;
         const bool last = read == 0;
-        const XML_Status status = XML_ParseBuffer(parser.get(), static_cast<int>(read), last ? XML_TRUE : XML_FALSE);
+        const XML_Status status = XML_ParseBuffer(parser.get(), static_cast<int>(usable), last ? XML_TRUE : XML_FALSE);
         if (handler.failed()) return Unexpected(std::move(*handler.error()));
         if (context.dtd) {
             return Unexpected(PartError(
@@ -221,6 +220,13 @@ Expected<void> XlsxPackage::ParseXml(std::string_view part, XmlHandler& handler,
                 fmt::format("Part {} of the workbook is not well-formed XML ({} at line {}, column {}); {}.", name,
                             XML_ErrorString(XML_GetErrorCode(parser.get())), XML_GetCurrentLineNumber(parser.get()),
                             XML_GetCurrentColumnNumber(parser.get()), kSaveAgain)));
+        }
+        if (overflow) {
+            return Unexpected(PartError(
+                "zip_size_mismatch",
+                fmt::format("Part {} of the workbook inflates to more than the {} bytes its zip header declares; the "
+                            "archive is damaged or forged, {}.",
+                            name, declared, kSaveAgain)));
         }
         if (progress && declared > 0) {
             progress(compressed_done_ +
