@@ -41,8 +41,8 @@ using XlsRowHandler = std::function<Expected<void>(uint32_t row, std::span<const
 
 class XlsSandbox {
 public:
-    // Forks the child and opens the workbook in it. Error "bad_xls" when freexl cannot open the file (the message
-    // carries freexl's error code) or the child fails.
+    // Forks the child and opens the workbook in it; options must outlive the sandbox. Error "bad_xls" when freexl
+    // cannot open the file (the message carries freexl's error code) or the child fails.
     static Expected<XlsSandbox> Open(const std::filesystem::path& path, const ParseOptions& options);
     XlsSandbox(XlsSandbox&& other) noexcept;
     XlsSandbox& operator=(XlsSandbox&&) = delete;

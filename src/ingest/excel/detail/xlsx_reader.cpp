@@ -20,8 +20,6 @@ constexpr std::string_view kWorkbookPart = "xl/workbook.xml";
 constexpr std::string_view kWorkbookRelsPart = "xl/_rels/workbook.xml.rels";
 constexpr std::string_view kWorkbookDir = "xl/";
 
-bool EndsWith(std::string_view s, std::string_view suffix) { return s.ends_with(suffix); }
-
 std::optional<int64_t> ParseInt(std::string_view text) {
     int64_t value = 0;
     const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
@@ -489,13 +487,13 @@ Expected<XlsxWorkbook> XlsxWorkbook::Open(const std::filesystem::path& path, con
     std::string styles_part;
     std::string shared_strings_part;
     for (const auto& [id, relationship] : rels.relationships) {
-        if (EndsWith(relationship.type, "/styles")) styles_part = relationship.target;
-        if (EndsWith(relationship.type, "/sharedStrings")) shared_strings_part = relationship.target;
+        if (relationship.type.ends_with("/styles")) styles_part = relationship.target;
+        if (relationship.type.ends_with("/sharedStrings")) shared_strings_part = relationship.target;
     }
     for (WorkbookHandler::Entry& entry : workbook_xml.sheets) {
         const auto relationship = rels.relationships.find(entry.relationship_id);
         // Chart sheets and dialog sheets hold no cells.
-        if (relationship == rels.relationships.end() || !EndsWith(relationship->second.type, "/worksheet")) continue;
+        if (relationship == rels.relationships.end() || !relationship->second.type.ends_with("/worksheet")) continue;
         workbook.sheets_.push_back({std::move(entry.name), relationship->second.target});
     }
 

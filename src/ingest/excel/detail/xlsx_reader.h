@@ -35,7 +35,8 @@ using SheetRowHandler = std::function<Expected<void>(int64_t line, std::span<con
 
 class XlsxWorkbook {
 public:
-    // Reads everything but the sheets. Errors: those of XlsxPackage, "shared_strings_too_large", "field_too_long".
+    // Reads everything but the sheets; options must outlive the workbook. Errors: those of XlsxPackage,
+    // "shared_strings_too_large", "field_too_long".
     static Expected<XlsxWorkbook> Open(const std::filesystem::path& path, const ParseOptions& options,
                                        size_t max_shared_string_bytes = kMaxSharedStringBytes);
 

@@ -44,7 +44,7 @@ std::string_view Attribute(const char** attributes, std::string_view name);
 
 class XlsxPackage {
 public:
-    // Errors: "bad_zip" (not a readable zip), "not_xlsx" (no xl/workbook.xml).
+    // options must outlive the package. Errors: "bad_zip" (not a readable zip), "not_xlsx" (no xl/workbook.xml).
     static Expected<XlsxPackage> Open(const std::filesystem::path& path, const ParseOptions& options);
     XlsxPackage(XlsxPackage&&) noexcept = default;
     XlsxPackage& operator=(XlsxPackage&&) noexcept = default;
