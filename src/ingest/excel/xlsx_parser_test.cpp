@@ -250,13 +250,9 @@ TEST_F(XlsxParserTest, SampleLedgerMatchesTheCsv) {
     EXPECT_EQ(xlsx.report.dialect.at("sheet"), "Huvudbok");
     EXPECT_EQ(xlsx.report.rows_rejected, 0);
 
-    std::ifstream in(data / "ledger.csv", std::ios::binary);
-    std::vector<Transaction> csv;
-    const auto read = ReadCsv(in, CsvOptions{.file_name = "ledger.csv"}, [&csv](std::span<Transaction> batch) {
-        for (Transaction& tx : batch) csv.push_back(std::move(tx));
-        return Expected<void>{};
-    });
-    ASSERT_TRUE(read) << read.error().ToString();
+    const ParseOutcome csv_read = testing::ParseWith(*MakeCsvParser(), data / "ledger.csv");
+    ASSERT_TRUE(csv_read.report.ok()) << csv_read.report.error->ToString();
+    const std::vector<Transaction>& csv = csv_read.rows;
 
     ASSERT_EQ(xlsx.rows.size(), 50'080u);
     ASSERT_EQ(csv.size(), 50'080u);
