@@ -441,6 +441,18 @@ TEST(JsonTableErrorTest, NoRows) {
                 "array \"transactions\" has no rows");
 }
 
+TEST(JsonTableErrorTest, OtherMembersOfAnObjectRootMustBeValidToo) {
+    ExpectError(ReadTable("{\"meta\": {\"ok\": tru},\n\"transactions\": [{\"a\": 1}]}"), "invalid_json", 1, "'tru'",
+                "meta");
+    ExpectError(ReadTable("{\"transactions\": [{\"a\": 1}],\n\"tail\": [\"\\q\"]}"), "invalid_json", 2, "string",
+                "tail");
+}
+
+TEST(JsonTableErrorTest, EmptyRowsMemberAfterOtherMembers) {
+    ExpectError(ReadTable(R"({"meta": {"n": 1}, "transactions": []})"), "no_data_rows", std::nullopt,
+                "array \"transactions\" has no rows");
+}
+
 TEST(JsonTableErrorTest, UnreadableFile) {
     const ParseOptions options;
     JsonTableReader reader(options);

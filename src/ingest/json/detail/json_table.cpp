@@ -524,6 +524,7 @@ Expected<void> JsonTableReader::Impl::ChooseRootMember() {
         const auto empty = found([](const RootMember& m) { return m.empty; });
         if (empty != members.end()) {
             table_.root = empty->key;
+            root_member_ = static_cast<size_t>(empty - members.begin());
             return {};  // no rows: reported after the first pass
         }
         std::string listed;
@@ -591,10 +592,17 @@ Expected<void> JsonTableReader::Impl::ForEachDocumentRow(Visit&& visit) {
         size_t index = 0;
         for (auto field_result : root) {
             ondemand::field field;
+            std::string_view key;
             if (auto error = std::move(field_result).get(field)) return Unexpected(SyntaxError(error, {}));
-            if (index++ != root_member_) continue;  // values not read are skipped
+            if (auto error = field.unescaped_key().get(key)) return Unexpected(SyntaxError(error, {}));
+            ondemand::value value = field.value();
+            if (index++ != root_member_) {  // the other members are checked, not read
+                row_line_ = LineAt(value.raw_json_token().data());
+                if (auto validated = Validate(value, 2, key); !validated) return validated;
+                continue;
+            }
             ondemand::array rows;
-            if (auto error = field.value().get_array().get(rows)) return Unexpected(SyntaxError(error, table_.root));
+            if (auto error = value.get_array().get(rows)) return Unexpected(SyntaxError(error, table_.root));
             if (auto done = each(rows, 3); !done) return done;
         }
     }
