@@ -105,8 +105,8 @@ void RunReader(std::string_view input, const ParseOptions& options) {
 
 void RunParser(std::string_view input, const ParseOptions& options) {
     int64_t delivered = 0;
-    const ParseReport report = granska::ingest::detail::ParseJsonBytes(
-        input, options, [&](std::span<Transaction> batch) -> Expected<void> {
+    const ParseReport report =
+        granska::ingest::detail::ParseJsonBytes(input, options, [&](std::span<Transaction> batch) -> Expected<void> {
             Check(!batch.empty() && batch.size() <= options.batch_size);
             for (const Transaction& tx : batch) {
                 Check(tx.row_number == ++delivered);

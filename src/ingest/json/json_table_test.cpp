@@ -256,6 +256,21 @@ TEST(JsonTableTest, RowsWithDifferentKeyOrdersLandInTheRightColumns) {
     EXPECT_THAT(r.rows, ElementsAre("1| a=n:1 b=n:2", "1| a=n:4 b=n:3", "1| a=n:6 c=n:5"));
 }
 
+TEST(JsonTableTest, KeysThatChangeBetweenObjectsAndValues) {
+    const auto r = ReadTable(R"([{"a": {"b": 1}}, {"a": 2}, {"a": {"b": 3, "c": 4}}, {"b": 5, "a": {"b": 6}}])");
+    ASSERT_FALSE(r.error) << r.error->ToString();
+    EXPECT_THAT(r.table->headers, ElementsAre("a.b", "a", "a.c", "b"));
+    EXPECT_THAT(r.rows, ElementsAre("1| a.b=n:1", "1| a=n:2", "1| a.b=n:3 a.c=n:4", "1| a.b=n:6 b=n:5"));
+}
+
+TEST(JsonTableTest, KeysWithQuotesAndEscapes) {
+    // A key that unescapes to text with a quote must not be taken for the shorter key its raw bytes start with.
+    const auto r = ReadTable(R"([{"ab\":\"x": 1}, {"ab":"x"}, {"ab\":\"x": 2, "t\\u00e5": 3}, {"tå": 4}])");
+    ASSERT_FALSE(r.error) << r.error->ToString();
+    EXPECT_THAT(r.table->headers, ElementsAre("ab\":\"x", "ab", "t\\u00e5", "tå"));
+    EXPECT_THAT(r.rows, ElementsAre("1| ab\":\"x=n:1", "1| ab=s:x", "1| ab\":\"x=n:2 t\\u00e5=n:3", "1| tå=n:4"));
+}
+
 TEST(JsonTableTest, Encodings) {
     const std::vector<std::string> expected = {"2| date=s:2024-12-01 amount=n:99.95 text=s:Räksmörgås",
                                                "3| date=s:2024-12-02 amount=n:-99.95 text=s:Återbetalning 😀"};

@@ -254,6 +254,17 @@ struct StringHash {
     size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
 };
 
+// A column's key path, and whether it can be compared with a key's raw bytes (nothing in it JSON escapes).
+struct ColumnName {
+    std::string_view name;
+    bool plain = false;
+};
+
+bool IsPlain(std::string_view name) {
+    return std::none_of(name.begin(), name.end(),
+                        [](char c) { return c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20; });
+}
+
 // A member of an object root, for choosing the one that holds the rows.
 struct RootMember {
     std::string key;
@@ -301,8 +312,9 @@ private:
     Expected<void> CollectFields(ondemand::object object, size_t prefix_length, int depth);
     Expected<void> EmitRow(ondemand::object row, int depth);
     Expected<void> EmitFields(ondemand::object object, size_t prefix_length, int depth);
-    Expected<Cell> ReadScalar(ondemand::value value, json_type type, std::string_view path);
-    Expected<std::string_view> ArrayText(ondemand::value value, int depth, std::string_view path);
+    // Per-value readers return the error, if any, so the common case builds no Expected.
+    std::optional<Error> ReadScalar(ondemand::value value, json_type type, std::string_view path, Cell& cell);
+    std::optional<Error> ArrayText(ondemand::value value, int depth, std::string_view path, std::string_view& text);
     Expected<void> Validate(ondemand::value value, int depth, std::string_view path);
 
     // The dotted path of a key below the prefix held in path_; a top-level key is returned without a copy.
@@ -312,8 +324,13 @@ private:
         path_.append(key);
         return path_;
     }
-    // The column of a leaf, guessing from the previous row's key order; adds it in the first pass.
-    std::optional<uint32_t> Column(std::string_view path, bool add);
+    // The column of a leaf, guessing from the previous row's key order; adds it in the first pass. kNoColumn when
+    // the key is new in the second pass or there are already kMaxColumns.
+    static constexpr uint32_t kNoColumn = UINT32_MAX;
+    uint32_t Column(std::string_view path, bool add);
+    // A field's key. When its raw bytes are the next predicted column's last part, that is the key and nothing
+    // needs unescaping (a key with escapes never matches, so it is unescaped).
+    simdjson::error_code Key(ondemand::field& field, size_t prefix_length, std::string_view& key);
 
     size_t OffsetOf(const char* p) const { return static_cast<size_t>(p - text_.data()); }
     // Bytes simdjson may read from p on: the rest of the buffer and its padding.
@@ -356,14 +373,16 @@ private:
     uint64_t file_bytes_ = 0;
     ondemand::parser parser_;
     ondemand::document document_;            // shapes "array" and "object"
-    ondemand::document* current_ = nullptr;  // the document being read: document_ or one NDJSON line
+    ondemand::document line_;                // shape "ndjson": the line being read
+    ondemand::document* current_ = nullptr;  // document_ or line_
     size_t root_member_ = 0;                 // shape "object": position of the member with the rows
     LineCounter lines_;
     int64_t row_line_ = 0;
     const char* row_start_ = nullptr;
 
     JsonTable table_;
-    std::unordered_map<std::string, uint32_t, StringHash, std::equal_to<>> columns_;
+    std::unordered_map<std::string, uint32_t, StringHash, std::equal_to<>> columns_;  // key path -> column
+    std::vector<ColumnName> names_;    // by column; the names live in columns_, whose nodes do not move
     std::vector<uint32_t> predicted_;  // column of the n-th leaf of the previous row
     size_t leaf_ = 0;                  // leaves of the current row so far
     std::string path_;
@@ -385,6 +404,7 @@ Expected<JsonTable> JsonTableReader::Impl::Prepare(simdjson::padded_string buffe
 
     auto collected = ForEachRow([this](ondemand::object row, int depth) { return CollectRow(row, depth); });
     if (!collected) return Unexpected(std::move(collected).error());
+    for (const ColumnName& column : names_) table_.headers.emplace_back(column.name);
     if (table_.rows == 0) {
         return Unexpected(FileError(options_, "no_data_rows",
                                     fmt::format("The {} has no rows; upload a file with at least one transaction.",
@@ -631,11 +651,10 @@ Expected<void> JsonTableReader::Impl::ForEachLineRow(Visit&& visit) {
         if (content.empty()) continue;  // blank lines are allowed
         row_line_ = line;
         row_start_ = content.data();
-        ondemand::document document;
-        if (auto error = parser_.iterate(content.data(), content.size(), Capacity(content.data())).get(document)) {
+        if (auto error = parser_.iterate(content.data(), content.size(), Capacity(content.data())).get(line_)) {
             return Unexpected(TextError(error, content));
         }
-        current_ = &document;
+        current_ = &line_;
         if (content.front() != '{') {
             return Unexpected(
                 RowError("row_not_object", fmt::format("Line {} holds {}, not an object; an NDJSON file has one object "
@@ -644,10 +663,10 @@ Expected<void> JsonTableReader::Impl::ForEachLineRow(Visit&& visit) {
         }
         if (max_depth_ < 1) return Unexpected(TooDeep({}));
         ondemand::object row;
-        if (auto error = document.get_object().get(row)) return Unexpected(SyntaxError(error, {}));
+        if (auto error = line_.get_object().get(row)) return Unexpected(SyntaxError(error, {}));
         if (auto visited = visit(row, 1); !visited) return visited;
         const char* rest = nullptr;
-        if (document.current_location().get(rest) == simdjson::SUCCESS) {
+        if (line_.current_location().get(rest) == simdjson::SUCCESS) {
             return Unexpected(
                 RowError("invalid_json",
                          fmt::format("Line {} has more after the end of its object ('{}'); an NDJSON "
@@ -655,7 +674,6 @@ Expected<void> JsonTableReader::Impl::ForEachLineRow(Visit&& visit) {
                                      line, Excerpt(TrimJsonSpace(content.substr(OffsetIn(content, rest))), 20))));
         }
     }
-    current_ = nullptr;
     return {};
 }
 
@@ -679,7 +697,7 @@ Expected<void> JsonTableReader::Impl::CollectFields(ondemand::object object, siz
         json_type type{};
         if (auto error = std::move(field_result).get(field))
             return Unexpected(SyntaxError(error, path_.substr(0, prefix_length)));
-        if (auto error = field.unescaped_key().get(key))
+        if (auto error = Key(field, prefix_length, key))
             return Unexpected(SyntaxError(error, path_.substr(0, prefix_length)));
         const std::string_view path = Path(prefix_length, key);
         if (path.size() > options_.limits.max_field_bytes) {
@@ -692,7 +710,7 @@ Expected<void> JsonTableReader::Impl::CollectFields(ondemand::object object, siz
         ondemand::value value = field.value();
         if (auto error = value.type().get(type)) return Unexpected(SyntaxError(error, path));
         if (type != json_type::object) {
-            if (!Column(path, true)) {
+            if (Column(path, true) == kNoColumn) {
                 return Unexpected(TooLarge("too_many_columns",
                                            fmt::format("The rows have more than {} different keys; a ledger has far "
                                                        "fewer. Check that the file holds transactions.",
@@ -711,17 +729,33 @@ Expected<void> JsonTableReader::Impl::CollectFields(ondemand::object object, siz
     return {};
 }
 
-std::optional<uint32_t> JsonTableReader::Impl::Column(std::string_view path, bool add) {
+simdjson::error_code JsonTableReader::Impl::Key(ondemand::field& field, size_t prefix_length, std::string_view& key) {
+    if (leaf_ < predicted_.size()) {
+        const ColumnName& predicted = names_[predicted_[leaf_]];
+        if (predicted.plain && predicted.name.size() >= prefix_length) {
+            const std::string_view expected = predicted.name.substr(prefix_length);
+            const char* raw = field.key().raw();
+            if (expected.size() < Capacity(raw) && std::memcmp(raw, expected.data(), expected.size()) == 0 &&
+                raw[expected.size()] == '"') {
+                key = expected;
+                return simdjson::SUCCESS;
+            }
+        }
+    }
+    return field.unescaped_key().get(key);
+}
+
+uint32_t JsonTableReader::Impl::Column(std::string_view path, bool add) {
     const size_t leaf = leaf_++;
-    if (leaf < predicted_.size() && table_.headers[predicted_[leaf]] == path) return predicted_[leaf];
+    if (leaf < predicted_.size() && names_[predicted_[leaf]].name == path) return predicted_[leaf];
     uint32_t column = 0;
     if (const auto it = columns_.find(path); it != columns_.end()) {
         column = it->second;
     } else {
-        if (!add || table_.headers.size() >= kMaxColumns) return std::nullopt;
-        column = static_cast<uint32_t>(table_.headers.size());
-        table_.headers.emplace_back(path);
-        columns_.emplace(table_.headers.back(), column);
+        if (!add || names_.size() >= kMaxColumns) return kNoColumn;
+        column = static_cast<uint32_t>(names_.size());
+        const auto added = columns_.emplace(std::string(path), column).first;
+        names_.push_back(ColumnName{.name = added->first, .plain = IsPlain(added->first)});
     }
     if (leaf >= predicted_.size()) predicted_.resize(leaf + 1);
     predicted_[leaf] = column;
@@ -731,8 +765,8 @@ std::optional<uint32_t> JsonTableReader::Impl::Column(std::string_view path, boo
 Expected<void> JsonTableReader::Impl::ReadRows(const JsonRowCallback& row, ParseReport& report,
                                                const ByteProgress& progress) {
     report_ = &report;
-    cells_.assign(table_.headers.size(), Cell{});
-    cell_row_.assign(table_.headers.size(), 0);
+    cells_.assign(names_.size(), Cell{});
+    cell_row_.assign(names_.size(), 0);
     filled_.clear();
     row_index_ = 0;
     auto emitted = ForEachRow([&](ondemand::object object, int depth) -> Expected<void> {
@@ -761,7 +795,7 @@ Expected<void> JsonTableReader::Impl::EmitFields(ondemand::object object, size_t
         json_type type{};
         if (auto error = std::move(field_result).get(field))
             return Unexpected(SyntaxError(error, path_.substr(0, prefix_length)));
-        if (auto error = field.unescaped_key().get(key))
+        if (auto error = Key(field, prefix_length, key))
             return Unexpected(SyntaxError(error, path_.substr(0, prefix_length)));
         const std::string_view path = Path(prefix_length, key);
         ondemand::value value = field.value();
@@ -774,18 +808,17 @@ Expected<void> JsonTableReader::Impl::EmitFields(ondemand::object object, size_t
             if (auto emitted = EmitFields(child, path_.size(), depth + 1); !emitted) return emitted;
             continue;
         }
-        const std::optional<uint32_t> column = Column(path, false);
-        if (!column) return Unexpected(Internal(fmt::format("JSON key \"{}\" missed by the first pass", path)));
-        Expected<Cell> cell = Cell{};
+        const uint32_t column = Column(path, false);
+        if (column == kNoColumn)
+            return Unexpected(Internal(fmt::format("JSON key \"{}\" missed by the first pass", path)));
+        Cell cell;
         if (type == json_type::array) {
-            Expected<std::string_view> text = ArrayText(value, depth + 1, path);
-            if (!text) return Unexpected(std::move(text).error());
-            cell = Cell{CellType::kText, *text};
-        } else {
-            cell = ReadScalar(value, type, path);
-            if (!cell) return Unexpected(std::move(cell).error());
+            cell.type = CellType::kText;
+            if (auto error = ArrayText(value, depth + 1, path, cell.text)) return Unexpected(std::move(*error));
+        } else if (auto error = ReadScalar(value, type, path, cell)) {
+            return Unexpected(std::move(*error));
         }
-        if (cell_row_[*column] == row_index_) {
+        if (cell_row_[column] == row_index_) {
             report_->Add(Problem{.severity = Severity::kWarning,
                                  .code = "duplicate_key",
                                  .message = fmt::format("The key \"{}\" appears more than once in the object on line "
@@ -793,57 +826,57 @@ Expected<void> JsonTableReader::Impl::EmitFields(ondemand::object object, size_t
                                                         Excerpt(path), row_line_),
                                  .line = row_line_,
                                  .location = {},
-                                 .field = table_.headers[*column]});
+                                 .field = std::string(names_[column].name)});
         } else {
-            cell_row_[*column] = row_index_;
-            filled_.push_back(*column);
+            cell_row_[column] = row_index_;
+            filled_.push_back(column);
         }
-        cells_[*column] = *cell;
+        cells_[column] = cell;
     }
     return {};
 }
 
-Expected<Cell> JsonTableReader::Impl::ReadScalar(ondemand::value value, json_type type, std::string_view path) {
+std::optional<Error> JsonTableReader::Impl::ReadScalar(ondemand::value value, json_type type, std::string_view path,
+                                                       Cell& cell) {
     switch (type) {
-        case json_type::string: {
-            std::string_view text;
-            if (auto error = value.get_string().get(text)) return Unexpected(SyntaxError(error, path));
-            return Cell{CellType::kText, text};
-        }
-        case json_type::number: {
-            const std::string_view text = TrimJsonSpace(value.raw_json_token());
-            if (!IsJsonNumber(text)) return Unexpected(InvalidValue(path, text));
-            return Cell{CellType::kNumber, text};
-        }
+        case json_type::string:
+            cell.type = CellType::kText;
+            if (auto error = value.get_string().get(cell.text)) return SyntaxError(error, path);
+            return std::nullopt;
+        case json_type::number:
+            cell = Cell{CellType::kNumber, TrimJsonSpace(value.raw_json_token())};
+            if (!IsJsonNumber(cell.text)) return InvalidValue(path, cell.text);
+            return std::nullopt;
         case json_type::boolean: {
             bool flag = false;
-            if (value.get_bool().get(flag))
-                return Unexpected(InvalidValue(path, TrimJsonSpace(value.raw_json_token())));
-            return Cell{CellType::kBool, flag ? "true" : "false"};
+            if (value.get_bool().get(flag)) return InvalidValue(path, TrimJsonSpace(value.raw_json_token()));
+            cell = Cell{CellType::kBool, flag ? "true" : "false"};
+            return std::nullopt;
         }
         case json_type::null: {
             bool is_null = false;
-            if (value.is_null().get(is_null) || !is_null) {
-                return Unexpected(InvalidValue(path, TrimJsonSpace(value.raw_json_token())));
-            }
-            return Cell{};
+            if (value.is_null().get(is_null) || !is_null)
+                return InvalidValue(path, TrimJsonSpace(value.raw_json_token()));
+            cell = Cell{};
+            return std::nullopt;
         }
         case json_type::array:
         case json_type::object:
             break;
     }
-    return Unexpected(Internal("ReadScalar on a container"));
+    return Internal("ReadScalar on a container");
 }
 
-Expected<std::string_view> JsonTableReader::Impl::ArrayText(ondemand::value value, int depth, std::string_view path) {
+std::optional<Error> JsonTableReader::Impl::ArrayText(ondemand::value value, int depth, std::string_view path,
+                                                      std::string_view& text) {
     const char* start = value.raw_json_token().data();
-    if (auto validated = Validate(value, depth, path); !validated) return Unexpected(std::move(validated).error());
+    if (auto validated = Validate(value, depth, path); !validated) return std::move(validated).error();
     const char* end = nullptr;
     if (current_->current_location().get(end) != simdjson::SUCCESS) end = text_.data() + text_.size();
-    std::string_view text = TrimJsonSpace(std::string_view(start, static_cast<size_t>(end - start)));
+    text = TrimJsonSpace(std::string_view(start, static_cast<size_t>(end - start)));
     // The location is the token after the array: the ',' or '}' that follows it in the row.
     while (!text.empty() && text.back() != ']') text.remove_suffix(1);
-    return text;
+    return std::nullopt;
 }
 
 Expected<void> JsonTableReader::Impl::Validate(ondemand::value value, int depth, std::string_view path) {
@@ -874,8 +907,8 @@ Expected<void> JsonTableReader::Impl::Validate(ondemand::value value, int depth,
         }
         return {};
     }
-    auto scalar = ReadScalar(value, type, path);
-    if (!scalar) return Unexpected(std::move(scalar).error());
+    Cell scalar;
+    if (auto error = ReadScalar(value, type, path, scalar)) return Unexpected(std::move(*error));
     return {};
 }
 
