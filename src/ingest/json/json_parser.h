@@ -16,14 +16,15 @@
 // a double, so amounts stay exact; strings are unescaped UTF-8 (kText), true/false kBool, null kEmpty. A key that
 // appears twice in one object is a warning and the last value wins.
 //
-// Encoding: UTF-8, with or without a byte-order mark; invalid UTF-8 is an error naming the line. UTF-16 with a
-// byte-order mark is transcoded to UTF-8 (report.encoding "utf-16le" / "utf-16be"); UTF-16 without one is
-// rejected.
+// Encoding: UTF-8, with or without a byte-order mark (report.encoding "utf-8" / "utf-8-bom"); invalid UTF-8 is an
+// error naming the line. UTF-16 with a byte-order mark is transcoded to UTF-8 in memory (report.encoding
+// "utf-16le" / "utf-16be"), since some Windows tools save JSON that way; UTF-16 without one is rejected.
 //
 // Memory: simdjson needs the whole document in one padded buffer, so the file is loaded whole
-// (padded_string::load). For the array and object shapes the parser's index adds about five bytes per byte of
-// the file; NDJSON is indexed line by line. Limits::max_depth bounds nesting (and never goes above 1024),
-// Limits::max_rows the objects, and a file may have at most 4096 distinct keys.
+// (padded_string::load). Peak memory is about twice the file for the array and object shapes (simdjson's structural
+// index and string buffer on top of the text) and a little over the file for NDJSON, which is indexed line by
+// line. Limits::max_depth bounds nesting (never above 1024), Limits::max_rows the objects, and a file may have at
+// most 4096 distinct keys, since every row hands over one cell per key.
 //
 // Errors (codes): invalid_json (simdjson's reason, with the line), bad_encoding, empty_file, bad_json_root (the
 // top level is not one of the shapes; the message says what was found), row_not_object, too_deep,
