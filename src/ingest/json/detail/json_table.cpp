@@ -504,7 +504,7 @@ Expected<void> JsonTableReader::Impl::ChooseRootMember() {
             for (auto element : array) {
                 ondemand::value first;
                 json_type first_type{};
-                if (auto error = std::move(element).get(first)) return Unexpected(SyntaxError(error, key));
+                if (auto error = element.get(first)) return Unexpected(SyntaxError(error, key));
                 if (auto error = first.type().get(first_type)) return Unexpected(SyntaxError(error, key));
                 member.empty = false;
                 member.rows = first_type == json_type::object;
@@ -582,7 +582,7 @@ Expected<void> JsonTableReader::Impl::ForEachDocumentRow(Visit&& visit) {
             ondemand::value row;
             json_type type{};
             ondemand::object object;
-            if (auto error = std::move(element).get(row)) return Unexpected(SyntaxError(error, {}));
+            if (auto error = element.get(row)) return Unexpected(SyntaxError(error, {}));
             row_start_ = row.raw_json_token().data();
             row_line_ = LineAt(row_start_);
             if (auto error = row.type().get(type)) return Unexpected(SyntaxError(error, {}));
@@ -890,7 +890,7 @@ Expected<void> JsonTableReader::Impl::Validate(ondemand::value value, int depth,
         if (auto error = value.get_array().get(array)) return Unexpected(SyntaxError(error, path));
         for (auto element : array) {
             ondemand::value child;
-            if (auto error = std::move(element).get(child)) return Unexpected(SyntaxError(error, path));
+            if (auto error = element.get(child)) return Unexpected(SyntaxError(error, path));
             if (auto validated = Validate(child, depth + 1, path); !validated) return validated;
         }
         return {};
