@@ -19,6 +19,7 @@
 // Encoding: UTF-8, with or without a byte-order mark (report.encoding "utf-8" / "utf-8-bom"); invalid UTF-8 is an
 // error naming the line. UTF-16 with a byte-order mark is transcoded to UTF-8 in memory (report.encoding
 // "utf-16le" / "utf-16be"), since some Windows tools save JSON that way; UTF-16 without one is rejected.
+// Dialect::encoding is not consulted: JSON is UTF-8 by definition (RFC 8259).
 //
 // Memory: simdjson needs the whole document in one padded buffer, so the file is loaded whole
 // (padded_string::load). Peak memory is about twice the file for the array and object shapes (simdjson's structural

@@ -300,7 +300,7 @@ private:
     bool FirstLineIsObject(std::string_view line);
     Expected<void> ChooseRootMember();
 
-    // Calls visit(value, depth) for each row, checking the structure around the rows.
+    // Calls visit(row object, depth) for each row in file order, checking the structure around the rows.
     template <typename Visit>
     Expected<void> ForEachRow(Visit&& visit);
     template <typename Visit>

@@ -39,7 +39,7 @@ public:
     // Deepest nesting read whatever Limits::max_depth says, so recursion stays within the stack.
     static constexpr int kMaxSupportedDepth = 1024;
 
-    explicit JsonTableReader(const ParseOptions& options);
+    explicit JsonTableReader(const ParseOptions& options);  // options must outlive the reader
     ~JsonTableReader();
     JsonTableReader(const JsonTableReader&) = delete;
     JsonTableReader& operator=(const JsonTableReader&) = delete;
