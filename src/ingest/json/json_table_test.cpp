@@ -410,6 +410,10 @@ TEST(JsonTableErrorTest, DepthLimit) {
     ExpectError(ReadTable(R"([{"list": [[1]]}])", options), "too_deep", 1, "deeper than 3 levels", "list");
     options.limits.max_depth = 1;
     ExpectError(ReadTable(R"([{"a": 1}])", options), "too_deep", 1, "deeper than 1 levels");
+    ASSERT_FALSE(ReadTable("{\"a\": 1}\n{\"a\": 2}\n", options).error);  // NDJSON rows are the top level
+    ExpectError(ReadTable("{\"a\": 1}\n{\"a\": {\"b\": 2}}\n", options), "too_deep", 2, "deeper than 1 levels", "a");
+    options.limits.max_depth = 0;
+    ExpectError(ReadTable("{\"a\": 1}\n{\"a\": 2}\n", options), "too_deep", 1, "deeper than 0 levels");
 }
 
 TEST(JsonTableErrorTest, DeepNestingStopsAtTheDefaultLimitWithoutRecursingFurther) {
