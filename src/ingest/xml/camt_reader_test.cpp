@@ -362,6 +362,17 @@ TEST(XmlCamtTest, StatementWithoutEntriesIsAnError) {
     EXPECT_NE(parsed.report.error->message.find("camt.053"), std::string::npos);
 }
 
+TEST(XmlCamtTest, EmptyStatementElementHasNoEntries) {
+    const auto parsed = ParseXmlText(
+        "<Document xmlns=\"urn:iso:std:iso:20022:tech:xsd:camt.054.001.08\"><BkToCstmrDbtCdtNtfctn><Ntfctn></Ntfctn>"
+        "<Ntfctn/></BkToCstmrDbtCdtNtfctn></Document>");
+    ASSERT_FALSE(parsed.report.ok());
+    EXPECT_EQ(parsed.report.error->code, "no_entries");
+    EXPECT_NE(parsed.report.error->message.find("no entries (Ntry) in 2 BkToCstmrDbtCdtNtfctn/Ntfctn"),
+              std::string::npos)
+        << parsed.report.error->message;
+}
+
 TEST(XmlCamtTest, MoreEntriesThanMaxRowsIsTooLarge) {
     const auto path = XmlFixture("camt053_two_statements.xml");
     if (!path) GTEST_SKIP() << "GRANSKA_SOURCE_DIR is not set";

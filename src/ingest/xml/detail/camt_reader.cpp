@@ -160,6 +160,34 @@ struct Entry {
     std::string debtor_account;
     std::string creditor_account;
 
+    // Empties every value but keeps the strings' capacity for the next entry.
+    void Reset(int64_t start_line) {
+        line = start_line;
+        for (std::string* value : {&amount,
+                                   &currency,
+                                   &credit_debit,
+                                   &reversal,
+                                   &status,
+                                   &booking_date,
+                                   &value_date,
+                                   &servicer_reference,
+                                   &entry_reference,
+                                   &additional_info,
+                                   &domain,
+                                   &family,
+                                   &sub_family,
+                                   &proprietary_code,
+                                   &end_to_end_id,
+                                   &unstructured,
+                                   &structured_reference,
+                                   &debtor_name,
+                                   &creditor_name,
+                                   &debtor_account,
+                                   &creditor_account}) {
+            value->clear();
+        }
+    }
+
     void Set(EntryField field, std::string_view value) {
         switch (field) {
             case EntryField::kAmount:
@@ -272,7 +300,10 @@ public:
 
 private:
     // The path below the element whose own path ends at prefix, e.g. "BookgDt/Dt" below Ntry.
-    std::string_view Below(size_t prefix) const { return std::string_view(path_).substr(prefix + 1); }
+    // "" for that element itself.
+    std::string_view Below(size_t prefix) const {
+        return path_.size() > prefix ? std::string_view(path_).substr(prefix + 1) : std::string_view{};
+    }
     std::string Location() const {
         return fmt::format("{} {} / Ntry {}", statement_name_, statement_.index, statement_.entries);
     }
@@ -308,7 +339,8 @@ private:
     Balance balance_;
     nlohmann::ordered_json statements_ = nlohmann::ordered_json::array();
     std::unordered_map<std::string, int64_t> id_lines_;  // external ids given so far -> line of their entry
-    std::vector<Transaction> batch_;
+    std::vector<Transaction> batch_;  // rows are reused from batch to batch so their strings keep capacity
+    size_t filled_ = 0;
     std::string first_problem_;
 };
 
@@ -330,7 +362,7 @@ Expected<void> CamtReader::Impl::OnStart(const XmlStart& element) {
             }
             ++report_.rows_read;
             ++statement_.entries;
-            entry_ = Entry{.line = element.line};
+            entry_.Reset(element.line);
             entry_depth_ = element.depth;
             entry_prefix_ = path_.size();
         } else if (element.name == "Bal") {
@@ -472,16 +504,22 @@ Expected<void> CamtReader::Impl::EndEntry() {
                         date_field);
     }
 
-    Transaction& tx = batch_.emplace_back();
+    if (filled_ == batch_.size()) batch_.emplace_back();
+    Transaction& tx = batch_[filled_++];
     tx.row_number = ++report_.rows_accepted;
     tx.source_line = entry_.line;
     tx.date = date->date;
     tx.time_seconds = date->seconds_of_day;
     tx.amount.minor = *sign * amount->minor;
-    tx.currency = std::move(entry_.currency);
+    tx.registration_date.reset();
+    tx.currency = entry_.currency;
     tx.account = statement_.account;
     const bool credit = *sign > 0;
-    tx.counterparty = std::move(credit ? entry_.debtor_name : entry_.creditor_name);
+    tx.counterparty = credit ? entry_.debtor_name : entry_.creditor_name;
+    tx.user.clear();
+    tx.voucher_series.clear();
+    tx.voucher_number.clear();
+    tx.processed_data.clear();
     if (!entry_.unstructured.empty()) {
         tx.text = entry_.unstructured;
     } else if (!entry_.structured_reference.empty()) {
@@ -490,6 +528,7 @@ Expected<void> CamtReader::Impl::EndEntry() {
         tx.text = entry_.additional_info;
     }
 
+    tx.external_id.clear();
     const bool by_servicer = !entry_.servicer_reference.empty();
     const std::string& id = by_servicer ? entry_.servicer_reference : entry_.entry_reference;
     if (!id.empty()) {
@@ -552,7 +591,7 @@ Expected<void> CamtReader::Impl::EndEntry() {
                      .location = Location(),
                      .field = "ValDt"});
     }
-    if (batch_.size() >= options_.batch_size) return Flush();
+    if (filled_ >= options_.batch_size) return Flush();
     return {};
 }
 
@@ -623,9 +662,9 @@ void CamtReader::Impl::EndStatement() {
 }
 
 Expected<void> CamtReader::Impl::Flush() {
-    if (batch_.empty()) return {};
-    Expected<void> sent = sink_(batch_);
-    batch_.clear();
+    if (filled_ == 0) return {};
+    Expected<void> sent = sink_(std::span<Transaction>(batch_.data(), filled_));
+    filled_ = 0;
     return sent;
 }
 

@@ -149,7 +149,7 @@ Expected<void> ElementSurvey::OnStart(const XmlStart& element) {
     if (node.first_line == 0) node.first_line = element.line;
     if (parent != ElementTree::kNone) tree_[parent].has_children = true;
     for (const XmlAttribute& attribute : element.attributes) {
-        attribute_name_ = "@";
+        attribute_name_.assign(1, '@');
         attribute_name_ += attribute.name;
         const ElementTree::NodeId attribute_id = tree_.Add(id, attribute_name_, true);
         if (attribute_id == ElementTree::kNone) return too_many();

@@ -31,7 +31,7 @@ Expected<void> GenericRowReader::OnStart(const XmlStart& element) {
     }
     if (row_depth_ == 0 || id == ElementTree::kNone) return {};
     for (const XmlAttribute& attribute : element.attributes) {
-        attribute_name_ = "@";
+        attribute_name_.assign(1, '@');
         attribute_name_ += attribute.name;
         const ElementTree::NodeId attribute_id = tree_.Find(id, attribute_name_);
         if (attribute_id == ElementTree::kNone) continue;

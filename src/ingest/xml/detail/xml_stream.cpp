@@ -118,7 +118,6 @@ private:
     }
     Expected<void> Start(const XML_Char* name, const XML_Char** attributes);
     Expected<void> End(const XML_Char* name);
-    Expected<void> Text(std::string_view text);
     Error ExpatError() const;
     Expected<void> Feed(std::ifstream& in, bool& done);
 
@@ -145,8 +144,27 @@ void XMLCALL ExpatReader::OnEndElement(void* data, const XML_Char* name) {
     Guarded(data, [&](ExpatReader& self) { return self.End(name); });
 }
 
+// The hottest callback (indentation between elements, short values), so it skips Guarded's Expected values.
 void XMLCALL ExpatReader::OnCharacterData(void* data, const XML_Char* text, int length) {
-    Guarded(data, [&](ExpatReader& self) { return self.Text({text, static_cast<size_t>(length)}); });
+    auto& self = *static_cast<ExpatReader*>(data);
+    if (self.stopped_) return;
+    self.last_event_byte_ = XML_GetCurrentByteIndex(self.parser_);
+    if (!self.leaf_) return;  // text between child elements carries no value
+    const std::string_view chunk(text, static_cast<size_t>(length));
+    if (self.text_.size() + chunk.size() > self.options_.limits.max_field_bytes) {
+        self.Stop(self.FileErrorHere(
+            "field_too_long",
+            fmt::format("The text of an element on line {} is longer than the limit of {} bytes. Shorten the value "
+                        "or raise the field size limit.",
+                        self.Line(), self.options_.limits.max_field_bytes)));
+        return;
+    }
+    try {
+        self.text_.append(chunk);
+    } catch (...) {
+        self.exception_ = std::current_exception();
+        self.Stop(std::nullopt);
+    }
 }
 
 void XMLCALL ExpatReader::OnStartDoctype(void* data, const XML_Char* /*name*/, const XML_Char* /*system_id*/,
@@ -223,19 +241,6 @@ Expected<void> ExpatReader::End(const XML_Char* name) {
     leaf_ = false;  // the parent now has a child
     --depth_;
     return result;
-}
-
-Expected<void> ExpatReader::Text(std::string_view text) {
-    if (!leaf_) return {};  // text between child elements carries no value
-    if (text_.size() + text.size() > options_.limits.max_field_bytes) {
-        return Unexpected(FileErrorHere(
-            "field_too_long",
-            fmt::format("The text of an element on line {} is longer than the limit of {} bytes. Shorten the value "
-                        "or raise the field size limit.",
-                        Line(), options_.limits.max_field_bytes)));
-    }
-    text_.append(text);
-    return {};
 }
 
 Error ExpatReader::ExpatError() const {
