@@ -1,5 +1,6 @@
-// Feeds arbitrary bytes to ReadCsv. It must never crash; it returns rows or an error with a code and a message,
-// every row is well formed, and the result does not depend on where the stream's chunk boundaries fall.
+// Feeds arbitrary bytes to ReadCsv, under both bad-row policies. It must never crash; it returns rows or an error with
+// a code and a message, every row is well formed, and the result does not depend on where the stream's chunk boundaries
+// fall.
 
 #include <fmt/format.h>
 
@@ -18,7 +19,8 @@ namespace {
 
 using granska::Expected;
 using granska::Transaction;
-using granska::ingest::CsvOptions;
+using granska::ingest::BadRowPolicy;
+using granska::ingest::ParseOptions;
 using granska::ingest::ReadCsv;
 
 void Check(bool condition) {
@@ -30,11 +32,14 @@ struct Outcome {
     std::string error;  // "code|line|column", empty on success
 };
 
-Outcome Run(std::string_view input, size_t chunk_bytes, size_t batch_size) {
+Outcome Run(std::string_view input, size_t chunk_bytes, size_t batch_size, BadRowPolicy policy) {
     std::istringstream in{std::string(input)};
     Outcome out;
-    const CsvOptions options{
-        .batch_size = batch_size, .file_name = "fuzz.csv", .chunk_bytes = chunk_bytes, .max_record_bytes = 4096};
+    const ParseOptions options{.bad_rows = policy,
+                               .batch_size = batch_size,
+                               .file_name = "fuzz.csv",
+                               .chunk_bytes = chunk_bytes,
+                               .max_record_bytes = 4096};
     const auto result = ReadCsv(in, options, [&out, batch_size](std::span<Transaction> batch) -> Expected<void> {
         Check(!batch.empty() && batch.size() <= batch_size);
         for (const Transaction& tx : batch) {
@@ -49,10 +54,12 @@ Outcome Run(std::string_view input, size_t chunk_bytes, size_t batch_size) {
         }
         return {};
     });
-    if (result) {
-        Check(result->rows == static_cast<int64_t>(out.rows.size()) && result->rows > 0);
+    if (result.ok()) {
+        Check(result.rows_accepted == static_cast<int64_t>(out.rows.size()) && result.rows_accepted > 0);
+        Check(result.rows_accepted + result.rows_rejected == result.rows_read);
+        Check(policy == BadRowPolicy::kSkipRow || result.rows_rejected == 0);
     } else {
-        const granska::Error& error = result.error();
+        const granska::Error& error = *result.error;
         Check(!error.message.empty() && !error.code.empty());
         Check(error.file == "fuzz.csv");
         out.error = fmt::format("{}|{}|{}", error.code, error.line.value_or(0), error.column);
@@ -64,8 +71,10 @@ Outcome Run(std::string_view input, size_t chunk_bytes, size_t batch_size) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const std::string_view input(reinterpret_cast<const char*>(data), size);
-    const Outcome whole = Run(input, size_t{1} << 16, 1 + size % 4);  // one chunk: inputs are small
-    const Outcome chunked = Run(input, 1 + size % 7, 1 + size % 3);
+    // Both policies: the first bad row fails the file, or bad rows are skipped and counted.
+    const BadRowPolicy policy = size % 2 == 0 ? BadRowPolicy::kRejectFile : BadRowPolicy::kSkipRow;
+    const Outcome whole = Run(input, size_t{1} << 16, 1 + size % 4, policy);  // one chunk: inputs are small
+    const Outcome chunked = Run(input, 1 + size % 7, 1 + size % 3, policy);
     Check(whole.error == chunked.error);
     // Rows delivered before an error may differ with the batch size; on success they must be identical.
     if (whole.error.empty()) Check(whole.rows == chunked.rows);

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <sstream>
 #include <thread>
 
@@ -16,10 +17,12 @@
 #include "detect/registry.h"
 #include "engine/analysis.h"
 #include "engine/ingest_upload.h"
+#include "ingest/parse_options.h"
 #include "output.h"
 #include "store/postgres/postgres_store.h"
 #include "store/sqlite/sqlite_store.h"
 #include "strategy/strategy.h"
+#include "transform/row_transformer.h"
 
 namespace granska {
 namespace {
@@ -69,14 +72,55 @@ std::string ReadWholeFile(const std::string& path) {
 
 bool StderrIsTerminal() { return isatty(STDERR_FILENO) == 1; }
 
+// The parse options as flags: the same names and checks as the upload form's fields (ingest/parse_options.h).
+struct ParseFlags {
+    std::map<std::string, std::string, std::less<>> values;  // option name -> value, only those given
+    bool lenient = false;
+    uint64_t max_rows = 0;
+
+    void AddTo(CLI::App* command) {
+        auto add = [&](std::string flag, std::string name, std::string help) {
+            command->add_option_function<std::string>(
+                flag, [this, name](const std::string& value) { values[name] = value; }, std::move(help));
+        };
+        add("--format", "format", "csv, json, xlsx, xls, sie or xml (default: detected from the content)");
+        add("--delimiter", "delimiter", "CSV field delimiter: , ; | or tab (default: detected)");
+        add("--quote", "quote", "CSV quote character: \" or ' (default: \")");
+        add("--decimal", "decimal", "decimal separator . or , (default: detected from the data)");
+        add("--thousands", "thousands", "thousands separator: space . , ' or none (default: detected)");
+        add("--date-format", "date_format", "iso, ymd, dmy or mdy (default: detected from the data)");
+        add("--encoding", "encoding", "utf-8, utf-16le, utf-16be or windows-1252 (default: detected)");
+        add("--sheet", "sheet", "Excel: the sheet to read (default: the first non-empty one)");
+        add("--element", "element", "XML: path of the repeated element, e.g. Export/Rows/Row (default: detected)");
+        add("--bad-rows", "bad_rows", "skip_row (load good rows, report bad ones) or reject_file");
+        add("--mapping", "mapping", R"(column mapping JSON, e.g. {"amount": "Belopp SEK"})");
+        command->add_flag("--lenient", lenient, "SIE: accept what can be read safely, keeping the diagnostics");
+        command->add_option("--max-rows", max_rows, "refuse files with more rows than this");
+    }
+
+    ingest::ParseOptions Options(const std::string& file) const {
+        ingest::ParseOptions options = Take(ingest::ParseOptionsFromFields([this](std::string_view name) {
+            const auto it = values.find(name);
+            return it == values.end() ? std::nullopt : std::optional<std::string>(it->second);
+        }));
+        options.lenient = options.lenient || lenient;
+        if (max_rows > 0) options.limits.max_rows = max_rows;
+        options.file_name = std::filesystem::path(file).filename().string();
+        return options;
+    }
+
+    std::string Mapping() const {
+        const auto it = values.find("mapping");
+        return it == values.end() ? "{}" : it->second;
+    }
+};
+
 struct AnalyzeArgs {
     std::string file;
     std::string strategy_name;
     std::string strategy_file;
     std::string output;
-    std::string mapping;
-    std::string delimiter;
-    std::string decimal;
+    ParseFlags parse;
     size_t top = 10;
     bool quiet = false;
 };
@@ -102,10 +146,7 @@ int Analyze(const AnalyzeArgs& args, const std::string& db_url, const detect::Re
         Fail(std::move(error));
     }
 
-    ingest::CsvOptions csv{.file_name = std::filesystem::path(args.file).filename().string()};
-    if (!args.mapping.empty()) csv.mapping = Take(ingest::ParseColumnMapping(args.mapping));
-    if (!args.delimiter.empty()) csv.delimiter = args.delimiter == "\\t" ? '\t' : args.delimiter[0];
-    if (!args.decimal.empty()) csv.decimal_separator = args.decimal[0];
+    const ingest::ParseOptions parse = args.parse.Options(args.file);
     std::error_code size_error;
     const auto file_size = std::filesystem::file_size(args.file, size_error);
     if (size_error)
@@ -113,20 +154,24 @@ int Analyze(const AnalyzeArgs& args, const std::string& db_url, const detect::Re
 
     auto store = OpenStore(db_url);
     const bool show_progress = !args.quiet && StderrIsTerminal();
+    const ingest::Format format =
+        parse.format.value_or(ingest::DetectFileFormat(args.file).value_or(ingest::Format::kCsv));
     const store::Upload upload = store->CreateUpload({.workspace_id = std::string(store::kDefaultWorkspaceId),
-                                                      .filename = csv.file_name,
-                                                      .file_type = "csv",
+                                                      .filename = parse.file_name,
+                                                      .file_type = std::string(ingest::FormatName(format)),
                                                       .file_size = static_cast<int64_t>(file_size),
-                                                      .mapping = args.mapping.empty() ? "{}" : args.mapping});
-    engine::IngestOptions ingest_options{.csv = csv};
+                                                      .mapping = ingest::MappingJson(parse.mapping)});
+    engine::IngestOptions ingest_options{.parse = parse};
     if (show_progress) {
         ingest_options.progress = [&](uint64_t read, uint64_t total) {
-            fmt::print(stderr, "\rreading {}: {:3.0f}%", csv.file_name, total > 0 ? 100.0 * read / total : 0.0);
+            fmt::print(stderr, "\rreading {}: {:3.0f}%", parse.file_name, total > 0 ? 100.0 * read / total : 0.0);
         };
     }
-    const auto ingested =
-        Take(engine::IngestFile(*store, store::kDefaultWorkspaceId, upload.id, args.file, ingest_options));
+    const engine::IngestReport ingested =
+        engine::IngestFile(*store, store::kDefaultWorkspaceId, upload.id, args.file, ingest_options);
     if (show_progress) fmt::print(stderr, "\r\033[K");
+    if (!args.quiet || !ingested.ok()) cli::PrintParseReport(ingested.parse, parse.file_name, stderr);
+    if (!ingested.ok()) Fail(*ingested.parse.error);
 
     const store::Run run = store->CreateRun({.workspace_id = std::string(store::kDefaultWorkspaceId),
                                              .upload_id = upload.id,
@@ -147,11 +192,33 @@ int Analyze(const AnalyzeArgs& args, const std::string& db_url, const detect::Re
         const double share =
             ingested.rows > 0 ? 100.0 * static_cast<double>(outcome.flagged_count) / static_cast<double>(ingested.rows)
                               : 0.0;
-        fmt::print("{}: {} rows, {} flagged ({:.2f} %) by strategy '{}'\nupload {}  run {}\n\n", csv.file_name,
+        fmt::print("{}: {} rows, {} flagged ({:.2f} %) by strategy '{}'\nupload {}  run {}\n\n", parse.file_name,
                    ingested.rows, outcome.flagged_count, share, parsed->name, upload.id, run.id);
         cli::PrintTopAnomalies(outcome, args.top, stdout);
         if (!args.output.empty()) fmt::print("\nscores of every row: {}\n", args.output);
     }
+    return 0;
+}
+
+struct ValidateArgs {
+    std::string file;
+    ParseFlags parse;
+    bool json = false;
+};
+
+// Parses and checks a file without storing it: the validation report an upload would get.
+int Validate(const ValidateArgs& args) {
+    const ingest::ParseOptions parse = args.parse.Options(args.file);
+    transform::RowTransformer transformer(parse.file_name);
+    const ingest::ParseReport report =
+        ingest::ParseFile(engine::BuiltinParsers(), args.file, parse,
+                          [&transformer](std::span<Transaction> batch) { return transformer.Apply(batch); });
+    if (args.json) {
+        fmt::print("{}\n", ingest::ReportToJson(report));
+    } else {
+        cli::PrintParseReport(report, parse.file_name, stdout, ingest::ParseReport::kMaxProblems);
+    }
+    if (!report.ok()) Fail(*report.error);
     return 0;
 }
 
@@ -220,15 +287,24 @@ int Main(int argc, char** argv) {
 
     AnalyzeArgs analyze;
     CLI::App* analyze_cmd = app.add_subcommand("analyze", "ingest a file, analyze it, print the top anomalies");
-    analyze_cmd->add_option("file", analyze.file, "the transactions file (CSV)")->required()->check(CLI::ExistingFile);
+    analyze_cmd->add_option("file", analyze.file, "the transactions file: CSV, JSON, Excel, SIE4 or XML")
+        ->required()
+        ->check(CLI::ExistingFile);
     auto* strategy_opt = analyze_cmd->add_option("--strategy", analyze.strategy_name, "a built-in strategy by name");
     analyze_cmd->add_option("--strategy-file", analyze.strategy_file, "a strategy JSON file")->excludes(strategy_opt);
     analyze_cmd->add_option("--output,-o", analyze.output, "write every row's scores to OUT.csv or OUT.json");
-    analyze_cmd->add_option("--mapping", analyze.mapping, R"(column mapping JSON, e.g. {"amount": "Belopp SEK"})");
-    analyze_cmd->add_option("--delimiter", analyze.delimiter, "field delimiter (default: sniffed)");
-    analyze_cmd->add_option("--decimal", analyze.decimal, "decimal separator . or , (default: from the delimiter)");
+    analyze.parse.AddTo(analyze_cmd);
     analyze_cmd->add_option("--top", analyze.top, "rows in the printed table")->capture_default_str();
     analyze_cmd->add_flag("--quiet,-q", analyze.quiet, "print nothing but errors");
+
+    ValidateArgs validate;
+    CLI::App* validate_cmd =
+        app.add_subcommand("validate", "parse a file and print its validation report, storing nothing");
+    validate_cmd->add_option("file", validate.file, "the transactions file: CSV, JSON, Excel, SIE4 or XML")
+        ->required()
+        ->check(CLI::ExistingFile);
+    validate.parse.AddTo(validate_cmd);
+    validate_cmd->add_flag("--json", validate.json, "print the report as JSON (the upload's metadata)");
 
     std::string listen = "127.0.0.1:8080";
     std::string upload_dir = "granska-data/uploads";
@@ -265,6 +341,7 @@ int Main(int argc, char** argv) {
     detect::RegisterBuiltinAlgorithms(registry);
     try {
         if (*analyze_cmd) return Analyze(analyze, db_url, registry);
+        if (*validate_cmd) return Validate(validate);
         if (*serve_cmd) return Serve(listen, db_url, upload_dir, max_upload_mb, workers, registry);
         if (*migrate_cmd) {
             auto store = OpenStore(db_url);

@@ -87,4 +87,53 @@ void PrintTopAnomalies(const engine::AnalysisOutcome& outcome, size_t count, std
     }
 }
 
+namespace {
+
+// 50080 -> "50 080", as Swedish and ISO 80000 write thousands.
+std::string Count(int64_t n) {
+    std::string digits = std::to_string(n < 0 ? -n : n);
+    for (int i = static_cast<int>(digits.size()) - 3; i > 0; i -= 3) digits.insert(static_cast<size_t>(i), " ");
+    return n < 0 ? "-" + digits : digits;
+}
+
+}  // namespace
+
+void PrintParseReport(const ingest::ParseReport& report, std::string_view file_name, std::FILE* out,
+                      size_t max_problems) {
+    std::string dialect;
+    for (const auto& [key, value] : report.dialect) dialect += fmt::format("; {} '{}'", key, value);
+    fmt::print(out, "{}: {}{}{}{}\n", file_name, ingest::FormatName(report.format),
+               report.format_detected ? "" : " (as chosen)", report.encoding.empty() ? "" : ", " + report.encoding,
+               dialect);
+    fmt::print(out, "  {} rows read, {} loaded, {} rejected", Count(report.rows_read), Count(report.rows_accepted),
+               Count(report.rows_rejected));
+    if (report.error_count + report.warning_count + report.info_count > 0) {
+        fmt::print(out, "; {} errors, {} warnings, {} notes", Count(report.error_count), Count(report.warning_count),
+                   Count(report.info_count));
+    }
+    fmt::print(out, "\n");
+    if (!report.mapping.empty()) {
+        std::string mapping;
+        for (const auto& [field, column] : report.mapping) {
+            mapping += fmt::format("{}{} <- \"{}\"", mapping.empty() ? "" : ", ", field, column);
+        }
+        fmt::print(out, "  columns: {}\n", mapping);
+    }
+    const size_t shown = std::min(max_problems, report.problems.size());
+    for (size_t i = 0; i < shown; ++i) {
+        const ingest::Problem& problem = report.problems[i];
+        std::string place;
+        if (problem.line) place = fmt::format("line {}", *problem.line);
+        if (!problem.location.empty()) place += (place.empty() ? "" : ", ") + problem.location;
+        if (!problem.field.empty()) place += (place.empty() ? "" : " ") + fmt::format("[{}]", problem.field);
+        fmt::print(out, "  {} {}{}{}: {}\n", ingest::SeverityName(problem.severity), problem.code,
+                   place.empty() ? "" : " at ", place, problem.message);
+    }
+    const int64_t total = report.error_count + report.warning_count + report.info_count;
+    if (total > static_cast<int64_t>(shown)) {
+        fmt::print(out, "  ... and {} more (the upload's report keeps the first {})\n",
+                   Count(total - static_cast<int64_t>(shown)), ingest::ParseReport::kMaxProblems);
+    }
+}
+
 }  // namespace granska::cli

@@ -6,6 +6,7 @@
 
 #include "core/expected.h"
 #include "engine/analysis.h"
+#include "ingest/parser.h"
 
 namespace granska::cli {
 
@@ -14,5 +15,9 @@ namespace granska::cli {
 Expected<void> WriteOutput(const engine::AnalysisOutcome& outcome, const std::filesystem::path& path);
 
 void PrintTopAnomalies(const engine::AnalysisOutcome& outcome, size_t count, std::FILE* out);
+
+// The validation report in a few lines: format and dialect, counts, mapping, and the first problems.
+void PrintParseReport(const ingest::ParseReport& report, std::string_view file_name, std::FILE* out,
+                      size_t max_problems = 10);
 
 }  // namespace granska::cli

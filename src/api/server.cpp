@@ -20,6 +20,7 @@
 #include "core/uuid.h"
 #include "engine/analysis.h"
 #include "engine/ingest_upload.h"
+#include "ingest/parse_options.h"
 #include "strategy/strategy.h"
 
 namespace granska::api {
@@ -241,39 +242,40 @@ private:
         if (auto finished = receiver.Finish(); !finished) return SendError(res, finished.error());
 
         // Everything the client chose is checked before the upload exists: a rejected request leaves no row.
-        auto csv = detail::ParseCsvParts({.delimiter = receiver.Text("delimiter"),
-                                          .decimal = receiver.Text("decimal"),
-                                          .mapping = receiver.Text("mapping")});
-        if (!csv) return SendError(res, csv.error());
+        auto parse = ingest::ParseOptionsFromFields([&](std::string_view name) { return receiver.Text(name); });
+        if (!parse) return SendError(res, parse.error());
         std::optional<strategy::Strategy> chosen;
         if (const auto text = receiver.Text("strategy")) {
             auto parsed = detail::ParseStrategyText(*text, registry_);
             if (!parsed) return SendError(res, parsed.error());
             chosen = std::move(*parsed);
         }
-        csv->file_name = receiver.FileName();
+        parse->file_name = receiver.FileName();
+        parse->limits.max_rows = std::min(parse->limits.max_rows, options_.max_rows);
 
+        const ingest::Format format =
+            parse->format.value_or(ingest::DetectFileFormat(receiver.FilePath()).value_or(ingest::Format::kCsv));
         const store::Upload created = store_.CreateUpload({.workspace_id = *workspace,
                                                            .filename = receiver.FileName(),
-                                                           .file_type = "csv",
+                                                           .file_type = std::string(ingest::FormatName(format)),
                                                            .file_size = static_cast<int64_t>(receiver.FileSize()),
-                                                           .mapping = detail::MappingJson(csv->mapping)});
+                                                           .mapping = ingest::MappingJson(parse->mapping)});
         receiver.Keep();
-        const auto report = engine::IngestFile(store_, *workspace, created.id, receiver.FilePath(), {.csv = *csv});
-        if (!report) {
-            json body = detail::ErrorJson(report.error());
+        const engine::IngestReport report =
+            engine::IngestFile(store_, *workspace, created.id, receiver.FilePath(), {.parse = *parse});
+        if (!report.ok()) {
+            json body = detail::ErrorJson(*report.parse.error);
             body["upload_id"] = created.id;
-            return SendJson(res, HttpStatus(report.error().kind), body);
+            body["report"] = json::parse(ingest::ReportToJson(report.parse));
+            return SendJson(res, HttpStatus(report.parse.error->kind), body);
         }
         auto upload = store_.GetUpload(*workspace, created.id);
         if (!upload) throw std::runtime_error("the upload just ingested is gone: " + upload.error().message);
 
         json body = detail::UploadJson(*upload);
-        body["delimiter"] = std::string(1, report->csv.delimiter);
-        body["decimal_separator"] = std::string(1, report->csv.decimal_separator);
-        body["headers"] = report->csv.headers;
         if (chosen) body["run_id"] = QueueRun(*workspace, created.id, *chosen).id;
-        spdlog::info("upload {} '{}': {} rows", created.id, receiver.FileName(), report->rows);
+        spdlog::info("upload {} '{}': {} rows ({}), {} rejected", created.id, receiver.FileName(), report.rows,
+                     ingest::FormatName(format), report.parse.rows_rejected);
         SendJson(res, 201, body);
     }
 

@@ -24,6 +24,7 @@ struct ServerOptions {
     int port = 8080;  // 0 = any free port (see Server::Port)
     std::filesystem::path upload_dir = "granska-data/uploads";
     uint64_t max_upload_bytes = 1ull << 30;  // 1 GiB
+    uint64_t max_rows = 20'000'000;          // transactions per upload; a request may only lower it
     int http_threads = 8;
     int workers = 1;  // background analysis threads
 };

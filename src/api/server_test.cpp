@@ -81,8 +81,9 @@ public:
     void MarkUploadProcessing(std::string_view workspace_id, std::string_view id) override {
         inner_.MarkUploadProcessing(workspace_id, id);
     }
-    void FailUpload(std::string_view workspace_id, std::string_view id, const Error& error) override {
-        inner_.FailUpload(workspace_id, id, error);
+    void FailUpload(std::string_view workspace_id, std::string_view id, const Error& error,
+                    std::string_view metadata) override {
+        inner_.FailUpload(workspace_id, id, error, metadata);
     }
     std::unique_ptr<store::TransactionWriter> BeginTransactions(std::string_view workspace_id,
                                                                 std::string_view upload_id) override {
@@ -257,9 +258,15 @@ TEST_F(ServerTest, UploadIngestsTheFileInTheRequest) {
     EXPECT_EQ(body["file_type"], "csv");
     EXPECT_EQ(body["file_size"], SmallLedger().size());
     EXPECT_EQ(body["workspace_id"], store::kDefaultWorkspaceId);
-    EXPECT_EQ(body["delimiter"], ",");
-    EXPECT_EQ(body["decimal_separator"], ".");
-    EXPECT_EQ(body["headers"], json::array({"id", "date", "account", "amount", "text"}));
+    const json& report = body["report"];
+    EXPECT_EQ(report["format"], "csv");
+    EXPECT_EQ(report["encoding"], "utf-8");
+    EXPECT_EQ(report["dialect"]["delimiter"], ",");
+    EXPECT_EQ(report["dialect"]["decimal_separator"], ".");
+    EXPECT_EQ(report["headers"], json::array({"id", "date", "account", "amount", "text"}));
+    EXPECT_EQ(report["mapping"]["amount"], "amount");
+    EXPECT_EQ(report["rows_read"], kRows);
+    EXPECT_EQ(report["rows_rejected"], 0);
     EXPECT_TRUE(body["error"].is_null());
     EXPECT_FALSE(body["completed_at"].is_null());
     EXPECT_FALSE(body.contains("run_id"));
@@ -267,6 +274,7 @@ TEST_F(ServerTest, UploadIngestsTheFileInTheRequest) {
     const json status = Body(client_->Get("/api/v1/upload/" + body["id"].get<std::string>() + "/status"));
     EXPECT_EQ(status["status"], "completed");
     EXPECT_EQ(status["row_count"], kRows);
+    EXPECT_EQ(status["report"], report);
 }
 
 TEST_F(ServerTest, UploadKeepsTheFileOnDiskUnderASanitizedName) {
@@ -293,8 +301,8 @@ TEST_F(ServerTest, UploadHonoursDelimiterDecimalAndMappingParts) {
     ASSERT_EQ(result->status, 201) << result->body;
     const json body = Body(result);
     EXPECT_EQ(body["row_count"], 2);
-    EXPECT_EQ(body["delimiter"], ";");
-    EXPECT_EQ(body["decimal_separator"], ",");
+    EXPECT_EQ(body["report"]["dialect"]["delimiter"], ";");
+    EXPECT_EQ(body["report"]["dialect"]["decimal_separator"], ",");
     EXPECT_EQ(body["mapping"], json({{"amount", "Belopp SEK"}}));
 }
 
@@ -401,11 +409,27 @@ TEST_F(ServerTest, ResultsRejectBadQueryParameters) {
     EXPECT_EQ(Body(client_->Get(base + "?min_score=2"))["column"], "min_score");
 }
 
-TEST_F(ServerTest, BadCsvIs422WithLineAndLeavesAFailedUpload) {
+TEST_F(ServerTest, BadRowIsSkippedAndReportedByDefault) {
     const std::string csv =
         "id,date,account,amount\n1,2024-01-01,1930,1.00\n2,2024-01-02,1930,2.00\n3,2024-01-03,1930\n4,2024-01-04,1930,"
         "4.00\n";
     const auto result = Upload(csv, {}, "broken.csv");
+    ASSERT_TRUE(result);
+    ASSERT_EQ(result->status, 201) << result->body;
+    const json body = Body(result);
+    EXPECT_EQ(body["row_count"], 3);
+    EXPECT_EQ(body["report"]["rows_read"], 4);
+    EXPECT_EQ(body["report"]["rows_rejected"], 1);
+    ASSERT_EQ(body["report"]["problems"].size(), 1u) << result->body;
+    EXPECT_EQ(body["report"]["problems"][0]["code"], "wrong_column_count");
+    EXPECT_EQ(body["report"]["problems"][0]["line"], 4);
+}
+
+TEST_F(ServerTest, BadCsvIs422WithLineAndLeavesAFailedUpload) {
+    const std::string csv =
+        "id,date,account,amount\n1,2024-01-01,1930,1.00\n2,2024-01-02,1930,2.00\n3,2024-01-03,1930\n4,2024-01-04,1930,"
+        "4.00\n";
+    const auto result = Upload(csv, {{.name = "bad_rows", .content = "reject_file"}}, "broken.csv");
     ASSERT_TRUE(result);
     EXPECT_EQ(result->status, 422) << result->body;
     const json body = Body(result);

@@ -38,11 +38,13 @@ protected:
             {.workspace_id = std::string(kWorkspace), .filename = std::string(name), .file_type = "csv"});
     }
 
-    Expected<IngestReport> Ingest(std::string_view name, std::string_view content, std::string* upload_id) {
+    IngestReport Ingest(std::string_view name, std::string_view content, std::string* upload_id,
+                        ingest::BadRowPolicy policy = ingest::BadRowPolicy::kFormatDefault) {
         const auto path = WriteFile(name, content);
         const store::Upload upload = NewUpload(name);
         *upload_id = upload.id;
-        return IngestFile(*store_, kWorkspace, upload.id, path, {.csv = {.file_name = std::string(name)}});
+        return IngestFile(*store_, kWorkspace, upload.id, path,
+                          {.parse = {.bad_rows = policy, .file_name = std::string(name)}});
     }
 
     int64_t StoredRows(std::string_view upload_id) {
@@ -84,8 +86,8 @@ constexpr std::string_view kQuickScan =
 TEST_F(EngineTest, IngestStoresEveryRowWithFeatures) {
     std::string upload_id;
     const auto report = Ingest("a.csv", LedgerWithOutlier(), &upload_id);
-    ASSERT_TRUE(report) << report.error().ToString();
-    EXPECT_EQ(report->rows, 41);
+    ASSERT_TRUE(report.ok()) << report.parse.error->ToString();
+    EXPECT_EQ(report.rows, 41);
     const auto upload = store_->GetUpload(kWorkspace, upload_id);
     ASSERT_TRUE(upload);
     EXPECT_EQ(upload->status, "completed");
@@ -103,35 +105,60 @@ TEST_F(EngineTest, IngestStoresEveryRowWithFeatures) {
     EXPECT_EQ(features["is_weekend"], true);
 }
 
-TEST_F(EngineTest, BadRowFailsTheUploadAndLeavesNoRows) {
+TEST_F(EngineTest, BadRowIsSkippedAndReportedInTheUploadMetadata) {
     std::string csv = LedgerWithOutlier();
     csv += "T99,2024-03-01,5460,12x.00,Fel\n";  // line 43
     std::string upload_id;
     const auto report = Ingest("bad.csv", csv, &upload_id);
-    ASSERT_FALSE(report);
-    EXPECT_EQ(report.error().code, "bad_amount");
-    EXPECT_EQ(report.error().line, 43);
-    EXPECT_EQ(report.error().column, "amount");
-    EXPECT_EQ(report.error().file, "bad.csv");
+    ASSERT_TRUE(report.ok()) << report.parse.error->ToString();
+    EXPECT_EQ(report.rows, 41);
+    const auto upload = store_->GetUpload(kWorkspace, upload_id);
+    ASSERT_TRUE(upload);
+    EXPECT_EQ(upload->status, "completed");
+    EXPECT_EQ(upload->row_count, 41);
+    const auto metadata = nlohmann::json::parse(upload->metadata);
+    EXPECT_EQ(metadata["format"], "csv");
+    EXPECT_EQ(metadata["rows_read"], 42);
+    EXPECT_EQ(metadata["rows_accepted"], 41);
+    EXPECT_EQ(metadata["rows_rejected"], 1);
+    ASSERT_EQ(metadata["problems"].size(), 1u);
+    EXPECT_EQ(metadata["problems"][0]["code"], "bad_amount");
+    EXPECT_EQ(metadata["problems"][0]["line"], 43);
+    EXPECT_EQ(metadata["problems"][0]["field"], "amount");
+    EXPECT_EQ(StoredRows(upload_id), 41);
+}
+
+TEST_F(EngineTest, BadRowFailsTheUploadUnderTheRejectFilePolicyAndLeavesNoRows) {
+    std::string csv = LedgerWithOutlier();
+    csv += "T99,2024-03-01,5460,12x.00,Fel\n";  // line 43
+    std::string upload_id;
+    const auto report = Ingest("bad.csv", csv, &upload_id, ingest::BadRowPolicy::kRejectFile);
+    ASSERT_FALSE(report.ok());
+    EXPECT_EQ(report.rows, 0);
+    EXPECT_EQ(report.parse.error->code, "bad_amount");
+    EXPECT_EQ(report.parse.error->line, 43);
+    EXPECT_EQ(report.parse.error->column, "amount");
+    EXPECT_EQ(report.parse.error->file, "bad.csv");
     const auto upload = store_->GetUpload(kWorkspace, upload_id);
     ASSERT_TRUE(upload);
     EXPECT_EQ(upload->status, "failed");
     EXPECT_FALSE(upload->error_message.empty());
+    EXPECT_EQ(nlohmann::json::parse(upload->metadata)["format"], "csv");
     EXPECT_EQ(StoredRows(upload_id), 0);
 }
 
 TEST_F(EngineTest, RepeatedIdFailsTheUpload) {
     std::string upload_id;
     const auto report = Ingest("dup.csv", "id,date,amount\nA,2024-01-01,1.00\nA,2024-01-02,2.00\n", &upload_id);
-    ASSERT_FALSE(report);
-    EXPECT_EQ(report.error().code, "duplicate_id");
-    EXPECT_EQ(report.error().line, 3);
+    ASSERT_FALSE(report.ok());
+    EXPECT_EQ(report.parse.error->code, "duplicate_id");
+    EXPECT_EQ(report.parse.error->line, 3);
     EXPECT_EQ(StoredRows(upload_id), 0);
 }
 
 TEST_F(EngineTest, AnalysisRanksThePlantedOutlierFirst) {
     std::string upload_id;
-    ASSERT_TRUE(Ingest("a.csv", LedgerWithOutlier(), &upload_id));
+    ASSERT_TRUE(Ingest("a.csv", LedgerWithOutlier(), &upload_id).ok());
     const std::string run_id = NewRun(upload_id, std::string(kQuickScan));
     std::vector<std::pair<std::string, double>> progress;
     const auto outcome = RunAnalysis(
@@ -170,7 +197,7 @@ TEST_F(EngineTest, AnalysisRanksThePlantedOutlierFirst) {
 
 TEST_F(EngineTest, RunningARunAgainLeavesOneSetOfResults) {
     std::string upload_id;
-    ASSERT_TRUE(Ingest("a.csv", LedgerWithOutlier(), &upload_id));
+    ASSERT_TRUE(Ingest("a.csv", LedgerWithOutlier(), &upload_id).ok());
     const std::string run_id = NewRun(upload_id, std::string(kQuickScan));
     ASSERT_TRUE(RunAnalysis(*store_, registry_, kWorkspace, run_id, {}));
     ASSERT_TRUE(RunAnalysis(*store_, registry_, kWorkspace, run_id, {}));
@@ -180,7 +207,7 @@ TEST_F(EngineTest, RunningARunAgainLeavesOneSetOfResults) {
 
 TEST_F(EngineTest, InvalidStrategyFailsTheRun) {
     std::string upload_id;
-    ASSERT_TRUE(Ingest("a.csv", LedgerWithOutlier(), &upload_id));
+    ASSERT_TRUE(Ingest("a.csv", LedgerWithOutlier(), &upload_id).ok());
     const std::string run_id = NewRun(upload_id, R"({"name": "t", "algorithms": [{"name": "nope"}]})");
     const auto outcome = RunAnalysis(*store_, registry_, kWorkspace, run_id, {});
     ASSERT_FALSE(outcome);
@@ -193,7 +220,7 @@ TEST_F(EngineTest, InvalidStrategyFailsTheRun) {
 
 TEST_F(EngineTest, ParallelAlgorithmsGiveTheSameVerdictsAsOneThread) {
     std::string upload_id;
-    ASSERT_TRUE(Ingest("a.csv", LedgerWithOutlier(), &upload_id));
+    ASSERT_TRUE(Ingest("a.csv", LedgerWithOutlier(), &upload_id).ok());
     const std::string strategy = R"({"name": "three", "algorithms": [
         {"name": "zscore", "weight": 1, "params": {"robust": true}},
         {"name": "zscore", "label": "classic", "weight": 2, "params": {"robust": false, "value": "amount"}},

@@ -1,6 +1,7 @@
 #pragma once
-// Ingest one file into an upload: parse (ingest), transform (ids, features) and write (store), streamed in
-// batches. All or nothing: on bad input the upload ends "failed" with the error and no rows.
+// Ingest one file into an upload: detect the format and parse (ingest), transform (ids, features) and write
+// (store), streamed in batches. All or nothing: a rejected file leaves the upload "failed" with the error, the
+// validation report and no rows; an accepted one is "completed" with its report in the upload's metadata.
 
 #include <cstdint>
 #include <filesystem>
@@ -8,26 +9,30 @@
 #include <string>
 #include <string_view>
 
-#include "core/expected.h"
-#include "ingest/csv_reader.h"
+#include "ingest/parser.h"
 #include "store/store.h"
 
 namespace granska::engine {
 
 struct IngestOptions {
-    ingest::CsvOptions csv;
+    ingest::ParseOptions parse;
     // Bytes read so far and the file size.
     std::function<void(uint64_t bytes_read, uint64_t total_bytes)> progress;
 };
 
 struct IngestReport {
-    int64_t rows = 0;
-    ingest::CsvSummary csv;
+    int64_t rows = 0;           // rows stored
+    ingest::ParseReport parse;  // parse.error is set when the file was rejected
+    bool ok() const { return parse.ok(); }
 };
 
-// The upload must exist (Store::CreateUpload). Marks it processing, then completed or failed.
-// Bad input returns its Error (file, line, column); a store failure throws after marking the upload failed.
-Expected<IngestReport> IngestFile(store::Store& store, std::string_view workspace_id, std::string_view upload_id,
-                                  const std::filesystem::path& path, const IngestOptions& options);
+// The parsers of every built-in format, registered once.
+const ingest::ParserRegistry& BuiltinParsers();
+
+// The upload must exist (Store::CreateUpload). Marks it processing, then completed or failed. Bad input comes
+// back in report.parse.error (file, line, column) with the report's problems; a store failure throws after
+// marking the upload failed.
+IngestReport IngestFile(store::Store& store, std::string_view workspace_id, std::string_view upload_id,
+                        const std::filesystem::path& path, const IngestOptions& options);
 
 }  // namespace granska::engine

@@ -11,10 +11,20 @@ namespace {
 
 using ::testing::HasSubstr;
 
-constexpr Field kAllFields[] = {
-    Field::kId,           Field::kDate, Field::kRegistrationDate, Field::kAccount,  Field::kAmount,
-    Field::kText,         Field::kUser, Field::kCounterparty,     Field::kCurrency, Field::kVoucherSeries,
-    Field::kVoucherNumber};
+constexpr Field kAllFields[] = {Field::kId,
+                                Field::kDate,
+                                Field::kRegistrationDate,
+                                Field::kAccount,
+                                Field::kAmount,
+                                Field::kText,
+                                Field::kUser,
+                                Field::kCounterparty,
+                                Field::kCurrency,
+                                Field::kVoucherSeries,
+                                Field::kVoucherNumber,
+                                Field::kDebit,
+                                Field::kCredit,
+                                Field::kTime};
 
 Expected<ResolvedMapping> Resolve(std::vector<std::string> headers, ColumnMapping mapping = {}) {
     return ResolveMapping(headers, mapping);

@@ -3,21 +3,24 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <fstream>
 #include <utility>
+#include <vector>
 
-#include "core/date.h"
-#include "core/money.h"
 #include "ingest/detail/csv_tokenizer.h"
+#include "ingest/detail/decoding_streambuf.h"
 #include "ingest/detail/text.h"
+#include "ingest/row_mapper.h"
 
 namespace granska::ingest {
 
 namespace {
 
-using detail::Excerpt;
+using detail::TextEncoding;
 using detail::TrimSpaces;
 
-constexpr size_t kTextCheckBytes = 8192;  // the prefix that must look like text
+constexpr size_t kHeadBytes = size_t{64} << 10;  // decides the encoding of a stream without a byte-order mark
+constexpr size_t kTextCheckBytes = 8192;         // the prefix that must look like text
 constexpr std::string_view kUtf8Bom = "\xEF\xBB\xBF";
 
 std::string DelimiterName(char c) {
@@ -28,28 +31,30 @@ std::string DelimiterName(char c) {
             return "',' (comma)";
         case ';':
             return "';' (semicolon)";
+        case '|':
+            return "'|' (pipe)";
         default:
             return fmt::format("'{}'", c);
     }
 }
 
-std::string SeparatorName(char c) { return c == ',' ? "',' (decimal comma)" : "'.' (decimal point)"; }
+std::string DelimiterValue(char c) { return c == '\t' ? "tab" : std::string(1, c); }
 
-// Counts ',' ';' and tab outside quotes on the first line; the most frequent wins, ties in that order.
-char SniffDelimiter(std::string_view head) {
-    constexpr char kCandidates[] = {',', ';', '\t'};
-    size_t counts[3] = {0, 0, 0};
+// Counts the candidates outside quotes on the first line; the most frequent wins, ties in this order.
+char SniffDelimiter(std::string_view head, char quote) {
+    constexpr char kCandidates[] = {',', ';', '\t', '|'};
+    size_t counts[4] = {0, 0, 0, 0};
     bool in_quotes = false;
     for (const char c : head) {
-        if (c == '"') {
+        if (c == quote) {
             in_quotes = !in_quotes;
         } else if (!in_quotes) {
             if (c == '\n' || c == '\r') break;
-            for (size_t i = 0; i < 3; ++i) counts[i] += c == kCandidates[i] ? 1 : 0;
+            for (size_t i = 0; i < 4; ++i) counts[i] += c == kCandidates[i] ? 1 : 0;
         }
     }
     size_t best = 0;
-    for (size_t i = 1; i < 3; ++i) {
+    for (size_t i = 1; i < 4; ++i) {
         if (counts[i] > counts[best]) best = i;
     }
     return kCandidates[best];
@@ -66,108 +71,174 @@ std::optional<std::pair<unsigned char, int64_t>> FindControlByte(std::string_vie
     return std::nullopt;
 }
 
-// One unmapped column as it goes into raw_data.
-struct RawColumn {
-    size_t index;
-    std::string key;  // JSON-escaped and quoted, followed by ':'
-};
+std::optional<TextEncoding> EncodingFromName(std::string_view name) {
+    std::string lower(name);
+    std::transform(lower.begin(), lower.end(), lower.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    std::erase(lower, '-');
+    std::erase(lower, '_');
+    if (lower == "utf8") return TextEncoding::kUtf8;
+    if (lower == "utf16le" || lower == "utf16") return TextEncoding::kUtf16Le;
+    if (lower == "utf16be") return TextEncoding::kUtf16Be;
+    if (lower == "windows1252" || lower == "cp1252" || lower == "latin1" || lower == "iso88591" || lower == "ansi") {
+        return TextEncoding::kWindows1252;
+    }
+    return std::nullopt;
+}
+
+// A valid UTF-8 prefix of head, cut before a character the window may have split.
+bool HeadIsUtf8(std::string_view head, bool complete) {
+    if (!complete) {
+        size_t cut = head.size();
+        for (size_t back = 0; back < 3 && cut > 0; ++back) {
+            const auto byte = static_cast<unsigned char>(head[cut - 1]);
+            if (byte < 0x80) break;
+            --cut;
+            if (byte >= 0xC0) break;
+        }
+        head = head.substr(0, cut);
+    }
+    return detail::IsValidUtf8(head);
+}
 
 class CsvReader {
 public:
-    CsvReader(std::istream& in, const CsvOptions& options, const BatchSink& sink, const ByteProgress& progress)
-        : options_(options),
-          sink_(sink),
-          progress_(progress),
-          tokenizer_(in, options.chunk_bytes, options.max_record_bytes) {}
+    CsvReader(std::istream& in, const ParseOptions& options, const BatchSink& sink, const ByteProgress& progress)
+        : in_(in), options_(options), progress_(progress), mapper_(options, report_, sink) {}
 
-    Expected<CsvSummary> Read();
+    ParseReport Read() {
+        if (auto read = ReadAll(); !read) report_.error = std::move(read).error();
+        return std::move(report_);
+    }
 
 private:
     Expected<void> ValidateOptions() const;
-    Expected<void> ReadPrelude();
+    Expected<void> OpenDecoded();
     Expected<void> ReadHeader();
-    Expected<void> MapRecord(Transaction& tx);
-    Expected<void> Flush();
+    Expected<void> ReadAll();
     Expected<bool> NextRecord();
-    Expected<std::string_view> Required(Field field, std::string_view what);
 
-    Error FileError(std::string code, std::string message, std::optional<int64_t> line, std::string column = {}) const {
-        Error error = InvalidInput(std::move(code), std::move(message));
-        error.file = options_.file_name;
-        error.line = line;
-        error.column = std::move(column);
-        return error;
+    Error Fail(std::string code, std::string message, std::optional<int64_t> line, std::string column = {}) const {
+        return FileError(options_, std::move(code), std::move(message), line, std::move(column));
     }
-    std::string_view FieldOf(Field field) const {
-        const std::optional<size_t> column = summary_.mapping.Of(field);
-        return column ? tokenizer_.Field(*column) : std::string_view{};
-    }
-    const std::string& HeaderOf(Field field) const { return summary_.headers[*summary_.mapping.Of(field)]; }
 
-    const CsvOptions& options_;
-    const BatchSink& sink_;
+    std::istream& in_;
+    const ParseOptions& options_;
     const ByteProgress& progress_;
-    detail::CsvTokenizer tokenizer_;
-    CsvSummary summary_;
-    int64_t header_line_ = 1;
-    std::vector<RawColumn> raw_columns_;
-    std::vector<Transaction> batch_;  // rows are reused from batch to batch so their strings keep capacity
-    size_t filled_ = 0;
+    ParseReport report_;
+    RowMapper mapper_;
+    std::unique_ptr<detail::DecodingStreambuf> decoded_buffer_;
+    std::unique_ptr<std::istream> decoded_;
+    std::unique_ptr<detail::CsvTokenizer> tokenizer_;
+    std::vector<std::string> headers_;
+    char delimiter_ = ',';
 };
 
 Expected<void> CsvReader::ValidateOptions() const {
-    if (options_.delimiter && (*options_.delimiter == '"' || *options_.delimiter == '\n' ||
-                               *options_.delimiter == '\r' || *options_.delimiter == '\0')) {
-        return Unexpected(
-            BadRequest("bad_option", fmt::format("The delimiter cannot be byte 0x{:02X}; use ',', ';' or tab.",
-                                                 static_cast<unsigned char>(*options_.delimiter))));
+    const Dialect& dialect = options_.dialect;
+    if (dialect.delimiter && (*dialect.delimiter == '\n' || *dialect.delimiter == '\r' || *dialect.delimiter == '\0' ||
+                              *dialect.delimiter == dialect.quote.value_or('"'))) {
+        return Unexpected(BadRequest("bad_option", fmt::format("The delimiter cannot be byte 0x{:02X}; use ',', ';', "
+                                                               "'|' or tab.",
+                                                               static_cast<unsigned char>(*dialect.delimiter))));
     }
-    if (options_.decimal_separator && *options_.decimal_separator != '.' && *options_.decimal_separator != ',') {
+    if (dialect.quote && *dialect.quote != '"' && *dialect.quote != '\'') {
+        return Unexpected(BadRequest("bad_option", "The quote character must be '\"' or '''."));
+    }
+    if (dialect.decimal_separator && *dialect.decimal_separator != '.' && *dialect.decimal_separator != ',') {
         return Unexpected(
             BadRequest("bad_option", fmt::format("The decimal separator must be '.' or ',', not byte 0x{:02X}.",
-                                                 static_cast<unsigned char>(*options_.decimal_separator))));
+                                                 static_cast<unsigned char>(*dialect.decimal_separator))));
+    }
+    if (dialect.date_format && *dialect.date_format != "iso" && *dialect.date_format != "ymd" &&
+        *dialect.date_format != "dmy" && *dialect.date_format != "mdy") {
+        return Unexpected(BadRequest("bad_option", fmt::format("The date format '{}' is unknown; use iso, ymd, dmy "
+                                                               "or mdy.",
+                                                               *dialect.date_format)));
+    }
+    if (dialect.encoding && !EncodingFromName(*dialect.encoding)) {
+        return Unexpected(BadRequest("bad_option", fmt::format("The encoding '{}' is unknown; use utf-8, utf-16le, "
+                                                               "utf-16be or windows-1252 (latin-1).",
+                                                               *dialect.encoding)));
     }
     if (options_.batch_size == 0) return Unexpected(BadRequest("bad_option", "The batch size must be at least 1."));
     return {};
 }
 
-Expected<void> CsvReader::ReadPrelude() {
-    std::string_view head = tokenizer_.Peek(kTextCheckBytes + kUtf8Bom.size());
+// Reads the head of the raw stream, settles the encoding and puts a decoding stream in front of the tokenizer.
+Expected<void> CsvReader::OpenDecoded() {
+    std::string head(kHeadBytes, '\0');
+    in_.read(head.data(), static_cast<std::streamsize>(head.size()));
+    head.resize(static_cast<size_t>(in_.gcount()));
+    const bool complete = head.size() < kHeadBytes;
     if (head.empty()) {
         return Unexpected(
-            FileError("empty_file", "The file is empty; upload a CSV file with a header row and data.", std::nullopt));
+            Fail("empty_file", "The file is empty; upload a CSV file with a header row and data.", std::nullopt));
     }
-    if (head.starts_with("\xFF\xFE") || head.starts_with("\xFE\xFF")) {
-        return Unexpected(FileError("bad_encoding",
-                                    "The file is UTF-16 encoded; it must be UTF-8 (other encodings come later). "
-                                    "Save it again as \"CSV UTF-8\".",
-                                    1));
+
+    TextEncoding encoding = TextEncoding::kUtf8;
+    if (head.starts_with("\xFF\xFE")) {
+        encoding = TextEncoding::kUtf16Le;
+        head.erase(0, 2);
+        report_.encoding = "utf-16le";
+    } else if (head.starts_with("\xFE\xFF")) {
+        encoding = TextEncoding::kUtf16Be;
+        head.erase(0, 2);
+        report_.encoding = "utf-16be";
+    } else if (head.starts_with(kUtf8Bom)) {
+        head.erase(0, kUtf8Bom.size());
+        report_.encoding = "utf-8-bom";
+    } else if (options_.dialect.encoding) {
+        encoding = *EncodingFromName(*options_.dialect.encoding);
+        report_.encoding = encoding == TextEncoding::kUtf8      ? "utf-8"
+                           : encoding == TextEncoding::kUtf16Le ? "utf-16le"
+                           : encoding == TextEncoding::kUtf16Be ? "utf-16be"
+                                                                : "windows-1252";
+    } else if (HeadIsUtf8(head, complete)) {
+        report_.encoding = "utf-8";
+    } else {
+        encoding = TextEncoding::kWindows1252;
+        report_.encoding = "windows-1252";
     }
-    if (head.starts_with(kUtf8Bom)) {
-        tokenizer_.Skip(kUtf8Bom.size());
-        head.remove_prefix(kUtf8Bom.size());
+    decoded_buffer_ = std::make_unique<detail::DecodingStreambuf>(in_, std::move(head), encoding, options_.chunk_bytes);
+    decoded_ = std::make_unique<std::istream>(decoded_buffer_.get());
+    tokenizer_ = std::make_unique<detail::CsvTokenizer>(*decoded_, options_.chunk_bytes, options_.max_record_bytes);
+
+    const std::string_view text = tokenizer_->Peek(kTextCheckBytes);
+    if (text.find_first_not_of(" \t\r\n") == std::string_view::npos) {
+        return Unexpected(Fail("empty_file",
+                               "The file has no content (only a byte-order mark or blank lines); upload a CSV file "
+                               "with a header row and data.",
+                               std::nullopt));
     }
-    if (const auto control = FindControlByte(head.substr(0, kTextCheckBytes))) {
-        return Unexpected(FileError(
-            "binary_data",
-            fmt::format("The file does not look like text/CSV: it contains the control byte 0x{:02X} on line {}. "
-                        "Upload a CSV file (comma- or semicolon-separated text).",
-                        control->first, control->second),
-            control->second));
+    if (const auto control = FindControlByte(text.substr(0, kTextCheckBytes))) {
+        return Unexpected(
+            Fail("binary_data",
+                 fmt::format("The file does not look like text/CSV: it contains the control byte 0x{:02X} on line {}. "
+                             "Upload a CSV file (comma- or semicolon-separated text), or an Excel, JSON, SIE or XML "
+                             "file as it is.",
+                             control->first, control->second),
+                 control->second));
     }
-    summary_.delimiter = options_.delimiter.value_or(SniffDelimiter(head));
-    summary_.decimal_separator = options_.decimal_separator.value_or(summary_.delimiter == ';' ? ',' : '.');
-    tokenizer_.SetDelimiter(summary_.delimiter);
+    const char quote = options_.dialect.quote.value_or('"');
+    delimiter_ = options_.dialect.delimiter.value_or(SniffDelimiter(text, quote));
+    tokenizer_->SetDelimiter(delimiter_);
+    tokenizer_->SetQuote(quote);
+    report_.dialect["delimiter"] = DelimiterValue(delimiter_);
+    report_.dialect["quote"] = std::string(1, quote);
+    mapper_.SetDefaultDecimalSeparator(delimiter_ == ';' ? ',' : '.');
+    mapper_.SetWrongWidthHint(fmt::format("Check that the delimiter is {} and that fields containing it are quoted.",
+                                          DelimiterName(delimiter_)));
     return {};
 }
 
 Expected<bool> CsvReader::NextRecord() {
-    Expected<bool> next = tokenizer_.Next();
+    Expected<bool> next = tokenizer_->Next();
     if (next) return next;
     Error error = std::move(next).error();
     error.file = options_.file_name;
-    error.line = tokenizer_.ErrorLine();
-    if (tokenizer_.ErrorField() < summary_.headers.size()) error.column = summary_.headers[tokenizer_.ErrorField()];
+    error.line = tokenizer_->ErrorLine();
+    if (tokenizer_->ErrorField() < headers_.size()) error.column = headers_[tokenizer_->ErrorField()];
     return Unexpected(std::move(error));
 }
 
@@ -175,206 +246,133 @@ Expected<void> CsvReader::ReadHeader() {
     const Expected<bool> has_header = NextRecord();
     if (!has_header) return Unexpected(has_header.error());
     if (!*has_header) {
-        return Unexpected(
-            FileError("empty_file",
-                      "The file has no content (only a byte-order mark or blank lines); upload a CSV file with a "
-                      "header row and data.",
-                      std::nullopt));
+        return Unexpected(Fail("empty_file",
+                               "The file has no content (only a byte-order mark or blank lines); upload a CSV file "
+                               "with a header row and data.",
+                               std::nullopt));
     }
-    header_line_ = tokenizer_.RecordLine();
-    const size_t count = tokenizer_.FieldCount();
-    summary_.headers.reserve(count);
-    const bool all_valid = tokenizer_.RecordIsValidUtf8();
-    for (size_t i = 0; i < count; ++i) {
-        const std::string_view header = tokenizer_.Field(i);
+    const int64_t line = tokenizer_->RecordLine();
+    const bool all_valid = tokenizer_->RecordIsValidUtf8();
+    for (size_t i = 0; i < tokenizer_->FieldCount(); ++i) {
+        const std::string_view header = tokenizer_->Field(i);
         if (!all_valid && !detail::IsValidUtf8(header)) {
-            return Unexpected(FileError(
-                "bad_encoding",
-                fmt::format("Header {} is not valid UTF-8; the file must be UTF-8 (other encodings come later). Save "
-                            "it again as \"CSV UTF-8\".",
-                            i + 1),
-                header_line_));
+            return Unexpected(Fail("bad_encoding",
+                                   fmt::format("Header {} is not valid UTF-8 although the file was read as UTF-8. Set "
+                                               "the encoding (e.g. windows-1252), or save the file as \"CSV UTF-8\".",
+                                               i + 1),
+                                   line));
         }
-        summary_.headers.emplace_back(TrimSpaces(header));
+        headers_.emplace_back(TrimSpaces(header));
     }
-
-    Expected<ResolvedMapping> mapping = ResolveMapping(summary_.headers, options_.mapping);
-    if (!mapping) {
-        Error error = std::move(mapping).error();
-        error.file = options_.file_name;
-        error.line = header_line_;
-        return Unexpected(std::move(error));
-    }
-    summary_.mapping = *mapping;
-
-    // Keys are unique, so raw_data never has duplicate names.
-    std::vector<bool> mapped(count, false);
-    for (const std::optional<size_t>& column : summary_.mapping.column) {
-        if (column) mapped[*column] = true;
-    }
-    std::vector<std::string> names;
-    for (size_t i = 0; i < count; ++i) {
-        if (mapped[i]) continue;
-        std::string name = summary_.headers[i].empty() ? fmt::format("column_{}", i + 1) : summary_.headers[i];
-        for (int suffix = 2; std::find(names.begin(), names.end(), name) != names.end(); ++suffix) {
-            name = fmt::format("{}_{}", summary_.headers[i].empty() ? "column" : summary_.headers[i], suffix);
-        }
-        names.push_back(name);
-        RawColumn raw{.index = i, .key = {}};
-        detail::AppendJsonString(raw.key, name);
-        raw.key.push_back(':');
-        raw_columns_.push_back(std::move(raw));
-    }
-    return {};
+    return mapper_.SetHeader(headers_, line);
 }
 
-Expected<std::string_view> CsvReader::Required(Field field, std::string_view what) {
-    const std::string_view value = TrimSpaces(FieldOf(field));
-    if (value.empty()) {
-        return Unexpected(FileError(
-            "missing_value", fmt::format("The {} is empty; every row needs one. Fill it in or remove the row.", what),
-            tokenizer_.RecordLine(), HeaderOf(field)));
-    }
-    return value;
-}
+Expected<void> CsvReader::ReadAll() {
+    if (auto valid = ValidateOptions(); !valid) return valid;
+    if (auto opened = OpenDecoded(); !opened) return opened;
+    if (auto header = ReadHeader(); !header) return header;
 
-Expected<void> CsvReader::MapRecord(Transaction& tx) {
-    const int64_t line = tokenizer_.RecordLine();
-    const size_t count = tokenizer_.FieldCount();
-    if (count != summary_.headers.size()) {
-        return Unexpected(FileError(
-            "wrong_column_count",
-            fmt::format("The row has {} fields but the header has {}. Check that the delimiter is {} and that fields "
-                        "containing it are quoted.",
-                        count, summary_.headers.size(), DelimiterName(summary_.delimiter)),
-            line));
-    }
-    if (!tokenizer_.RecordIsValidUtf8()) {
-        for (size_t i = 0; i < count; ++i) {
-            if (!detail::IsValidUtf8(tokenizer_.Field(i))) {
-                return Unexpected(FileError("bad_encoding",
-                                            "The value is not valid UTF-8; the file must be UTF-8 (other encodings "
-                                            "come later). Save it again as \"CSV UTF-8\".",
-                                            line, summary_.headers[i]));
-            }
-        }
-    }
-
-    const Expected<std::string_view> date_text = Required(Field::kDate, "date");
-    if (!date_text) return Unexpected(date_text.error());
-    const std::optional<DateTime> date = ParseIsoDateTime(*date_text);
-    if (!date) {
-        return Unexpected(FileError("bad_date",
-                                    fmt::format("'{}' is not a date; expected the format YYYY-MM-DD (e.g. 2024-03-31), "
-                                                "optionally with a time (2024-03-31 13:05).",
-                                                Excerpt(*date_text)),
-                                    line, HeaderOf(Field::kDate)));
-    }
-    tx.date = date->date;
-    tx.time_seconds = date->seconds_of_day;
-
-    tx.registration_date.reset();
-    if (const std::string_view text = TrimSpaces(FieldOf(Field::kRegistrationDate)); !text.empty()) {
-        const std::optional<DateTime> registration = ParseIsoDateTime(text);
-        if (!registration) {
-            return Unexpected(FileError(
-                "bad_date",
-                fmt::format("'{}' is not a registration date; expected the format YYYY-MM-DD (e.g. 2024-03-31), or "
-                            "leave it empty.",
-                            Excerpt(text)),
-                line, HeaderOf(Field::kRegistrationDate)));
-        }
-        tx.registration_date = registration->date;
-    }
-
-    const Expected<std::string_view> amount_text = Required(Field::kAmount, "amount");
-    if (!amount_text) return Unexpected(amount_text.error());
-    const std::optional<Money> amount = ParseMoney(*amount_text, summary_.decimal_separator);
-    if (!amount) {
-        const char other = summary_.decimal_separator == ',' ? '.' : ',';
-        return Unexpected(FileError(
-            "bad_amount",
-            fmt::format("'{}' is not an amount with {} as decimal separator (e.g. -1234{}50), at most two decimals "
-                        "and thirteen integer digits. If the file uses {}, set the decimal separator to '{}'.",
-                        Excerpt(*amount_text), SeparatorName(summary_.decimal_separator), summary_.decimal_separator,
-                        SeparatorName(other), other),
-            line, HeaderOf(Field::kAmount)));
-    }
-    tx.amount = *amount;
-
-    tx.source_line = line;
-    tx.external_id.assign(TrimSpaces(FieldOf(Field::kId)));
-    tx.account.assign(TrimSpaces(FieldOf(Field::kAccount)));
-    tx.currency.assign(TrimSpaces(FieldOf(Field::kCurrency)));
-    tx.text.assign(TrimSpaces(FieldOf(Field::kText)));
-    tx.user.assign(TrimSpaces(FieldOf(Field::kUser)));
-    tx.counterparty.assign(TrimSpaces(FieldOf(Field::kCounterparty)));
-    tx.voucher_series.assign(TrimSpaces(FieldOf(Field::kVoucherSeries)));
-    tx.voucher_number.assign(TrimSpaces(FieldOf(Field::kVoucherNumber)));
-    tx.processed_data.clear();
-
-    tx.raw_data.clear();
-    tx.raw_data.push_back('{');
-    for (const RawColumn& raw : raw_columns_) {
-        if (tx.raw_data.size() > 1) tx.raw_data.push_back(',');
-        tx.raw_data += raw.key;
-        detail::AppendJsonString(tx.raw_data, tokenizer_.Field(raw.index));
-    }
-    tx.raw_data.push_back('}');
-    return {};
-}
-
-Expected<void> CsvReader::Flush() {
-    if (filled_ == 0) return {};
-    Expected<void> result = sink_(std::span<Transaction>(batch_.data(), filled_));
-    filled_ = 0;
-    if (!result) return result;
-    if (progress_) progress_(tokenizer_.Offset());
-    return {};
-}
-
-Expected<CsvSummary> CsvReader::Read() {
-    if (auto valid = ValidateOptions(); !valid) return Unexpected(std::move(valid).error());
-    if (auto prelude = ReadPrelude(); !prelude) return Unexpected(std::move(prelude).error());
-    if (auto header = ReadHeader(); !header) return Unexpected(std::move(header).error());
-
-    batch_.reserve(std::min<size_t>(options_.batch_size, 8192));
+    std::vector<Cell> cells;
+    int64_t records = 0;
     for (;;) {
         const Expected<bool> next = NextRecord();
         if (!next) return Unexpected(next.error());
         if (!*next) break;
-        bool all_empty = true;  // spreadsheets export empty rows as ";;;;": skipped like blank lines
-        for (size_t i = 0; i < tokenizer_.FieldCount() && all_empty; ++i) {
-            all_empty = TrimSpaces(tokenizer_.Field(i)).empty();
+        const size_t count = tokenizer_->FieldCount();
+        const int64_t line = tokenizer_->RecordLine();
+        if (!tokenizer_->RecordIsValidUtf8()) {
+            for (size_t i = 0; i < count; ++i) {
+                if (detail::IsValidUtf8(tokenizer_->Field(i))) continue;
+                return Unexpected(Fail("bad_encoding",
+                                       fmt::format("The value is not valid UTF-8 although the file was read as {}. "
+                                                   "Set the encoding (e.g. windows-1252), or save the file as \"CSV "
+                                                   "UTF-8\".",
+                                                   report_.encoding),
+                                       line, i < headers_.size() ? headers_[i] : ""));
+            }
         }
-        if (all_empty) continue;
-
-        if (filled_ == batch_.size()) batch_.emplace_back();
-        Transaction& tx = batch_[filled_];
-        if (auto mapped = MapRecord(tx); !mapped) return Unexpected(std::move(mapped).error());
-        tx.row_number = ++summary_.rows;
-        ++filled_;
-        if (filled_ == options_.batch_size) {
-            if (auto flushed = Flush(); !flushed) return Unexpected(std::move(flushed).error());
-        }
+        cells.resize(count);
+        for (size_t i = 0; i < count; ++i) cells[i] = Cell{CellType::kText, tokenizer_->Field(i)};
+        if (auto added = mapper_.AddRow(cells, line); !added) return added;
+        if (progress_ && ++records % options_.batch_size == 0) progress_(decoded_buffer_->raw_bytes_read());
     }
-    if (auto flushed = Flush(); !flushed) return Unexpected(std::move(flushed).error());
-    if (summary_.rows == 0) {
-        return Unexpected(FileError("no_data_rows",
-                                    fmt::format("The file has a header row (line {}) but no data rows; upload a file "
-                                                "with at least one transaction.",
-                                                header_line_),
-                                    header_line_));
+    if (auto finished = mapper_.Finish(); !finished) return finished;
+    if (decoded_buffer_->replaced() > 0) {
+        report_.Add(Problem{.severity = Severity::kWarning,
+                            .code = "invalid_utf16",
+                            .message = fmt::format("{} invalid UTF-16 code units were replaced by U+FFFD.",
+                                                   decoded_buffer_->replaced()),
+                            .line = std::nullopt,
+                            .location = {},
+                            .field = {}});
     }
-    return std::move(summary_);
+    if (progress_) progress_(decoded_buffer_->raw_bytes_read());
+    return {};
 }
+
+// True when the whole file is valid UTF-8 (checked in chunks; a character split by a chunk is carried over).
+bool FileIsUtf8(const std::filesystem::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::string buffer;
+    std::string carry;
+    constexpr size_t kChunk = size_t{1} << 20;
+    for (;;) {
+        buffer.assign(carry);
+        const size_t offset = buffer.size();
+        buffer.resize(offset + kChunk);
+        in.read(buffer.data() + offset, static_cast<std::streamsize>(kChunk));
+        buffer.resize(offset + static_cast<size_t>(in.gcount()));
+        const bool last = static_cast<size_t>(in.gcount()) < kChunk;
+        size_t cut = buffer.size();
+        if (!last) {
+            for (size_t back = 0; back < 3 && cut > 0; ++back) {
+                const auto byte = static_cast<unsigned char>(buffer[cut - 1]);
+                if (byte < 0x80) break;
+                --cut;
+                if (byte >= 0xC0) break;
+            }
+        }
+        if (!detail::IsValidUtf8(std::string_view(buffer).substr(0, cut))) return false;
+        if (last) return true;
+        carry = buffer.substr(cut);
+    }
+}
+
+class CsvParser final : public Parser {
+public:
+    Format format() const override { return Format::kCsv; }
+
+    ParseReport Parse(const std::filesystem::path& path, const ParseOptions& options, const BatchSink& sink,
+                      const ByteProgress& progress) const override {
+        std::ifstream in(path, std::ios::binary);
+        if (!in) {
+            ParseReport report;
+            report.error =
+                FileError(options, "unreadable_file", fmt::format("Cannot open the file '{}'.", path.string()));
+            return report;
+        }
+        char bom[3] = {0, 0, 0};
+        in.read(bom, 3);
+        const std::string_view head(bom, static_cast<size_t>(in.gcount()));
+        in.seekg(0);
+        const bool has_bom = head.starts_with("\xFF\xFE") || head.starts_with("\xFE\xFF") || head == kUtf8Bom;
+        if (options.dialect.encoding || has_bom) return ReadCsv(in, options, sink, progress);
+        ParseOptions decided = options;
+        decided.dialect.encoding = FileIsUtf8(path) ? "utf-8" : "windows-1252";
+        return ReadCsv(in, decided, sink, progress);
+    }
+};
 
 }  // namespace
 
-Expected<CsvSummary> ReadCsv(std::istream& in, const CsvOptions& options, const BatchSink& sink,
-                             const ByteProgress& progress) {
+ParseReport ReadCsv(std::istream& in, const ParseOptions& options, const BatchSink& sink,
+                    const ByteProgress& progress) {
     CsvReader reader(in, options, sink, progress);
-    return reader.Read();
+    ParseReport report = reader.Read();
+    report.format = Format::kCsv;
+    return report;
 }
+
+std::unique_ptr<Parser> MakeCsvParser() { return std::make_unique<CsvParser>(); }
 
 }  // namespace granska::ingest

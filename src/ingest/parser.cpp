@@ -159,6 +159,15 @@ Format DetectFormat(std::string_view head) {
     }
 }
 
+std::optional<Format> DetectFileFormat(const std::filesystem::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return std::nullopt;
+    std::string head(8192, '\0');
+    in.read(head.data(), static_cast<std::streamsize>(head.size()));
+    head.resize(static_cast<size_t>(in.gcount()));
+    return DetectFormat(head);
+}
+
 Error FileError(const ParseOptions& options, std::string code, std::string message, std::optional<int64_t> line,
                 std::string column) {
     Error error = InvalidInput(std::move(code), std::move(message));

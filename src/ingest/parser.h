@@ -153,6 +153,8 @@ void RegisterBuiltinParsers(ParserRegistry& registry);
 // D0 CF 11 E0 -> xls, a first record starting with '#' -> sie, '<' -> xml, '[' or '{' -> json (after an optional
 // byte-order mark and whitespace), otherwise csv.
 Format DetectFormat(std::string_view head);
+// DetectFormat on the file's first bytes; nullopt when it cannot be read.
+std::optional<Format> DetectFileFormat(const std::filesystem::path& path);
 
 // Detects the format (unless options.format is set), picks the parser and runs it. A missing or unreadable file
 // and a format without a parser are reported in `error`.

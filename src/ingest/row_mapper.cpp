@@ -45,6 +45,8 @@ std::string DateOrderName(DateOrder order) {
     return "iso";
 }
 
+std::string SeparatorName(char c) { return c == ',' ? "',' (decimal comma)" : "'.' (decimal point)"; }
+
 std::string SeparatorText(char c) {
     switch (c) {
         case '\0':
@@ -65,6 +67,7 @@ public:
 
     void SetCellNamer(std::function<std::string(size_t, int64_t)> namer) { namer_ = std::move(namer); }
     void SetDefaultDecimalSeparator(char c) { default_decimal_ = c; }
+    void SetWrongWidthHint(std::string hint) { wrong_width_hint_ = std::move(hint); }
 
     Expected<void> SetHeader(std::span<const std::string> headers, int64_t line);
     Expected<void> AddRow(std::span<const Cell> cells, int64_t line, bool allow_ragged);
@@ -91,6 +94,8 @@ private:
     const BatchSink& sink_;
     std::function<std::string(size_t, int64_t)> namer_;
     char default_decimal_ = '.';
+    std::string wrong_width_hint_ = "Check that the delimiter is right and that fields containing it are quoted.";
+    int64_t header_line_ = 0;
     BadRowPolicy policy_ = BadRowPolicy::kSkipRow;
 
     std::vector<std::string> headers_;
@@ -121,6 +126,7 @@ Expected<void> RowMapper::Impl::SetHeader(std::span<const std::string> headers, 
         return Unexpected(std::move(error));
     }
     mapping_ = *mapping;
+    header_line_ = line;
     report_.headers = headers_;
     report_.mapping.clear();
     for (size_t i = 0; i < kFieldCount; ++i) {
@@ -209,9 +215,7 @@ Expected<void> RowMapper::Impl::AddRow(std::span<const Cell> cells, int64_t line
         }
         return BadRow(
             "wrong_column_count",
-            fmt::format("The row has {} fields but the header has {}. Check that the delimiter is right and that "
-                        "fields containing it are quoted.",
-                        cells.size(), width),
+            fmt::format("The row has {} fields but the header has {}. {}", cells.size(), width, wrong_width_hint_),
             line, std::nullopt);
     }
 
@@ -391,9 +395,10 @@ Expected<std::optional<Money>> RowMapper::Impl::ReadAmount(const Cell& cell, Fie
         std::string message =
             cell.type == CellType::kText
                 ? fmt::format(
-                      "'{}' is not an {} with '{}' as decimal separator (e.g. -1234{}50), at most two decimals "
-                      "and thirteen integer digits. If the file uses '{}', set the decimal separator to '{}'.",
-                      Excerpt(text), what == "amount" ? "amount" : what + " amount", decimal_, decimal_, other, other)
+                      "'{}' is not an {} with {} as decimal separator (e.g. -1234{}50), at most two decimals "
+                      "and thirteen integer digits. If the file uses {}, set the decimal separator to '{}'.",
+                      Excerpt(text), what == "amount" ? "amount" : what + " amount", SeparatorName(decimal_), decimal_,
+                      SeparatorName(other), other)
                 : fmt::format("{} is not an amount of money: at most two decimals and thirteen integer digits.",
                               Excerpt(text));
         auto bad = BadRow("bad_amount", std::move(message), line, mapping_.Of(field));
@@ -529,8 +534,10 @@ Expected<void> RowMapper::Impl::Finish() {
     if (report_.rows_accepted == 0) {
         if (report_.rows_read == 0) {
             return Unexpected(FileError(options_, "no_data_rows",
-                                        "The file has a header row but no data rows; upload a file with at least "
-                                        "one transaction."));
+                                        fmt::format("The file has a header row (line {}) but no data rows; upload a "
+                                                    "file with at least one transaction.",
+                                                    header_line_),
+                                        header_line_));
         }
         const Problem& first = *first_problem_;
         return Unexpected(
@@ -561,6 +568,7 @@ void RowMapper::SetCellNamer(std::function<std::string(size_t, int64_t)> namer) 
     impl_->SetCellNamer(std::move(namer));
 }
 void RowMapper::SetDefaultDecimalSeparator(char separator) { impl_->SetDefaultDecimalSeparator(separator); }
+void RowMapper::SetWrongWidthHint(std::string hint) { impl_->SetWrongWidthHint(std::move(hint)); }
 Expected<void> RowMapper::SetHeader(std::span<const std::string> headers, int64_t line) {
     return impl_->SetHeader(headers, line);
 }

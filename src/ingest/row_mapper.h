@@ -52,6 +52,9 @@ public:
     // The decimal separator to assume when neither the dialect nor the data decides ('.' unless set; CSV sets
     // ',' for semicolon-separated files, as spreadsheets with a decimal comma write them).
     void SetDefaultDecimalSeparator(char separator);
+    // What to check when a row has more or fewer fields than the header, e.g. "Check that the delimiter is ';'
+    // (semicolon) and that fields containing it are quoted."
+    void SetWrongWidthHint(std::string hint);
 
     // The header row, found on `line`. Resolves the mapping: a mapped column that does not exist, or no date or
     // no amount (nor debit/credit) column, is an error that fails the file.

@@ -43,6 +43,7 @@ struct Upload {
     std::string mapping;  // JSON object: the explicit column mapping, "{}" when none
     std::string error_message;
     std::string error_details;  // JSON object {"error","message","line","column"} of a failed upload, "" otherwise
+    std::string metadata;       // JSON object: the validation report of the parse (ingest::ReportToJson); "{}" before
     std::string created_at;
     std::string completed_at;
 };
@@ -150,7 +151,9 @@ public:
     virtual ~TransactionWriter() = default;
     // Assigns each row a new UUID and appends it.
     virtual void Write(std::span<const Transaction> rows) = 0;
-    virtual void Commit() = 0;
+    // Marks the upload completed with its row count and metadata (the validation report), with the rows, in one
+    // transaction.
+    virtual void Commit(std::string_view metadata) = 0;
 };
 
 // Writes one run's scores and results in chunks. Nothing is visible until Commit(metadata), which replaces any
@@ -183,8 +186,10 @@ public:
     virtual Expected<Upload> GetUpload(std::string_view workspace_id, std::string_view id) = 0;
     virtual Page<Upload> ListUploads(std::string_view workspace_id, int64_t limit, int64_t offset) = 0;  // newest first
     virtual void MarkUploadProcessing(std::string_view workspace_id, std::string_view id) = 0;
-    // Marks the upload failed and deletes any rows it has, in one transaction.
-    virtual void FailUpload(std::string_view workspace_id, std::string_view id, const Error& error) = 0;
+    // Marks the upload failed, keeping the error and the metadata (the validation report, "{}" when there is none),
+    // and deletes any rows it has, in one transaction.
+    virtual void FailUpload(std::string_view workspace_id, std::string_view id, const Error& error,
+                            std::string_view metadata) = 0;
     virtual std::unique_ptr<TransactionWriter> BeginTransactions(std::string_view workspace_id,
                                                                  std::string_view upload_id) = 0;
     // Calls visit with batches of at most batch_size rows, in file order.

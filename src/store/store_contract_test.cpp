@@ -31,7 +31,7 @@ namespace granska::store {
 namespace {
 
 // The number of embedded migrations; bump it with each new migrations/NNNN_*.sql.
-constexpr int kSchemaVersion = 1;
+constexpr int kSchemaVersion = 2;
 
 const char* PostgresUrl() {
     const char* url = std::getenv("GRANSKA_TEST_POSTGRES_URL");
@@ -143,7 +143,7 @@ protected:
         const Upload upload = NewUploadIn(workspace_);
         auto writer = store_->BeginTransactions(workspace_, upload.id);
         writer->Write(rows);
-        writer->Commit();
+        writer->Commit("{}");
         return upload.id;
     }
 
@@ -283,7 +283,7 @@ TEST_P(StoreContractTest, UploadGoesFromPendingThroughProcessingToCompleted) {
     auto writer = store_->BeginTransactions(workspace_, upload.id);
     writer->Write(std::vector{Row(1, 100), Row(2, 200)});
     EXPECT_EQ(store_->GetUpload(workspace_, upload.id)->status, "processing");
-    writer->Commit();
+    writer->Commit("{}");
 
     const auto done = store_->GetUpload(workspace_, upload.id);
     EXPECT_EQ(done->status, "completed");
@@ -348,7 +348,7 @@ TEST_P(StoreContractTest, RowsWrittenInBatchesComeBackInRowOrderWithEveryField) 
     writer->Write(std::span(rows).subspan(3, 2));
     writer->Write(std::span<const Transaction>());
     writer->Write(std::span(rows).subspan(5, 2));
-    writer->Commit();
+    writer->Commit("{}");
 
     std::vector<size_t> batch_sizes;
     const auto stored = ReadAll(workspace_, upload.id, 3, &batch_sizes);
@@ -367,7 +367,7 @@ TEST_P(StoreContractTest, RowsComeBackInRowOrderWhateverTheWriteOrder) {
     auto writer = store_->BeginTransactions(workspace_, upload.id);
     writer->Write(std::vector{Row(3, 3), Row(1, 1)});
     writer->Write(std::vector{Row(2, 2)});
-    writer->Commit();
+    writer->Commit("{}");
     const auto stored = ReadAll(workspace_, upload.id, 2);
     ASSERT_EQ(stored.size(), 3u);
     EXPECT_EQ(stored[0].transaction.row_number, 1);
@@ -391,7 +391,7 @@ TEST_P(StoreContractTest, DestroyingAnUncommittedWriterLeavesNoRowsAndTheStatusU
     // The rolled-back rows left nothing behind: the same row numbers and ids can be written again.
     auto retry = store_->BeginTransactions(workspace_, upload.id);
     retry->Write(std::vector{Row(1, 10), Row(2, 20), Row(3, 30)});
-    retry->Commit();
+    retry->Commit("{}");
     EXPECT_EQ(ReadAll(workspace_, upload.id).size(), 3u);
 }
 
@@ -401,16 +401,16 @@ TEST_P(StoreContractTest, UncommittedRowsAreInvisibleToOtherReaders) {
     writer->Write(std::vector{Row(1, 10)});
     EXPECT_TRUE(ReadAll(workspace_, upload.id).empty());
     EXPECT_EQ(store_->GetUpload(workspace_, upload.id)->status, "pending");
-    writer->Commit();
+    writer->Commit("{}");
     EXPECT_EQ(ReadAll(workspace_, upload.id).size(), 1u);
 }
 
 TEST_P(StoreContractTest, WriterMisuseIsRejected) {
     const Upload upload = NewUploadIn(workspace_);
     auto writer = store_->BeginTransactions(workspace_, upload.id);
-    writer->Commit();
+    writer->Commit("{}");
     EXPECT_THROW(writer->Write(std::vector{Row(1, 1)}), std::logic_error);
-    EXPECT_THROW(writer->Commit(), std::logic_error);
+    EXPECT_THROW(writer->Commit("{}"), std::logic_error);
     // Committing no rows still completes the upload.
     EXPECT_EQ(store_->GetUpload(workspace_, upload.id)->status, "completed");
     EXPECT_EQ(store_->GetUpload(workspace_, upload.id)->row_count, 0);
@@ -425,12 +425,25 @@ TEST_P(StoreContractTest, DuplicateRowNumberFailsTheWriteAndKeepsNothing) {
         EXPECT_THROW(
             {
                 writer->Write(std::vector{Row(1, 1), duplicate});
-                writer->Commit();
+                writer->Commit("{}");
             },
             std::runtime_error);
     }
     EXPECT_TRUE(ReadAll(workspace_, upload.id).empty());
     EXPECT_EQ(store_->GetUpload(workspace_, upload.id)->status, "pending");
+}
+
+TEST_P(StoreContractTest, CommitStoresTheUploadMetadataWithTheRows) {
+    const Upload upload = NewUploadIn(workspace_);
+    EXPECT_EQ(store_->GetUpload(workspace_, upload.id)->metadata, "{}");
+    auto writer = store_->BeginTransactions(workspace_, upload.id);
+    writer->Write(std::vector<Transaction>{Row(1, 1), Row(2, 2)});
+    writer->Commit(R"({"format": "sie", "rows_read": 2, "problems": [{"code": "unknown_label"}]})");
+
+    const auto stored = store_->GetUpload(workspace_, upload.id);
+    EXPECT_EQ(stored->status, "completed");
+    EXPECT_EQ(stored->row_count, 2);
+    ExpectSameJson(R"({"format": "sie", "rows_read": 2, "problems": [{"code": "unknown_label"}]})", stored->metadata);
 }
 
 TEST_P(StoreContractTest, FailUploadRecordsTheErrorAndDeletesTheRows) {
@@ -439,10 +452,11 @@ TEST_P(StoreContractTest, FailUploadRecordsTheErrorAndDeletesTheRows) {
     error.file = "ledger.csv";
     error.line = 17;
     error.column = "amount";
-    store_->FailUpload(workspace_, upload_id, error);
+    store_->FailUpload(workspace_, upload_id, error, R"({"format": "csv", "rows_rejected": 1})");
 
     const auto upload = store_->GetUpload(workspace_, upload_id);
     EXPECT_EQ(upload->status, "failed");
+    ExpectSameJson(R"({"format": "csv", "rows_rejected": 1})", upload->metadata);
     EXPECT_EQ(upload->row_count, 0);
     EXPECT_EQ(upload->error_message, "The amount 'abc' is not a number.");
     ExpectSameJson(R"({"error": "bad_amount", "message": "The amount 'abc' is not a number.", "line": 17,
@@ -453,7 +467,7 @@ TEST_P(StoreContractTest, FailUploadRecordsTheErrorAndDeletesTheRows) {
 
 TEST_P(StoreContractTest, FailUploadWithoutALocationHasNullLineAndColumn) {
     const Upload upload = NewUploadIn(workspace_);
-    store_->FailUpload(workspace_, upload.id, Internal("disk full"));
+    store_->FailUpload(workspace_, upload.id, Internal("disk full"), "{}");
     ExpectSameJson(R"({"error": "internal", "message": "disk full", "line": null, "column": null})",
                    store_->GetUpload(workspace_, upload.id)->error_details);
 }
@@ -468,7 +482,7 @@ TEST_P(StoreContractTest, AnotherWorkspacesUploadIsNotFound) {
     EXPECT_EQ(store_->ListUploads(other, 50, 0).total, 0);
     EXPECT_TRUE(ReadAll(other, upload_id).empty());
     EXPECT_THROW(store_->MarkUploadProcessing(other, upload_id), std::invalid_argument);
-    EXPECT_THROW(store_->FailUpload(other, upload_id, Internal("x")), std::invalid_argument);
+    EXPECT_THROW(store_->FailUpload(other, upload_id, Internal("x"), "{}"), std::invalid_argument);
     EXPECT_THROW(store_->BeginTransactions(other, upload_id), std::invalid_argument);
     EXPECT_EQ(store_->GetUpload(workspace_, upload_id)->status, "completed");
     EXPECT_EQ(ReadAll(workspace_, upload_id).size(), 1u);
@@ -1012,7 +1026,7 @@ TEST_P(StoreContractTest, RunResultWriterOf50000RowsInChunksOf4096KeepsEveryRow)
                 batch.clear();
             }
         }
-        writer->Commit();
+        writer->Commit("{}");
     }
     const auto stored = ReadAll(workspace_, upload.id, 10'000);
     ASSERT_EQ(std::ssize(stored), kRows);
@@ -1068,7 +1082,7 @@ TEST_P(StoreContractTest, BulkWriteOf20000RowsKeepsEveryRowAndEveryOre) {
                 batch.clear();
             }
         }
-        writer->Commit();
+        writer->Commit("{}");
     }
     EXPECT_EQ(store_->GetUpload(workspace_, upload.id)->row_count, kRows);
 
@@ -1114,7 +1128,7 @@ TEST_P(StoreContractTest, ReadsProceedWhileAWriterIsOpenAndWritesFromThreadsAllL
             if (!ReadAll(workspace_, pending.id).empty()) ++failures;
         }
     });
-    writer->Commit();
+    writer->Commit("{}");
 
     run_threads([&](int t) {
         for (int i = 0; i < 10; ++i) {

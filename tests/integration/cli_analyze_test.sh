@@ -28,14 +28,30 @@ grep -q 'A-11-1,.*Amount 25 000.00 .*account 5460' out.csv || fail "reason names
 expect_eq "$(grep -c '"external_id"' out.json)" "22" "JSON output has every row"
 head -c 1 out.json | grep -q '\[' || fail "JSON output is an array"
 
-# Bad input: exit code 2 and one line naming file, line and column.
+# A bad row is skipped and reported by default; the good rows are analysed.
 printf 'id,date,account,amount\n1,2024-01-01,1930,12.00\n2,2024-01-02,1930,1x\n' > bad.csv
+"$granska" analyze bad.csv --db sqlite://./db/g.db > out.txt 2> err.txt || fail "a bad row alone fails the command"
+grep -q "2 rows read, 1 loaded, 1 rejected" err.txt || fail "report counts: $(cat err.txt)"
+grep -q "error bad_amount at line 3 \[amount\]: '1x' is not an amount" err.txt || fail "report problem: $(cat err.txt)"
+grep -q "bad.csv: 1 rows" out.txt || fail "summary counts the loaded rows: $(cat out.txt)"
+
+# With --bad-rows reject_file: exit code 2 and one line naming file, line and column.
 set +e
-"$granska" analyze bad.csv --db sqlite://./db/g.db 2> err.txt
+"$granska" analyze bad.csv --bad-rows reject_file --db sqlite://./db/g.db 2> err.txt
 code=$?
 set -e
-expect_eq "$code" "2" "exit code for a bad amount"
+expect_eq "$code" "2" "exit code for a bad amount under reject_file"
 grep -q "^granska: error: bad.csv:3: column 'amount': " err.txt || fail "error line names file, line, column: $(cat err.txt)"
+
+# validate: the report alone, as JSON, nothing stored.
+"$granska" validate bad.csv --json > report.json || fail "validate of a file with one bad row"
+jq -e '.rows_accepted == 1 and .rows_rejected == 1 and .problems[0].code == "bad_amount" and .problems[0].line == 3' \
+    report.json > /dev/null || fail "validate --json report: $(cat report.json)"
+set +e
+"$granska" validate bad.csv --bad-rows reject_file > /dev/null 2>&1
+code=$?
+set -e
+expect_eq "$code" "2" "validate exit code for a rejected file"
 
 : > empty.csv
 set +e

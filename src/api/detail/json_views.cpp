@@ -48,6 +48,7 @@ json UploadJson(const store::Upload& upload) {
         {"row_count", upload.row_count},
         {"mapping", StoredJson(upload.mapping, json::object())},
         {"error", UploadError(upload)},
+        {"report", StoredJson(upload.metadata, json::object())},
         {"created_at", Timestamp(upload.created_at)},
         {"completed_at", Timestamp(upload.completed_at)},
     };

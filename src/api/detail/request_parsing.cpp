@@ -147,38 +147,4 @@ Expected<RunRequest> ParseRunRequest(std::string_view body, const detect::Regist
     return request;
 }
 
-Expected<ingest::CsvOptions> ParseCsvParts(const CsvParts& parts) {
-    ingest::CsvOptions options;
-    if (parts.delimiter) {
-        const std::string& text = *parts.delimiter;
-        if (text == "\\t" || text == "tab" || text == "\t") {
-            options.delimiter = '\t';
-        } else if (text.size() == 1 && text[0] != '"' && text[0] != '\r' && text[0] != '\n') {
-            options.delimiter = text[0];
-        } else {
-            return Unexpected(BadParameter(
-                "delimiter", fmt::format("'delimiter' must be one character such as , ; or \\t, not '{}'.", text)));
-        }
-    }
-    if (parts.decimal) {
-        if (*parts.decimal != "." && *parts.decimal != ",") {
-            return Unexpected(
-                BadParameter("decimal", fmt::format("'decimal' must be '.' or ',', not '{}'.", *parts.decimal)));
-        }
-        options.decimal_separator = (*parts.decimal)[0];
-    }
-    if (parts.mapping) {
-        auto mapping = ingest::ParseColumnMapping(*parts.mapping);
-        if (!mapping) {
-            Error error = std::move(mapping).error();
-            if (error.column.empty()) error.column = "mapping";
-            return Unexpected(std::move(error));
-        }
-        options.mapping = std::move(*mapping);
-    }
-    return options;
-}
-
-std::string MappingJson(const ingest::ColumnMapping& mapping) { return nlohmann::json(mapping.field_to_header).dump(); }
-
 }  // namespace granska::api::detail

@@ -47,16 +47,4 @@ struct RunRequest {
 // {"upload_id": "...", "strategy": "quick-scan" | {...}}; without "strategy", the default preset.
 Expected<RunRequest> ParseRunRequest(std::string_view body, const detect::Registry& registry);
 
-// The upload's optional text parts. delimiter: one character ("\t", "\\t" and "tab" mean tab);
-// decimal: "." or ","; mapping: a JSON object field → header.
-struct CsvParts {
-    std::optional<std::string> delimiter;
-    std::optional<std::string> decimal;
-    std::optional<std::string> mapping;
-};
-Expected<ingest::CsvOptions> ParseCsvParts(const CsvParts& parts);
-
-// The mapping as it is stored: canonical JSON of the explicit choices, "{}" when none.
-std::string MappingJson(const ingest::ColumnMapping& mapping);
-
 }  // namespace granska::api::detail

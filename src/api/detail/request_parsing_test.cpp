@@ -128,46 +128,5 @@ TEST_F(RequestParsingTest, RunRequestRejectsStrategyOfWrongType) {
     EXPECT_EQ(request.error().column, "strategy");
 }
 
-TEST(ParseCsvPartsTest, ReadsDelimiterDecimalAndMapping) {
-    const auto options = ParseCsvParts({.delimiter = ";", .decimal = ",", .mapping = R"({"amount": "Belopp"})"});
-    ASSERT_TRUE(options) << options.error().message;
-    EXPECT_EQ(options->delimiter, ';');
-    EXPECT_EQ(options->decimal_separator, ',');
-    EXPECT_EQ(options->mapping.field_to_header.at("amount"), "Belopp");
-    EXPECT_EQ(MappingJson(options->mapping), R"({"amount":"Belopp"})");
-}
-
-TEST(ParseCsvPartsTest, TabCanBeWrittenInThreeWays) {
-    for (const char* tab : {"\t", "\\t", "tab"}) {
-        const auto options = ParseCsvParts({.delimiter = tab});
-        ASSERT_TRUE(options) << tab;
-        EXPECT_EQ(options->delimiter, '\t');
-    }
-}
-
-TEST(ParseCsvPartsTest, RejectsLongDelimiterAndOddDecimal) {
-    const auto delimiter = ParseCsvParts({.delimiter = ";;"});
-    ASSERT_FALSE(delimiter);
-    EXPECT_EQ(delimiter.error().column, "delimiter");
-    const auto decimal = ParseCsvParts({.decimal = ";"});
-    ASSERT_FALSE(decimal);
-    EXPECT_EQ(decimal.error().column, "decimal");
-}
-
-TEST(ParseCsvPartsTest, BadMappingIsInvalidInput) {
-    const auto options = ParseCsvParts({.mapping = "{not json"});
-    ASSERT_FALSE(options);
-    EXPECT_EQ(options.error().kind, ErrorKind::kInvalidInput);
-    EXPECT_FALSE(options.error().column.empty());
-}
-
-TEST(ParseCsvPartsTest, NoPartsMeansSniffing) {
-    const auto options = ParseCsvParts({});
-    ASSERT_TRUE(options);
-    EXPECT_FALSE(options->delimiter.has_value());
-    EXPECT_FALSE(options->decimal_separator.has_value());
-    EXPECT_EQ(MappingJson(options->mapping), "{}");
-}
-
 }  // namespace
 }  // namespace granska::api::detail

@@ -16,7 +16,7 @@ size_t Byte(char c) { return static_cast<unsigned char>(c); }
 
 CsvTokenizer::CsvTokenizer(std::istream& in, size_t chunk_bytes, size_t max_record_bytes)
     : in_(in), chunk_bytes_(std::max<size_t>(chunk_bytes, 1)), max_record_bytes_(max_record_bytes) {
-    quoted_stop_[Byte('"')] = true;
+    quoted_stop_[Byte(quote_)] = true;
     quoted_stop_[Byte('\n')] = true;
     quoted_stop_[Byte('\r')] = true;
     SetDelimiter(',');
@@ -28,6 +28,14 @@ void CsvTokenizer::SetDelimiter(char delimiter) {
     unquoted_stop_[Byte('\n')] = true;
     unquoted_stop_[Byte('\r')] = true;
     unquoted_stop_[Byte(delimiter_)] = true;
+}
+
+void CsvTokenizer::SetQuote(char quote) {
+    quoted_stop_[Byte(quote_)] = false;
+    quote_ = quote;
+    quoted_stop_[Byte('\n')] = true;
+    quoted_stop_[Byte('\r')] = true;
+    quoted_stop_[Byte(quote_)] = true;
 }
 
 void CsvTokenizer::ReadChunk() {
@@ -120,7 +128,7 @@ Expected<bool> CsvTokenizer::Next() {
         const char* const end = data + window_end_;
         switch (state) {
             case State::kFieldStart:
-                if (*p == '"') {
+                if (*p == quote_) {
                     state = State::kQuoted;
                     quote_line_ = line_;
                     quote_field_ = ends_.size();
@@ -159,7 +167,7 @@ Expected<bool> CsvTokenizer::Next() {
                     last_was_cr_ = false;
                 }
                 if (p == end) break;
-                if (*p == '"') {
+                if (*p == quote_) {
                     state = State::kQuoteInQuoted;
                     last_was_cr_ = false;
                 } else {
@@ -170,8 +178,8 @@ Expected<bool> CsvTokenizer::Next() {
                 break;
             }
             case State::kQuoteInQuoted:
-                if (*p == '"') {  // a doubled quote stands for one
-                    record_.push_back('"');
+                if (*p == quote_) {  // a doubled quote stands for one
+                    record_.push_back(quote_);
                     state = State::kQuoted;
                     ++p;
                 } else {

@@ -28,6 +28,7 @@ public:
     // Drops `bytes` of the peeked bytes (a BOM) without counting them as a line.
     void Skip(size_t bytes);
     void SetDelimiter(char delimiter);
+    void SetQuote(char quote);  // '"' unless set
 
     // Reads the next record: true when there is one, false at the end of the input. Errors (code and message
     // only; the caller adds file and column): "unterminated_quote", "record_too_large".
@@ -63,6 +64,7 @@ private:
     size_t chunk_bytes_;
     size_t max_record_bytes_;
     char delimiter_ = ',';
+    char quote_ = '"';
     std::array<bool, 256> unquoted_stop_{};
     std::array<bool, 256> quoted_stop_{};
 

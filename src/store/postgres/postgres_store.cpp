@@ -139,7 +139,7 @@ std::optional<std::string> OptionalTime(const std::optional<int32_t>& seconds) {
 std::string UploadColumns() {
     return fmt::format(
         "id, workspace_id, filename, file_type, file_size, status, row_count, mapping::text, error_message, "
-        "error_details::text, {}, {}",
+        "error_details::text, {}, {}, metadata::text",
         Ts("created_at"), Ts("completed_at"));
 }
 
@@ -173,6 +173,7 @@ Upload ReadUpload(const pqxx::row& r) {
                   .mapping = Text(r[7]),
                   .error_message = Text(r[8]),
                   .error_details = Text(r[9]),
+                  .metadata = Text(r[12]),
                   .created_at = Text(r[10]),
                   .completed_at = Text(r[11])};
 }
@@ -291,7 +292,7 @@ public:
         rows_ += std::ssize(rows);
     }
 
-    void Commit() override {
+    void Commit(std::string_view metadata) override {
         if (committed_) throw std::logic_error("TransactionWriter::Commit called twice");
         if (!work_) work_.emplace(*lease_);
         if (copy_) {
@@ -299,9 +300,9 @@ public:
             copy_.reset();
         }
         work_->exec_params(
-            "UPDATE file_uploads SET status = 'completed', row_count = $1, completed_at = $2::timestamptz "
-            "WHERE id = $3 AND workspace_id = $4",
-            rows_, NowTimestamp(), upload_id_, workspace_id_);
+            "UPDATE file_uploads SET status = 'completed', row_count = $1, completed_at = $2::timestamptz, "
+            "metadata = $5::jsonb WHERE id = $3 AND workspace_id = $4",
+            rows_, NowTimestamp(), upload_id_, workspace_id_, std::string(metadata.empty() ? "{}" : metadata));
         work_->commit();
         committed_ = true;
         RefreshStatistics(*lease_, "transactions");
@@ -525,14 +526,16 @@ public:
         if (r.affected_rows() == 0) ThrowUnknownId("upload", id);
     }
 
-    void FailUpload(std::string_view workspace_id, std::string_view id, const Error& error) override {
+    void FailUpload(std::string_view workspace_id, std::string_view id, const Error& error,
+                    std::string_view metadata) override {
         const auto [ws, upload_id] = RequireIds("upload", workspace_id, id);
         auto db = pool_.Acquire();
         pqxx::work work(*db);
         const auto r = work.exec_params(
             "UPDATE file_uploads SET status = 'failed', row_count = 0, error_message = $1, error_details = $2::jsonb, "
-            "completed_at = NULL WHERE id = $3 AND workspace_id = $4",
-            error.message, detail::ErrorDetailsJson(error), upload_id, ws);
+            "completed_at = NULL, metadata = $5::jsonb WHERE id = $3 AND workspace_id = $4",
+            error.message, detail::ErrorDetailsJson(error), upload_id, ws,
+            std::string(metadata.empty() ? "{}" : metadata));
         if (r.affected_rows() == 0) ThrowUnknownId("upload", id);
         work.exec_params("DELETE FROM transactions WHERE upload_id = $1 AND workspace_id = $2", upload_id, ws);
         work.commit();

@@ -37,7 +37,7 @@ using sqlite_detail::WriteTransaction;
 
 constexpr std::string_view kUploadColumns =
     "id, workspace_id, filename, file_type, file_size, status, row_count, mapping, error_message, error_details, "
-    "created_at, completed_at";
+    "created_at, completed_at, metadata";
 constexpr std::string_view kRunColumns =
     "id, workspace_id, upload_id, strategy_id, strategy_name, configuration, status, progress, stage, "
     "error_message, metadata, flagged_count, created_at, started_at, completed_at";
@@ -69,6 +69,7 @@ Upload ReadUpload(const Statement& s) {
                   .mapping = s.Text(7),
                   .error_message = s.Text(8),
                   .error_details = s.Text(9),
+                  .metadata = s.Text(12),
                   .created_at = s.Text(10),
                   .completed_at = s.Text(11)};
 }
@@ -180,13 +181,18 @@ public:
         rows_ += std::ssize(rows);
     }
 
-    void Commit() override {
+    void Commit(std::string_view metadata) override {
         if (committed_) throw std::logic_error("TransactionWriter::Commit called twice");
         if (!transaction_) transaction_.emplace(*lease_);
         Statement update = lease_->Prepare(
-            "UPDATE file_uploads SET status = 'completed', row_count = ?1, completed_at = ?2 "
+            "UPDATE file_uploads SET status = 'completed', row_count = ?1, completed_at = ?2, metadata = ?5 "
             "WHERE id = ?3 AND workspace_id = ?4");
-        update.Bind(1, rows_).Bind(2, NowTimestamp()).Bind(3, upload_id_).Bind(4, workspace_id_).Run();
+        update.Bind(1, rows_)
+            .Bind(2, NowTimestamp())
+            .Bind(3, upload_id_)
+            .Bind(4, workspace_id_)
+            .Bind(5, JsonOr(metadata, "{}"))
+            .Run();
         transaction_->Commit();
         committed_ = true;
     }
@@ -412,17 +418,19 @@ public:
         if (db->Changes() == 0) ThrowUnknownId("upload", id);
     }
 
-    void FailUpload(std::string_view workspace_id, std::string_view id, const Error& error) override {
+    void FailUpload(std::string_view workspace_id, std::string_view id, const Error& error,
+                    std::string_view metadata) override {
         const auto [ws, upload_id] = RequireIds("upload", workspace_id, id);
         auto db = pool_.Acquire();
         WriteTransaction transaction(*db);
         db->Prepare(
               "UPDATE file_uploads SET status = 'failed', row_count = 0, error_message = ?1, error_details = ?2, "
-              "completed_at = NULL WHERE id = ?3 AND workspace_id = ?4")
+              "completed_at = NULL, metadata = ?5 WHERE id = ?3 AND workspace_id = ?4")
             .Bind(1, error.message)
             .Bind(2, detail::ErrorDetailsJson(error))
             .Bind(3, upload_id)
             .Bind(4, ws)
+            .Bind(5, JsonOr(metadata, "{}"))
             .Run();
         if (db->Changes() == 0) ThrowUnknownId("upload", id);
         db->Prepare("DELETE FROM transactions WHERE upload_id = ?1 AND workspace_id = ?2")
