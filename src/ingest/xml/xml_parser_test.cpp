@@ -240,6 +240,31 @@ TEST(XmlGenericTest, Utf16WithByteOrderMarkIsRead) {
     EXPECT_EQ(parsed.rows[0].amount.minor, 150);
 }
 
+TEST(XmlGenericTest, GivenEncodingOverridesTheDeclaration) {
+    ParseOptions options;
+    options.dialect.encoding = "latin-1";
+    const auto parsed = ParseXmlText(
+        "<E><R><date>2024-01-01</date><amount>1</amount><text>g\xE5s</text></R>"
+        "<R><date>2024-01-02</date><amount>2</amount><text>x</text></R></E>",
+        options);
+    ASSERT_TRUE(parsed.report.ok()) << parsed.report.error->ToString();
+    EXPECT_EQ(parsed.report.encoding, "latin-1");
+    EXPECT_EQ(parsed.rows[0].text, "gås");
+}
+
+TEST(XmlGenericTest, RepeatedFieldJoinedBeyondMaxFieldBytesIsRefused) {
+    ParseOptions options;
+    options.limits.max_field_bytes = 10;
+    const auto parsed = ParseXmlText(
+        "<E><R><date>2024-01-01</date><amount>1</amount></R>\n"
+        "<R><date>2024-01-02</date><amount>2</amount><Tag>12345</Tag><Tag>123456</Tag></R></E>",
+        options);
+    ASSERT_FALSE(parsed.report.ok());
+    EXPECT_EQ(parsed.report.error->code, "field_too_long");
+    EXPECT_EQ(parsed.report.error->line, 2);
+    EXPECT_EQ(parsed.report.error->column, "Tag");
+}
+
 TEST(XmlGenericTest, ProgressReachesTheFileSizeOverBothPasses) {
     const auto path = XmlFixture("generic_auto_detect.xml");
     if (!path) GTEST_SKIP() << "GRANSKA_SOURCE_DIR is not set";
@@ -381,6 +406,16 @@ TEST(XmlErrorTest, UnknownEncodingIsNamed) {
     ASSERT_FALSE(parsed.report.ok());
     EXPECT_EQ(parsed.report.error->code, "unsupported_encoding");
     EXPECT_NE(parsed.report.error->message.find("'ebcdic-fi'"), std::string::npos) << parsed.report.error->message;
+}
+
+TEST(XmlErrorTest, UnsupportedGivenEncodingIsABadOption) {
+    ParseOptions options;
+    options.dialect.encoding = "ebcdic";
+    const auto parsed = ParseXmlText("<r/>", options);
+    ASSERT_FALSE(parsed.report.ok());
+    EXPECT_EQ(parsed.report.error->code, "bad_option");
+    EXPECT_EQ(parsed.report.error->kind, ErrorKind::kBadRequest);
+    EXPECT_NE(parsed.report.error->message.find("'ebcdic'"), std::string::npos);
 }
 
 TEST(XmlErrorTest, MissingFileIsUnreadable) {
