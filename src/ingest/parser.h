@@ -54,8 +54,8 @@ enum class BadRowPolicy {
 };
 std::optional<BadRowPolicy> BadRowPolicyFromName(std::string_view name);  // "default", "reject_file", "skip_row"
 
-// Guards against hostile or mistaken files. Exceeding one is a clear error: kTooLarge (413) for sizes and counts,
-// kInvalidInput (422) for structure.
+// Guards against hostile or mistaken files. Exceeding one is a clear error: kTooLarge (413) for sizes and counts (rows,
+// a value, inflated bytes), kInvalidInput (422) for structure.
 struct Limits {
     uint64_t max_rows = 20'000'000;                       // data rows (transactions) per file
     size_t max_field_bytes = size_t{1} << 20;             // one value (cell, field, JSON string)

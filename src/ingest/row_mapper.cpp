@@ -190,11 +190,13 @@ Expected<void> RowMapper::Impl::AddRow(std::span<const Cell> cells, int64_t line
     if (all_empty) return {};
     for (size_t i = 0; i < cells.size(); ++i) {
         if (cells[i].text.size() > options_.limits.max_field_bytes) {
-            return Unexpected(FileError(options_, "field_too_long",
-                                        fmt::format("A value is {} bytes long; the limit is {} bytes per value. Check "
-                                                    "that the file is a ledger export and its quoting is right.",
-                                                    cells[i].text.size(), options_.limits.max_field_bytes),
-                                        line, ColumnName(i)));
+            Error error = FileError(options_, "field_too_long",
+                                    fmt::format("A value is {} bytes long; the limit is {} bytes per value. Check "
+                                                "that the file is a ledger export and its quoting is right.",
+                                                cells[i].text.size(), options_.limits.max_field_bytes),
+                                    line, ColumnName(i));
+            error.kind = ErrorKind::kTooLarge;
+            return Unexpected(std::move(error));
         }
     }
     if (++report_.rows_read > static_cast<int64_t>(options_.limits.max_rows)) {

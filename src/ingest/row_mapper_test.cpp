@@ -173,6 +173,7 @@ TEST(RowMapperTest, OverlongValueFailsTheFile) {
     const auto m = Map({"date", "amount", "text"}, {{Text("2024-01-01"), Text("1"), Text(long_text)}}, options);
     ASSERT_TRUE(m.error);
     EXPECT_EQ(m.error->code, "field_too_long");
+    EXPECT_EQ(m.error->kind, ErrorKind::kTooLarge);
     EXPECT_EQ(m.error->column, "text");
     EXPECT_THAT(m.error->message, HasSubstr("11 bytes long; the limit is 10"));
 }

@@ -65,7 +65,7 @@ struct Relationship {
     std::string target;
 };
 
-class RelationshipsHandler final : public XmlHandler {
+class RelationshipsHandler final : public ZipXmlHandler {
 public:
     void StartElement(std::string_view name, const char** attributes) override {
         if (name != "Relationship" || Attribute(attributes, "TargetMode") == "External") return;
@@ -78,7 +78,7 @@ public:
     std::map<std::string, Relationship> relationships;
 };
 
-class WorkbookHandler final : public XmlHandler {
+class WorkbookHandler final : public ZipXmlHandler {
 public:
     struct Entry {
         std::string name;
@@ -100,7 +100,7 @@ public:
     bool date1904 = false;
 };
 
-class StylesHandler final : public XmlHandler {
+class StylesHandler final : public ZipXmlHandler {
 public:
     void StartElement(std::string_view name, const char** attributes) override {
         if (name == "numFmt") {
@@ -137,7 +137,7 @@ private:
     bool in_cell_xfs_ = false;
 };
 
-class SharedStringsHandler final : public XmlHandler {
+class SharedStringsHandler final : public ZipXmlHandler {
 public:
     SharedStringsHandler(const ParseOptions& options, size_t max_bytes, std::string& text,
                          std::vector<uint32_t>& offsets)
@@ -208,7 +208,7 @@ ValueType ParseValueType(std::string_view t) {
 }
 
 // Streams <sheetData>: collects each row's cells into one reused text buffer and hands the row on at </row>.
-class SheetHandler final : public XmlHandler {
+class SheetHandler final : public ZipXmlHandler {
 public:
     SheetHandler(const ParseOptions& options, std::string_view sheet, bool date1904,
                  const std::vector<bool>& date_styles, std::string_view shared_text,

@@ -29,7 +29,7 @@ Error TooLarge(Error error) {
 // The state expat's C callbacks reach through their user data.
 struct XmlContext {
     XML_Parser parser = nullptr;
-    XmlHandler* handler = nullptr;
+    ZipXmlHandler* handler = nullptr;
     int depth = 0;
     int max_depth = 0;
     bool dtd = false;
@@ -131,7 +131,7 @@ Error XlsxPackage::PartError(std::string code, std::string message) const {
     return FileError(*options_, std::move(code), std::move(message));
 }
 
-Expected<void> XlsxPackage::ParseXml(std::string_view part, XmlHandler& handler, const ByteProgress& progress) {
+Expected<void> XlsxPackage::ParseXml(std::string_view part, ZipXmlHandler& handler, const ByteProgress& progress) {
     const Limits& limits = options_->limits;
     const std::string name(part);
     const zip_int64_t index = zip_name_locate(archive_.get(), name.c_str(), ZIP_FL_NOCASE);

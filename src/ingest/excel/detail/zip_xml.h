@@ -22,9 +22,9 @@ namespace granska::ingest::detail {
 
 // Receives the events of one XML part. Element and attribute names come without their namespace prefix
 // ("x:row" -> "row"). A handler stops the parse by calling Fail().
-class XmlHandler {
+class ZipXmlHandler {
 public:
-    virtual ~XmlHandler() = default;
+    virtual ~ZipXmlHandler() = default;
     virtual void StartElement(std::string_view name, const char** attributes) = 0;
     virtual void EndElement(std::string_view name) = 0;
     virtual void Text(std::string_view text) = 0;
@@ -54,7 +54,7 @@ public:
     // Streams the part through the handler. Errors: "missing_part", "encrypted_file", "zip_bomb",
     // "uncompressed_too_large", "zip_size_mismatch", "bad_zip", "xml_dtd", "bad_xml", "xml_too_deep", or the
     // handler's own. progress receives an estimate of the file bytes consumed.
-    Expected<void> ParseXml(std::string_view part, XmlHandler& handler, const ByteProgress& progress = {});
+    Expected<void> ParseXml(std::string_view part, ZipXmlHandler& handler, const ByteProgress& progress = {});
 
     uint64_t inflated_bytes() const { return inflated_bytes_; }
 
