@@ -409,6 +409,52 @@ TEST_F(ServerTest, ResultsRejectBadQueryParameters) {
     EXPECT_EQ(Body(client_->Get(base + "?min_score=2"))["column"], "min_score");
 }
 
+// An SIE export with one unbalanced voucher, sent as bytes: detected by content, strict unless lenient=true.
+constexpr std::string_view kUnbalancedSie =
+    "#FLAGGA 0\n#PROGRAM \"Test\" 1.0\n#FORMAT PC8\n#SIETYP 4\n#FNAMN \"Testbolaget AB\"\n"
+    "#RAR 0 20240101 20241231\n#KONTO 1910 \"Kassa\"\n#KONTO 3010 \"F\x94rs\x84ljning\"\n"
+    "#VER A 1 20240110 \"Obalans\"\n{\n#TRANS 1910 {} 100.00\n#TRANS 3010 {} -90.00\n}\n"
+    "#VER A 2 20240111 \"Balans\"\n{\n#TRANS 1910 {} 5.00\n#TRANS 3010 {} -5.00\n}\n";
+
+TEST_F(ServerTest, SieUploadIsDetectedByContentAndStrictUnlessLenient) {
+    const auto strict = Upload(std::string(kUnbalancedSie), {}, "export.txt");
+    ASSERT_TRUE(strict);
+    EXPECT_EQ(strict->status, 422) << strict->body;
+    const json rejected = Body(strict);
+    EXPECT_EQ(rejected["error"], "unbalanced_voucher");
+    EXPECT_EQ(rejected["line"], 9);
+    EXPECT_EQ(rejected["report"]["format"], "sie");
+    EXPECT_EQ(rejected["report"]["problems"][0]["location"], "voucher A 1");
+    const json failed = Body(client_->Get("/api/v1/upload/" + rejected["upload_id"].get<std::string>() + "/status"));
+    EXPECT_EQ(failed["status"], "failed");
+    EXPECT_EQ(failed["file_type"], "sie");
+    EXPECT_EQ(failed["report"]["problems"][0]["code"], "unbalanced_voucher");
+
+    const auto lenient = Upload(std::string(kUnbalancedSie), {{.name = "lenient", .content = "true"}}, "export.txt");
+    ASSERT_TRUE(lenient);
+    ASSERT_EQ(lenient->status, 201) << lenient->body;
+    const json accepted = Body(lenient);
+    EXPECT_EQ(accepted["row_count"], 4);
+    EXPECT_EQ(accepted["file_type"], "sie");
+    EXPECT_EQ(accepted["report"]["error_count"], 1);
+}
+
+TEST_F(ServerTest, TooManyRowsIs413) {
+    const auto result = Upload(SmallLedger(), {{.name = "max_rows", .content = "5"}});
+    ASSERT_TRUE(result);
+    EXPECT_EQ(result->status, 413) << result->body;
+    EXPECT_EQ(Body(result)["error"], "too_many_rows");
+}
+
+TEST_F(ServerTest, UnknownFormatOptionIs400BeforeAnUploadExists) {
+    const auto result = Upload(SmallLedger(), {{.name = "format", .content = "pdf"}});
+    ASSERT_TRUE(result);
+    EXPECT_EQ(result->status, 400) << result->body;
+    EXPECT_EQ(Body(result)["error"], "bad_parameter");
+    const json history = Body(client_->Get("/api/v1/upload/history"));
+    EXPECT_EQ(history["total"], 0);
+}
+
 TEST_F(ServerTest, BadRowIsSkippedAndReportedByDefault) {
     const std::string csv =
         "id,date,account,amount\n1,2024-01-01,1930,1.00\n2,2024-01-02,1930,2.00\n3,2024-01-03,1930\n4,2024-01-04,1930,"
