@@ -258,11 +258,11 @@ enum class Scope { kFile, kRow, kAlways };
 class SieReader {
 public:
     SieReader(const ParseOptions& options, const BatchSink& sink, const ByteProgress& progress,
-              std::optional<Cp437Decoder> decoder)
+              const std::optional<Cp437Decoder>& decoder)
         : options_(options),
           sink_(sink),
           progress_(progress),
-          decoder_(std::move(decoder)),
+          decoder_(decoder),
           row_policy_(options.bad_rows != BadRowPolicy::kFormatDefault ? options.bad_rows
                       : options.lenient                                ? BadRowPolicy::kSkipRow
                                                                        : BadRowPolicy::kRejectFile),
@@ -1369,9 +1369,9 @@ ParseReport ReadSie(std::istream& in, const ParseOptions& options, const BatchSi
             failed.error = made.error();
             return failed;
         }
-        decoder = std::move(*made);
+        decoder = *made;
     }
-    SieReader reader(options, sink, progress, std::move(decoder));
+    SieReader reader(options, sink, progress, decoder);
     return reader.Run(in, scan);
 }
 

@@ -451,7 +451,7 @@ TEST_F(SieParserTest, ReportsProgressAndTheFileCannotBeOpened) {
 
 TEST(SieStreamTest, VoucherWithMoreThanAMillionRowsIsTooLarge) {
     std::string text = "#FORMAT PC8\n#VER A 1 20240101\n{\n";
-    text.reserve(text.size() + 1'000'001 * 18);
+    text.reserve(text.size() + size_t{1'000'001} * 18);
     for (int i = 0; i <= 1'000'000; ++i) text += "#TRANS 1910 {} 0\n";
     text += "}\n";
     std::istringstream in(text);
