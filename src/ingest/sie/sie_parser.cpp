@@ -823,25 +823,15 @@ void SieReader::OnVer() {
         CloseVoucher();
     }
     ++voucher_count_;
-    voucher_.state = Voucher::State::kAwaitingBlock;
-    voucher_.implicit = false;
-    voucher_.readable = true;
-    voucher_.had_bad_row = false;
-    voucher_.series = TextAt(0);
-    voucher_.number = TextAt(1);
-    voucher_.text = TextAt(3);
-    voucher_.sign = TextAt(5);
-    voucher_.line = line_;
-    voucher_.records = 0;
-    voucher_.loaded = 0;
-    voucher_.sum = 0;
-    voucher_.sum_overflow = false;
-    voucher_.twin_pending = false;
-    voucher_.registration_date.reset();
+    voucher_ = Voucher{.state = Voucher::State::kAwaitingBlock,
+                       .series = TextAt(0),
+                       .number = TextAt(1),
+                       .text = TextAt(3),
+                       .sign = TextAt(5),
+                       .ordinal = voucher_count_,
+                       .line = line_};
     voucher_.location.assign("voucher ").append(Excerpt(voucher_.series)).append(" ").append(Excerpt(voucher_.number));
-    voucher_.json.clear();
     if (!voucher_.text.empty()) AppendMember(voucher_.json, "voucher_text", voucher_.text);
-    voucher_.ordinal = voucher_count_;
 
     const SieField* date = FieldAt(2);
     const auto parsed = detail::ParseSieDate(date ? date->raw : "");
