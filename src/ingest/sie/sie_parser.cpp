@@ -314,6 +314,12 @@ private:
     void ReadLines(std::istream& in);
     void OnLine(std::string_view line, bool too_long);
     void OnRecord(const Label& label);
+    void OnAccount(std::string_view name);
+    void OnDimension(std::string_view name);
+    void OnFormat();
+    void OnCurrency();
+    void OnFiscalYear();
+    void OnUnknownLabel();
     void OnKsumma();
     void OnVer();
     void OnOpenBrace();
@@ -650,59 +656,16 @@ void SieReader::OnRecord(const Label& label) {
              std::string(name));
     }
     if (name == "#KONTO" || name == "#KTYP") {
-        cached_valid_ = false;
-        const std::string account = TextAt(0);
-        if (account.size() > kMaxKeyBytes) {
-            return Warn(
-                "bad_account",
-                fmt::format("{} has an account number longer than {} bytes; it is ignored.", name, kMaxKeyBytes),
-                std::string(name));
-        }
-        if (account.empty())
-            return Warn("missing_field", fmt::format("{} has no account number.", name), std::string(name));
-        auto it = accounts_.find(account);
-        if (it == accounts_.end()) {
-            if (accounts_.size() >= kMaxAccounts) {
-                return Warn(
-                    "too_many_accounts",
-                    fmt::format("More than {} accounts are declared; names of the rest are not kept.", kMaxAccounts),
-                    std::string(name));
-            }
-            it = accounts_.emplace(account, AccountInfo{}).first;
-        }
-        AccountInfo& info = it->second;
-        (name == "#KONTO" ? info.name : info.type) = Excerpt(TextAt(1), kMaxNameBytes);
-        info.json.clear();
-        if (!info.name.empty()) AppendMember(info.json, "account_name", info.name);
-        if (!info.type.empty()) AppendMember(info.json, "account_type", info.type);
+        OnAccount(name);
     } else if (name == "#DIM" || name == "#UNDERDIM") {
-        std::string dimension = TextAt(0);
-        if (dimension.empty())
-            return Warn("missing_field", fmt::format("{} has no dimension number.", name), std::string(name));
-        if (dimension.size() <= kMaxKeyBytes &&
-            (dimensions_.size() < kMaxDimensions || dimensions_.contains(dimension))) {
-            dimensions_[std::move(dimension)] = Excerpt(TextAt(1), kMaxNameBytes);
-        }
+        OnDimension(name);
     } else if (name == "#OBJEKT") {
         ++object_count_;
     } else if (name == "#IB" || name == "#UB" || name == "#RES" || name == "#OIB" || name == "#OUB" ||
                name == "#PSALDO" || name == "#PBUDGET") {
         ++balance_counts_[std::string(name.substr(1))];
     } else if (name == "#FORMAT") {
-        declared_format_ = Excerpt(TextAt(0), kMaxNameBytes);
-        std::string upper = *declared_format_;
-        for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-        if (upper != "PC8") {
-            Warn("unknown_format",
-                 fmt::format("#FORMAT declares '{}', but SIE 4B only knows PC8 (CP437); the text is read as {}.",
-                             Excerpt(*declared_format_), decoder_ ? "CP437" : "UTF-8"),
-                 "#FORMAT");
-        } else if (!decoder_) {
-            Warn("encoding_mismatch",
-                 "#FORMAT declares PC8 (CP437), but the file is valid UTF-8 with non-ASCII characters; it is read as "
-                 "UTF-8.",
-                 "#FORMAT");
-        }
+        OnFormat();
     } else if (name == "#PROGRAM") {
         program_name_ = Excerpt(TextAt(0), kMaxNameBytes);
         program_version_ = Excerpt(TextAt(1), kMaxNameBytes);
@@ -724,48 +687,119 @@ void SieReader::OnRecord(const Label& label) {
     } else if (name == "#KPTYP") {
         chart_type_ = Excerpt(TextAt(0), kMaxNameBytes);
     } else if (name == "#VALUTA") {
-        const std::string code = TextAt(0);
-        const bool valid =
-            code.size() == 3 && std::all_of(code.begin(), code.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
-        if (!valid) {
-            return Warn("bad_currency",
-                        fmt::format("#VALUTA '{}' is not an ISO 4217 code like SEK; the currency stays {}.",
-                                    Excerpt(code), currency_),
-                        "#VALUTA");
-        }
-        if (loadable_rows_ > 0) {
-            Warn("late_currency",
-                 fmt::format("#VALUTA comes after {} rows, which keep the currency {}; it belongs before the vouchers.",
-                             loadable_rows_, currency_),
-                 "#VALUTA");
-        }
-        currency_ = code;
+        OnCurrency();
     } else if (name == "#RAR") {
-        const auto start = detail::ParseSieDate(FieldAt(1) ? FieldAt(1)->raw : "");
-        const auto end = detail::ParseSieDate(FieldAt(2) ? FieldAt(2)->raw : "");
-        int year = 0;
-        const std::string index = TextAt(0);
-        const auto [ptr, ec] = std::from_chars(index.data(), index.data() + index.size(), year);
-        if (!start || !end || ec != std::errc() || ptr != index.data() + index.size() || *end < *start) {
-            return Warn("bad_fiscal_year",
-                        "#RAR needs a year number and two YYYYMMDD dates (start, end); this one is ignored.", "#RAR");
-        }
-        if (fiscal_years_.size() < kMaxFiscalYears) {
-            fiscal_years_.push_back({{"year", year}, {"start", start->ToString()}, {"end", end->ToString()}});
-        }
+        OnFiscalYear();
     } else if (!(name == "#FLAGGA" || name == "#FNR" || name == "#FTYP" || name == "#ADRESS" || name == "#BKOD" ||
                  name == "#PROSA" || name == "#TAXAR" || name == "#OMFATTN" || name == "#ENHET" || name == "#SRU")) {
-        const SieField written_label{.raw = record_.label};
-        const std::string written = Excerpt(Text(&written_label), 40);
-        auto it = unknown_labels_.find(written);
-        if (it != unknown_labels_.end()) {
-            ++it->second;
-        } else if (unknown_labels_.size() < kMaxUnknownLabels) {
-            unknown_labels_.emplace(written, 1);
-            Diagnose(Severity::kInfo, Scope::kFile, "unknown_label",
-                     fmt::format("The label '{}' is not part of SIE 4B; its records are ignored.", written), line_,
-                     written);
+        OnUnknownLabel();
+    }
+}
+
+// #KONTO (name) and #KTYP (type T, S, K or I) of an account.
+void SieReader::OnAccount(std::string_view name) {
+    cached_valid_ = false;
+    const std::string account = TextAt(0);
+    if (account.size() > kMaxKeyBytes) {
+        return Warn("bad_account",
+                    fmt::format("{} has an account number longer than {} bytes; it is ignored.", name, kMaxKeyBytes),
+                    std::string(name));
+    }
+    if (account.empty()) {
+        return Warn("missing_field", fmt::format("{} has no account number.", name), std::string(name));
+    }
+    auto it = accounts_.find(account);
+    if (it == accounts_.end()) {
+        if (accounts_.size() >= kMaxAccounts) {
+            return Warn(
+                "too_many_accounts",
+                fmt::format("More than {} accounts are declared; names of the rest are not kept.", kMaxAccounts),
+                std::string(name));
         }
+        it = accounts_.emplace(account, AccountInfo{}).first;
+    }
+    AccountInfo& info = it->second;
+    (name == "#KONTO" ? info.name : info.type) = Excerpt(TextAt(1), kMaxNameBytes);
+    info.json.clear();
+    if (!info.name.empty()) AppendMember(info.json, "account_name", info.name);
+    if (!info.type.empty()) AppendMember(info.json, "account_type", info.type);
+}
+
+// #DIM and #UNDERDIM name the dimensions of object lists.
+void SieReader::OnDimension(std::string_view name) {
+    std::string dimension = TextAt(0);
+    if (dimension.empty()) {
+        return Warn("missing_field", fmt::format("{} has no dimension number.", name), std::string(name));
+    }
+    if (dimension.size() <= kMaxKeyBytes && (dimensions_.size() < kMaxDimensions || dimensions_.contains(dimension))) {
+        dimensions_[std::move(dimension)] = Excerpt(TextAt(1), kMaxNameBytes);
+    }
+}
+
+// The declared character set; the bytes decided the encoding already, so this only checks the declaration.
+void SieReader::OnFormat() {
+    declared_format_ = Excerpt(TextAt(0), kMaxNameBytes);
+    std::string upper = *declared_format_;
+    for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    if (upper != "PC8") {
+        Warn("unknown_format",
+             fmt::format("#FORMAT declares '{}', but SIE 4B only knows PC8 (CP437); the text is read as {}.",
+                         Excerpt(*declared_format_), decoder_ ? "CP437" : "UTF-8"),
+             "#FORMAT");
+    } else if (!decoder_) {
+        Warn("encoding_mismatch",
+             "#FORMAT declares PC8 (CP437), but the file is valid UTF-8 with non-ASCII characters; it is read as "
+             "UTF-8.",
+             "#FORMAT");
+    }
+}
+
+void SieReader::OnCurrency() {
+    const std::string code = TextAt(0);
+    const bool valid =
+        code.size() == 3 && std::all_of(code.begin(), code.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
+    if (!valid) {
+        return Warn("bad_currency",
+                    fmt::format("#VALUTA '{}' is not an ISO 4217 code like SEK; the currency stays {}.", Excerpt(code),
+                                currency_),
+                    "#VALUTA");
+    }
+    if (loadable_rows_ > 0) {
+        Warn("late_currency",
+             fmt::format("#VALUTA comes after {} rows, which keep the currency {}; it belongs before the vouchers.",
+                         loadable_rows_, currency_),
+             "#VALUTA");
+    }
+    currency_ = code;
+}
+
+void SieReader::OnFiscalYear() {
+    const auto start = detail::ParseSieDate(FieldAt(1) ? FieldAt(1)->raw : "");
+    const auto end = detail::ParseSieDate(FieldAt(2) ? FieldAt(2)->raw : "");
+    int year = 0;
+    const std::string index = TextAt(0);
+    const auto [ptr, ec] = std::from_chars(index.data(), index.data() + index.size(), year);
+    if (!start || !end || ec != std::errc() || ptr != index.data() + index.size() || *end < *start) {
+        return Warn("bad_fiscal_year",
+                    "#RAR needs a year number and two YYYYMMDD dates (start, end); this one is ignored.", "#RAR");
+    }
+    if (fiscal_years_.size() < kMaxFiscalYears) {
+        fiscal_years_.push_back({{"year", year}, {"start", start->ToString()}, {"end", end->ToString()}});
+    }
+}
+
+// Reported once per label; the details count them all.
+void SieReader::OnUnknownLabel() {
+    const SieField written_label{.raw = record_.label};
+    const std::string written = Excerpt(Text(&written_label), 40);
+    auto it = unknown_labels_.find(written);
+    if (it != unknown_labels_.end()) {
+        ++it->second;
+    } else if (unknown_labels_.size() < kMaxUnknownLabels) {
+        unknown_labels_.emplace(written, 1);
+        Diagnose(Severity::kInfo, Scope::kFile, "unknown_label",
+                 fmt::format("The label '{}' is not part of SIE 4B; its records are ignored.", written), line_,
+                 written);
     }
 }
 
