@@ -12,6 +12,11 @@
 // - Deviations are problems graded error / warning / info. Strict (the default) rejects the file on any error
 //   and still lists every problem; lenient loads what can be read safely. A row that cannot be read (bad amount,
 //   bad date) follows the bad-row policy, which defaults to rejecting the file unless lenient.
+// - Counts: rows_read is every #TRANS, #RTRANS and #BTRANS record; rows_rejected those not loaded (twins, removed
+//   rows, unreadable rows, and in strict mode everything after the first error); rows_accepted those delivered.
+// - report.details: program, format, encoding, sie_type, generated, company, orgnr, currency, chart_of_accounts,
+//   fiscal_years, counts, ksumma ("verified", "mismatch", "incomplete" or "absent"), removed_rows (the first 100),
+//   balances (#IB, #UB, #RES ... counts) and unknown_labels.
 // - Streams: memory is bounded by the longest line, the batch and the declared accounts and dimensions.
 
 #include <istream>
