@@ -7,8 +7,10 @@
 //   right after it (its twin, kept for old readers) is not. #BTRANS is a removed row: recorded in the report's
 //   details, never loaded. Every voucher must balance.
 // - A transaction's external id is `<series>-<number>-<line>`, line being the 1-based position among the
-//   voucher's loaded rows; a voucher without a number is named by its position in the file: `A-#12-1`.
-// - #KSUMMA (CRC-32 over labels and field contents, CP437 bytes) is verified when present.
+//   voucher's loaded rows; a voucher without a number is named by its position in the file (`A-#12-1`), and a
+//   repeated voucher number by its occurrence (`A-1(2)-1`), so ids stay unique.
+// - #KSUMMA (CRC-32 over labels and field contents, CP437 bytes) is verified when present; a missing closing
+//   #KSUMMA means a cut-off file and is rejected even when lenient.
 // - Deviations are problems graded error / warning / info. Strict (the default) rejects the file on any error
 //   and still lists every problem; lenient loads what can be read safely. A row that cannot be read (bad amount,
 //   bad date) follows the bad-row policy, which defaults to rejecting the file unless lenient.
