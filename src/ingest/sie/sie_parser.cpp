@@ -425,6 +425,7 @@ private:
     int64_t loadable_rows_ = 0;
     bool rejected_ = false;
     std::optional<Problem> first_rejecting_;
+    Scope first_rejecting_scope_ = Scope::kFile;
     std::optional<Error> fatal_;
 };
 
@@ -442,6 +443,7 @@ void SieReader::Diagnose(Severity severity, Scope scope, std::string code, std::
         if (rejects && !rejected_) {
             rejected_ = true;
             first_rejecting_ = problem;
+            first_rejecting_scope_ = scope;
             report_.rows_rejected += static_cast<int64_t>(batch_used_);
             batch_used_ = 0;
         }
@@ -496,7 +498,19 @@ ParseReport SieReader::Run(std::istream& in, const EncodingScan& scan) {
             const int64_t more = report_.error_count - 1;
             std::string message = first.message;
             if (more > 0) message += fmt::format(" ({} more error{} in the file.)", more, more == 1 ? "" : "s");
-            message += " Nothing was loaded: fix the file, or read it leniently to load what can be read safely.";
+            switch (first_rejecting_scope_) {
+                case Scope::kFile:
+                    message +=
+                        " Nothing was loaded: fix the file, or read it leniently to load what can be read "
+                        "safely.";
+                    break;
+                case Scope::kRow:
+                    message += " Nothing was loaded: fix the row, or choose to skip bad rows.";
+                    break;
+                case Scope::kAlways:
+                    message += " Nothing was loaded.";
+                    break;
+            }
             report_.error = FileError(options_, first.code, std::move(message), first.line, first.field);
         }
     }
@@ -1314,7 +1328,10 @@ void SieReader::Finish() {
                                        : fmt::format("None of the file's {} voucher rows could be loaded; see the "
                                                      "other problems.",
                                                      report_.rows_read)};
-        if (!first_rejecting_) first_rejecting_ = problem;
+        if (!first_rejecting_) {
+            first_rejecting_ = problem;
+            first_rejecting_scope_ = Scope::kAlways;
+        }
         report_.Add(std::move(problem));
     }
 }

@@ -207,6 +207,7 @@ TEST_F(SieParserTest, MissingClosingKsummaRejectsEvenLeniently) {
         EXPECT_EQ(parsed.report.error->line, 2);
         EXPECT_EQ(parsed.report.error->column, "#KSUMMA");
         EXPECT_EQ(parsed.report.error->file, "test.se");
+        EXPECT_EQ(parsed.report.error->message.find("leniently"), std::string::npos);
         EXPECT_EQ(Problems(parsed.report), (std::vector<std::string>{"error ksumma_missing_end 2 #KSUMMA "}));
         EXPECT_EQ(parsed.details["ksumma"], "incomplete");
     }
@@ -237,6 +238,7 @@ TEST_F(SieParserTest, BadAmountFollowsTheBadRowPolicy) {
     EXPECT_EQ(strict.report.error->line, 10);
     EXPECT_EQ(strict.report.error->column, "#TRANS");
     EXPECT_NE(strict.report.error->message.find("'12,50'"), std::string::npos);
+    EXPECT_NE(strict.report.error->message.find("skip bad rows"), std::string::npos);
     EXPECT_EQ(Problems(strict.report), (std::vector<std::string>{"error bad_amount 10 #TRANS voucher A 1"}));
 
     // Lenient skips the row; the voucher it leaves unbalanced is not reported again.
