@@ -1,4 +1,4 @@
-// Pipeline throughput on SQLite and PostgreSQL: CSV parse only; parse + transform + bulk write (ingest); and a
+// Pipeline throughput on SQLite and PostgreSQL: parse + transform + bulk write (ingest); and a
 // whole analysis of the ingested upload with the default strategy (load frame, zscore, combine, write results).
 // Rows: GRANSKA_BENCH_ROWS (default 1 000 000). PostgreSQL: GRANSKA_BENCH_POSTGRES_URL (skipped without it).
 // Each iteration checks that every row arrived before the time counts.
@@ -42,21 +42,6 @@ void ReportRate(benchmark::State& state, int64_t rows) {
     state.counters["rows"] = static_cast<double>(rows);
 }
 
-void BM_ParseCsv(benchmark::State& state) {
-    const auto& file = LedgerFile();
-    int64_t rows = 0;
-    for (auto _ : state) {
-        std::ifstream in(file, std::ios::binary);
-        rows = 0;
-        auto summary = ingest::ReadCsv(in, {.file_name = "bench.csv"}, [&rows](std::span<Transaction> batch) {
-            rows += std::ssize(batch);
-            return Expected<void>{};
-        });
-        if (!summary || rows != Rows()) state.SkipWithError("parse failed or lost rows");
-    }
-    ReportRate(state, rows);
-}
-
 void IngestInto(benchmark::State& state, const std::function<std::unique_ptr<store::Store>()>& open) {
     const auto& file = LedgerFile();
     int64_t rows = 0;
@@ -67,13 +52,13 @@ void IngestInto(benchmark::State& state, const std::function<std::unique_ptr<sto
         const store::Upload upload = store->CreateUpload(
             {.workspace_id = std::string(store::kDefaultWorkspaceId), .filename = "bench.csv", .file_type = "csv"});
         state.ResumeTiming();
-        auto report = engine::IngestFile(*store, store::kDefaultWorkspaceId, upload.id, file,
-                                         {.csv = {.file_name = "bench.csv"}});
+        const engine::IngestReport report = engine::IngestFile(*store, store::kDefaultWorkspaceId, upload.id, file,
+                                                               {.parse = {.file_name = "bench.csv"}});
         state.PauseTiming();
-        rows = report ? report->rows : 0;
+        rows = report.rows;
         const auto stored = store->GetUpload(store::kDefaultWorkspaceId, upload.id);
-        if (!report || rows != Rows() || !stored || stored->row_count != Rows()) {
-            state.SkipWithError(report ? "row count mismatch" : report.error().message.c_str());
+        if (!report.ok() || rows != Rows() || !stored || stored->row_count != Rows()) {
+            state.SkipWithError(report.ok() ? "row count mismatch" : report.parse.error->message.c_str());
         }
         state.ResumeTiming();
     }
@@ -103,10 +88,10 @@ void AnalyzeIn(benchmark::State& state, store::Store& store) {
     store.Migrate();
     const store::Upload upload = store.CreateUpload(
         {.workspace_id = std::string(store::kDefaultWorkspaceId), .filename = "bench.csv", .file_type = "csv"});
-    auto ingested = engine::IngestFile(store, store::kDefaultWorkspaceId, upload.id, LedgerFile(),
-                                       {.csv = {.file_name = "bench.csv"}});
-    if (!ingested) {
-        for (auto _ : state) state.SkipWithError(ingested.error().message.c_str());
+    const engine::IngestReport ingested = engine::IngestFile(store, store::kDefaultWorkspaceId, upload.id, LedgerFile(),
+                                                             {.parse = {.file_name = "bench.csv"}});
+    if (!ingested.ok()) {
+        for (auto _ : state) state.SkipWithError(ingested.parse.error->message.c_str());
         return;
     }
     detect::Registry registry;
@@ -151,7 +136,6 @@ void BM_AnalyzePostgres(benchmark::State& state) {
     AnalyzeIn(state, *store);
 }
 
-BENCHMARK(BM_ParseCsv)->Unit(benchmark::kMillisecond)->Iterations(3)->UseRealTime();
 BENCHMARK(BM_IngestSqlite)->Unit(benchmark::kMillisecond)->Iterations(3)->UseRealTime();
 BENCHMARK(BM_IngestPostgres)->Unit(benchmark::kMillisecond)->Iterations(3)->UseRealTime();
 BENCHMARK(BM_AnalyzeSqlite)->Unit(benchmark::kMillisecond)->Iterations(2)->UseRealTime();

@@ -223,8 +223,9 @@ int Validate(const ValidateArgs& args) {
 }
 
 int Serve(const std::string& listen, const std::string& db_url, const std::string& upload_dir, uint64_t max_upload_mb,
-          int workers, const detect::Registry& registry) {
-    api::ServerOptions options{.upload_dir = upload_dir, .max_upload_bytes = max_upload_mb << 20, .workers = workers};
+          uint64_t max_rows, int workers, const detect::Registry& registry) {
+    api::ServerOptions options{
+        .upload_dir = upload_dir, .max_upload_bytes = max_upload_mb << 20, .max_rows = max_rows, .workers = workers};
     const auto colon = listen.rfind(':');
     if (colon == std::string::npos) Fail(BadRequest("bad_listen", "--listen must be HOST:PORT, e.g. 127.0.0.1:8080"));
     options.host = listen.substr(0, colon);
@@ -319,6 +320,10 @@ int Main(int argc, char** argv) {
     serve_cmd->add_option("--max-upload-mb", max_upload_mb, "largest accepted upload")
         ->envname("GRANSKA_MAX_UPLOAD_MB")
         ->capture_default_str();
+    uint64_t max_rows = api::ServerOptions{}.max_rows;
+    serve_cmd->add_option("--max-rows", max_rows, "most transactions one upload may have")
+        ->envname("GRANSKA_MAX_ROWS")
+        ->capture_default_str();
     serve_cmd->add_option("--queue", queue, "job queue: local (in-process)")->check(CLI::IsMember({"local"}));
     serve_cmd->add_option("--workers", workers, "analysis threads of the local queue")
         ->check(CLI::Range(1, 64))
@@ -342,7 +347,7 @@ int Main(int argc, char** argv) {
     try {
         if (*analyze_cmd) return Analyze(analyze, db_url, registry);
         if (*validate_cmd) return Validate(validate);
-        if (*serve_cmd) return Serve(listen, db_url, upload_dir, max_upload_mb, workers, registry);
+        if (*serve_cmd) return Serve(listen, db_url, upload_dir, max_upload_mb, max_rows, workers, registry);
         if (*migrate_cmd) {
             auto store = OpenStore(db_url);
             fmt::print("{} schema at version {}\n", store->Backend(), store->Migrate());

@@ -103,8 +103,14 @@ bool HeadIsUtf8(std::string_view head, bool complete) {
 
 class CsvReader {
 public:
-    CsvReader(std::istream& in, const ParseOptions& options, const BatchSink& sink, const ByteProgress& progress)
-        : in_(in), options_(options), progress_(progress), mapper_(options, report_, sink) {}
+    // utf8_checked: the caller has checked that the whole stream is valid UTF-8.
+    CsvReader(std::istream& in, const ParseOptions& options, const BatchSink& sink, const ByteProgress& progress,
+              bool utf8_checked)
+        : in_(in),
+          options_(options),
+          progress_(progress),
+          utf8_checked_(utf8_checked),
+          mapper_(options, report_, sink) {}
 
     ParseReport Read() {
         if (auto read = ReadAll(); !read) report_.error = std::move(read).error();
@@ -125,6 +131,7 @@ private:
     std::istream& in_;
     const ParseOptions& options_;
     const ByteProgress& progress_;
+    bool utf8_checked_;  // records need no UTF-8 check: the file was checked, or decoded from another encoding
     ParseReport report_;
     RowMapper mapper_;
     std::unique_ptr<detail::DecodingStreambuf> decoded_buffer_;
@@ -200,6 +207,7 @@ Expected<void> CsvReader::OpenDecoded() {
         encoding = TextEncoding::kWindows1252;
         report_.encoding = "windows-1252";
     }
+    if (encoding != TextEncoding::kUtf8) utf8_checked_ = true;  // the decoder writes only valid UTF-8
     decoded_buffer_ = std::make_unique<detail::DecodingStreambuf>(in_, std::move(head), encoding, options_.chunk_bytes);
     decoded_ = std::make_unique<std::istream>(decoded_buffer_.get());
     tokenizer_ = std::make_unique<detail::CsvTokenizer>(*decoded_, options_.chunk_bytes, options_.max_record_bytes);
@@ -280,7 +288,7 @@ Expected<void> CsvReader::ReadAll() {
         if (!*next) break;
         const size_t count = tokenizer_->FieldCount();
         const int64_t line = tokenizer_->RecordLine();
-        if (!tokenizer_->RecordIsValidUtf8()) {
+        if (!utf8_checked_ && !tokenizer_->RecordIsValidUtf8()) {
             for (size_t i = 0; i < count; ++i) {
                 if (detail::IsValidUtf8(tokenizer_->Field(i))) continue;
                 return Unexpected(Fail("bad_encoding",
@@ -358,8 +366,10 @@ public:
         const bool has_bom = head.starts_with("\xFF\xFE") || head.starts_with("\xFE\xFF") || head == kUtf8Bom;
         if (options.dialect.encoding || has_bom) return ReadCsv(in, options, sink, progress);
         ParseOptions decided = options;
-        decided.dialect.encoding = FileIsUtf8(path) ? "utf-8" : "windows-1252";
-        return ReadCsv(in, decided, sink, progress);
+        const bool utf8 = FileIsUtf8(path);
+        decided.dialect.encoding = utf8 ? "utf-8" : "windows-1252";
+        CsvReader reader(in, decided, sink, progress, true);
+        return reader.Read();
     }
 };
 
@@ -367,7 +377,7 @@ public:
 
 ParseReport ReadCsv(std::istream& in, const ParseOptions& options, const BatchSink& sink,
                     const ByteProgress& progress) {
-    CsvReader reader(in, options, sink, progress);
+    CsvReader reader(in, options, sink, progress, false);
     ParseReport report = reader.Read();
     report.format = Format::kCsv;
     return report;

@@ -144,6 +144,18 @@ DateShape ClassifyDate(std::string_view s) {
 }
 
 std::optional<DateTime> ParseDateText(std::string_view s, DateOrder order) {
+    // The common case first: exactly "YYYY-MM-DD".
+    if (s.size() == 10 && s[4] == '-' && s[7] == '-') {
+        const auto digit = [&](size_t i) { return s[i] - '0'; };
+        bool digits = true;
+        for (const size_t i : {0, 1, 2, 3, 5, 6, 8, 9}) digits = digits && IsDigit(s[i]);
+        if (digits) {
+            const std::optional<Date> date = Date::FromYmd(digit(0) * 1000 + digit(1) * 100 + digit(2) * 10 + digit(3),
+                                                           digit(5) * 10 + digit(6), digit(8) * 10 + digit(9));
+            if (!date) return std::nullopt;
+            return DateTime{.date = *date, .seconds_of_day = std::nullopt};
+        }
+    }
     const DateShape shape = ClassifyDate(s);
     size_t pos = 0;
     int year = 0;
