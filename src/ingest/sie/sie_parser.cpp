@@ -878,7 +878,17 @@ void SieReader::OnVer() {
                        .sign = TextAt(5),
                        .ordinal = voucher_count_,
                        .line = line_};
-    voucher_.location.assign("voucher ").append(Excerpt(voucher_.series)).append(" ").append(Excerpt(voucher_.number));
+    // "voucher A 12"; a voucher without series or number (import files) by its position: "voucher #3".
+    std::string& location = voucher_.location;
+    location = "voucher";
+    if (!voucher_.series.empty()) location.append(" ").append(Excerpt(voucher_.series));
+    location += ' ';
+    if (voucher_.number.empty()) {
+        location += '#';
+        AppendInt(location, voucher_count_);
+    } else {
+        location.append(Excerpt(voucher_.number));
+    }
     if (!voucher_.text.empty()) AppendMember(voucher_.json, "voucher_text", voucher_.text);
 
     const SieField* date = FieldAt(2);
