@@ -258,11 +258,11 @@ enum class Scope { kFile, kRow, kAlways };
 class SieReader {
 public:
     SieReader(const ParseOptions& options, const BatchSink& sink, const ByteProgress& progress,
-              std::optional<Cp437Decoder> decoder)
+              const std::optional<Cp437Decoder>& decoder)
         : options_(options),
           sink_(sink),
           progress_(progress),
-          decoder_(std::move(decoder)),
+          decoder_(decoder),
           row_policy_(options.bad_rows != BadRowPolicy::kFormatDefault ? options.bad_rows
                       : options.lenient                                ? BadRowPolicy::kSkipRow
                                                                        : BadRowPolicy::kRejectFile),
@@ -314,6 +314,12 @@ private:
     void ReadLines(std::istream& in);
     void OnLine(std::string_view line, bool too_long);
     void OnRecord(const Label& label);
+    void OnAccount(std::string_view name);
+    void OnDimension(std::string_view name);
+    void OnFormat();
+    void OnCurrency();
+    void OnFiscalYear();
+    void OnUnknownLabel();
     void OnKsumma();
     void OnVer();
     void OnOpenBrace();
@@ -419,6 +425,7 @@ private:
     int64_t loadable_rows_ = 0;
     bool rejected_ = false;
     std::optional<Problem> first_rejecting_;
+    Scope first_rejecting_scope_ = Scope::kFile;
     std::optional<Error> fatal_;
 };
 
@@ -436,6 +443,7 @@ void SieReader::Diagnose(Severity severity, Scope scope, std::string code, std::
         if (rejects && !rejected_) {
             rejected_ = true;
             first_rejecting_ = problem;
+            first_rejecting_scope_ = scope;
             report_.rows_rejected += static_cast<int64_t>(batch_used_);
             batch_used_ = 0;
         }
@@ -490,7 +498,19 @@ ParseReport SieReader::Run(std::istream& in, const EncodingScan& scan) {
             const int64_t more = report_.error_count - 1;
             std::string message = first.message;
             if (more > 0) message += fmt::format(" ({} more error{} in the file.)", more, more == 1 ? "" : "s");
-            message += " Nothing was loaded: fix the file, or read it leniently to load what can be read safely.";
+            switch (first_rejecting_scope_) {
+                case Scope::kFile:
+                    message +=
+                        " Nothing was loaded: fix the file, or read it leniently to load what can be read "
+                        "safely.";
+                    break;
+                case Scope::kRow:
+                    message += " Nothing was loaded: fix the row, or choose to skip bad rows.";
+                    break;
+                case Scope::kAlways:
+                    message += " Nothing was loaded.";
+                    break;
+            }
             report_.error = FileError(options_, first.code, std::move(message), first.line, first.field);
         }
     }
@@ -650,59 +670,16 @@ void SieReader::OnRecord(const Label& label) {
              std::string(name));
     }
     if (name == "#KONTO" || name == "#KTYP") {
-        cached_valid_ = false;
-        const std::string account = TextAt(0);
-        if (account.size() > kMaxKeyBytes) {
-            return Warn(
-                "bad_account",
-                fmt::format("{} has an account number longer than {} bytes; it is ignored.", name, kMaxKeyBytes),
-                std::string(name));
-        }
-        if (account.empty())
-            return Warn("missing_field", fmt::format("{} has no account number.", name), std::string(name));
-        auto it = accounts_.find(account);
-        if (it == accounts_.end()) {
-            if (accounts_.size() >= kMaxAccounts) {
-                return Warn(
-                    "too_many_accounts",
-                    fmt::format("More than {} accounts are declared; names of the rest are not kept.", kMaxAccounts),
-                    std::string(name));
-            }
-            it = accounts_.emplace(account, AccountInfo{}).first;
-        }
-        AccountInfo& info = it->second;
-        (name == "#KONTO" ? info.name : info.type) = Excerpt(TextAt(1), kMaxNameBytes);
-        info.json.clear();
-        if (!info.name.empty()) AppendMember(info.json, "account_name", info.name);
-        if (!info.type.empty()) AppendMember(info.json, "account_type", info.type);
+        OnAccount(name);
     } else if (name == "#DIM" || name == "#UNDERDIM") {
-        std::string dimension = TextAt(0);
-        if (dimension.empty())
-            return Warn("missing_field", fmt::format("{} has no dimension number.", name), std::string(name));
-        if (dimension.size() <= kMaxKeyBytes &&
-            (dimensions_.size() < kMaxDimensions || dimensions_.contains(dimension))) {
-            dimensions_[std::move(dimension)] = Excerpt(TextAt(1), kMaxNameBytes);
-        }
+        OnDimension(name);
     } else if (name == "#OBJEKT") {
         ++object_count_;
     } else if (name == "#IB" || name == "#UB" || name == "#RES" || name == "#OIB" || name == "#OUB" ||
                name == "#PSALDO" || name == "#PBUDGET") {
         ++balance_counts_[std::string(name.substr(1))];
     } else if (name == "#FORMAT") {
-        declared_format_ = Excerpt(TextAt(0), kMaxNameBytes);
-        std::string upper = *declared_format_;
-        for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-        if (upper != "PC8") {
-            Warn("unknown_format",
-                 fmt::format("#FORMAT declares '{}', but SIE 4B only knows PC8 (CP437); the text is read as {}.",
-                             Excerpt(*declared_format_), decoder_ ? "CP437" : "UTF-8"),
-                 "#FORMAT");
-        } else if (!decoder_) {
-            Warn("encoding_mismatch",
-                 "#FORMAT declares PC8 (CP437), but the file is valid UTF-8 with non-ASCII characters; it is read as "
-                 "UTF-8.",
-                 "#FORMAT");
-        }
+        OnFormat();
     } else if (name == "#PROGRAM") {
         program_name_ = Excerpt(TextAt(0), kMaxNameBytes);
         program_version_ = Excerpt(TextAt(1), kMaxNameBytes);
@@ -724,48 +701,119 @@ void SieReader::OnRecord(const Label& label) {
     } else if (name == "#KPTYP") {
         chart_type_ = Excerpt(TextAt(0), kMaxNameBytes);
     } else if (name == "#VALUTA") {
-        const std::string code = TextAt(0);
-        const bool valid =
-            code.size() == 3 && std::all_of(code.begin(), code.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
-        if (!valid) {
-            return Warn("bad_currency",
-                        fmt::format("#VALUTA '{}' is not an ISO 4217 code like SEK; the currency stays {}.",
-                                    Excerpt(code), currency_),
-                        "#VALUTA");
-        }
-        if (loadable_rows_ > 0) {
-            Warn("late_currency",
-                 fmt::format("#VALUTA comes after {} rows, which keep the currency {}; it belongs before the vouchers.",
-                             loadable_rows_, currency_),
-                 "#VALUTA");
-        }
-        currency_ = code;
+        OnCurrency();
     } else if (name == "#RAR") {
-        const auto start = detail::ParseSieDate(FieldAt(1) ? FieldAt(1)->raw : "");
-        const auto end = detail::ParseSieDate(FieldAt(2) ? FieldAt(2)->raw : "");
-        int year = 0;
-        const std::string index = TextAt(0);
-        const auto [ptr, ec] = std::from_chars(index.data(), index.data() + index.size(), year);
-        if (!start || !end || ec != std::errc() || ptr != index.data() + index.size() || *end < *start) {
-            return Warn("bad_fiscal_year",
-                        "#RAR needs a year number and two YYYYMMDD dates (start, end); this one is ignored.", "#RAR");
-        }
-        if (fiscal_years_.size() < kMaxFiscalYears) {
-            fiscal_years_.push_back({{"year", year}, {"start", start->ToString()}, {"end", end->ToString()}});
-        }
+        OnFiscalYear();
     } else if (!(name == "#FLAGGA" || name == "#FNR" || name == "#FTYP" || name == "#ADRESS" || name == "#BKOD" ||
                  name == "#PROSA" || name == "#TAXAR" || name == "#OMFATTN" || name == "#ENHET" || name == "#SRU")) {
-        const SieField written_label{.raw = record_.label};
-        const std::string written = Excerpt(Text(&written_label), 40);
-        auto it = unknown_labels_.find(written);
-        if (it != unknown_labels_.end()) {
-            ++it->second;
-        } else if (unknown_labels_.size() < kMaxUnknownLabels) {
-            unknown_labels_.emplace(written, 1);
-            Diagnose(Severity::kInfo, Scope::kFile, "unknown_label",
-                     fmt::format("The label '{}' is not part of SIE 4B; its records are ignored.", written), line_,
-                     written);
+        OnUnknownLabel();
+    }
+}
+
+// #KONTO (name) and #KTYP (type T, S, K or I) of an account.
+void SieReader::OnAccount(std::string_view name) {
+    cached_valid_ = false;
+    const std::string account = TextAt(0);
+    if (account.size() > kMaxKeyBytes) {
+        return Warn("bad_account",
+                    fmt::format("{} has an account number longer than {} bytes; it is ignored.", name, kMaxKeyBytes),
+                    std::string(name));
+    }
+    if (account.empty()) {
+        return Warn("missing_field", fmt::format("{} has no account number.", name), std::string(name));
+    }
+    auto it = accounts_.find(account);
+    if (it == accounts_.end()) {
+        if (accounts_.size() >= kMaxAccounts) {
+            return Warn(
+                "too_many_accounts",
+                fmt::format("More than {} accounts are declared; names of the rest are not kept.", kMaxAccounts),
+                std::string(name));
         }
+        it = accounts_.emplace(account, AccountInfo{}).first;
+    }
+    AccountInfo& info = it->second;
+    (name == "#KONTO" ? info.name : info.type) = Excerpt(TextAt(1), kMaxNameBytes);
+    info.json.clear();
+    if (!info.name.empty()) AppendMember(info.json, "account_name", info.name);
+    if (!info.type.empty()) AppendMember(info.json, "account_type", info.type);
+}
+
+// #DIM and #UNDERDIM name the dimensions of object lists.
+void SieReader::OnDimension(std::string_view name) {
+    std::string dimension = TextAt(0);
+    if (dimension.empty()) {
+        return Warn("missing_field", fmt::format("{} has no dimension number.", name), std::string(name));
+    }
+    if (dimension.size() <= kMaxKeyBytes && (dimensions_.size() < kMaxDimensions || dimensions_.contains(dimension))) {
+        dimensions_[std::move(dimension)] = Excerpt(TextAt(1), kMaxNameBytes);
+    }
+}
+
+// The declared character set; the bytes decided the encoding already, so this only checks the declaration.
+void SieReader::OnFormat() {
+    declared_format_ = Excerpt(TextAt(0), kMaxNameBytes);
+    std::string upper = *declared_format_;
+    for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    if (upper != "PC8") {
+        Warn("unknown_format",
+             fmt::format("#FORMAT declares '{}', but SIE 4B only knows PC8 (CP437); the text is read as {}.",
+                         Excerpt(*declared_format_), decoder_ ? "CP437" : "UTF-8"),
+             "#FORMAT");
+    } else if (!decoder_) {
+        Warn("encoding_mismatch",
+             "#FORMAT declares PC8 (CP437), but the file is valid UTF-8 with non-ASCII characters; it is read as "
+             "UTF-8.",
+             "#FORMAT");
+    }
+}
+
+void SieReader::OnCurrency() {
+    const std::string code = TextAt(0);
+    const bool valid =
+        code.size() == 3 && std::all_of(code.begin(), code.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
+    if (!valid) {
+        return Warn("bad_currency",
+                    fmt::format("#VALUTA '{}' is not an ISO 4217 code like SEK; the currency stays {}.", Excerpt(code),
+                                currency_),
+                    "#VALUTA");
+    }
+    if (loadable_rows_ > 0) {
+        Warn("late_currency",
+             fmt::format("#VALUTA comes after {} rows, which keep the currency {}; it belongs before the vouchers.",
+                         loadable_rows_, currency_),
+             "#VALUTA");
+    }
+    currency_ = code;
+}
+
+void SieReader::OnFiscalYear() {
+    const auto start = detail::ParseSieDate(FieldAt(1) ? FieldAt(1)->raw : "");
+    const auto end = detail::ParseSieDate(FieldAt(2) ? FieldAt(2)->raw : "");
+    int year = 0;
+    const std::string index = TextAt(0);
+    const auto [ptr, ec] = std::from_chars(index.data(), index.data() + index.size(), year);
+    if (!start || !end || ec != std::errc() || ptr != index.data() + index.size() || *end < *start) {
+        return Warn("bad_fiscal_year",
+                    "#RAR needs a year number and two YYYYMMDD dates (start, end); this one is ignored.", "#RAR");
+    }
+    if (fiscal_years_.size() < kMaxFiscalYears) {
+        fiscal_years_.push_back({{"year", year}, {"start", start->ToString()}, {"end", end->ToString()}});
+    }
+}
+
+// Reported once per label; the details count them all.
+void SieReader::OnUnknownLabel() {
+    const SieField written_label{.raw = record_.label};
+    const std::string written = Excerpt(Text(&written_label), 40);
+    auto it = unknown_labels_.find(written);
+    if (it != unknown_labels_.end()) {
+        ++it->second;
+    } else if (unknown_labels_.size() < kMaxUnknownLabels) {
+        unknown_labels_.emplace(written, 1);
+        Diagnose(Severity::kInfo, Scope::kFile, "unknown_label",
+                 fmt::format("The label '{}' is not part of SIE 4B; its records are ignored.", written), line_,
+                 written);
     }
 }
 
@@ -823,25 +871,25 @@ void SieReader::OnVer() {
         CloseVoucher();
     }
     ++voucher_count_;
-    voucher_.state = Voucher::State::kAwaitingBlock;
-    voucher_.implicit = false;
-    voucher_.readable = true;
-    voucher_.had_bad_row = false;
-    voucher_.series = TextAt(0);
-    voucher_.number = TextAt(1);
-    voucher_.text = TextAt(3);
-    voucher_.sign = TextAt(5);
-    voucher_.line = line_;
-    voucher_.records = 0;
-    voucher_.loaded = 0;
-    voucher_.sum = 0;
-    voucher_.sum_overflow = false;
-    voucher_.twin_pending = false;
-    voucher_.registration_date.reset();
-    voucher_.location.assign("voucher ").append(Excerpt(voucher_.series)).append(" ").append(Excerpt(voucher_.number));
-    voucher_.json.clear();
+    voucher_ = Voucher{.state = Voucher::State::kAwaitingBlock,
+                       .series = TextAt(0),
+                       .number = TextAt(1),
+                       .text = TextAt(3),
+                       .sign = TextAt(5),
+                       .ordinal = voucher_count_,
+                       .line = line_};
+    // "voucher A 12"; a voucher without series or number (import files) by its position: "voucher #3".
+    std::string& location = voucher_.location;
+    location = "voucher";
+    if (!voucher_.series.empty()) location.append(" ").append(Excerpt(voucher_.series));
+    location += ' ';
+    if (voucher_.number.empty()) {
+        location += '#';
+        AppendInt(location, voucher_count_);
+    } else {
+        location.append(Excerpt(voucher_.number));
+    }
     if (!voucher_.text.empty()) AppendMember(voucher_.json, "voucher_text", voucher_.text);
-    voucher_.ordinal = voucher_count_;
 
     const SieField* date = FieldAt(2);
     const auto parsed = detail::ParseSieDate(date ? date->raw : "");
@@ -1290,7 +1338,10 @@ void SieReader::Finish() {
                                        : fmt::format("None of the file's {} voucher rows could be loaded; see the "
                                                      "other problems.",
                                                      report_.rows_read)};
-        if (!first_rejecting_) first_rejecting_ = problem;
+        if (!first_rejecting_) {
+            first_rejecting_ = problem;
+            first_rejecting_scope_ = Scope::kAlways;
+        }
         report_.Add(std::move(problem));
     }
 }
@@ -1369,9 +1420,9 @@ ParseReport ReadSie(std::istream& in, const ParseOptions& options, const BatchSi
             failed.error = made.error();
             return failed;
         }
-        decoder = std::move(*made);
+        decoder = *made;
     }
-    SieReader reader(options, sink, progress, std::move(decoder));
+    SieReader reader(options, sink, progress, decoder);
     return reader.Run(in, scan);
 }
 

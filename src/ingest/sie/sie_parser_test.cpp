@@ -207,6 +207,7 @@ TEST_F(SieParserTest, MissingClosingKsummaRejectsEvenLeniently) {
         EXPECT_EQ(parsed.report.error->line, 2);
         EXPECT_EQ(parsed.report.error->column, "#KSUMMA");
         EXPECT_EQ(parsed.report.error->file, "test.se");
+        EXPECT_EQ(parsed.report.error->message.find("leniently"), std::string::npos);
         EXPECT_EQ(Problems(parsed.report), (std::vector<std::string>{"error ksumma_missing_end 2 #KSUMMA "}));
         EXPECT_EQ(parsed.details["ksumma"], "incomplete");
     }
@@ -237,6 +238,7 @@ TEST_F(SieParserTest, BadAmountFollowsTheBadRowPolicy) {
     EXPECT_EQ(strict.report.error->line, 10);
     EXPECT_EQ(strict.report.error->column, "#TRANS");
     EXPECT_NE(strict.report.error->message.find("'12,50'"), std::string::npos);
+    EXPECT_NE(strict.report.error->message.find("skip bad rows"), std::string::npos);
     EXPECT_EQ(Problems(strict.report), (std::vector<std::string>{"error bad_amount 10 #TRANS voucher A 1"}));
 
     // Lenient skips the row; the voucher it leaves unbalanced is not reported again.
@@ -383,6 +385,59 @@ TEST_F(SieParserTest, UnterminatedQuoteIsReadToTheEndOfTheLine) {
     EXPECT_EQ(parsed.rows[0].text, "Ingen slutcitattecken");
 }
 
+TEST_F(SieParserTest, HeaderAndRowDeviationsAreGradedAndLocated) {
+    const std::vector<std::string> expected = {"warning bad_currency 3 #VALUTA ",
+                                               "warning bad_fiscal_year 4 #RAR ",
+                                               "warning missing_field 5 #KONTO ",
+                                               "warning bad_account 6 #KONTO ",
+                                               "warning missing_field 7 #DIM ",
+                                               "warning bad_quantity 11 #TRANS voucher #1",
+                                               "info unnumbered_voucher 9 #VER voucher #1",
+                                               "warning missing_object_list 12 #TRANS voucher #1",
+                                               "warning label_inside_voucher 13 #KONTO voucher #1",
+                                               "error missing_date 15 #VER voucher A 5",
+                                               "warning late_currency 19 #VALUTA ",
+                                               "warning incomplete_object_list 22 #TRANS voucher A 6",
+                                               "warning missing_format 0 #FORMAT "};
+    const Parsed strict = Parse("warnings.se");
+    ASSERT_FALSE(strict.report.ok());
+    EXPECT_EQ(strict.report.error->code, "missing_date");
+    EXPECT_EQ(strict.report.error->line, 15);
+    EXPECT_EQ(strict.report.error->column, "#VER");
+    EXPECT_NE(strict.report.error->message.find("has no date"), std::string::npos);
+    EXPECT_EQ(Problems(strict.report), expected);
+
+    const Parsed lenient = Parse("warnings.se", Lenient());
+    ASSERT_TRUE(lenient.report.ok());
+    EXPECT_EQ(Problems(lenient.report), expected);
+    std::vector<std::string> ids;
+    for (const Transaction& tx : lenient.rows) ids.push_back(tx.external_id + " " + tx.currency);
+    EXPECT_EQ(ids, (std::vector<std::string>{"-#1-1 SEK", "-#1-2 SEK", "A-6-1 EUR", "A-6-2 EUR"}));
+    EXPECT_EQ(lenient.report.rows_rejected, 1);  // the row of the undated voucher
+    EXPECT_EQ(lenient.rows[1].amount.minor, -1000);
+    // 3010 is declared after its row: the row has no name. A lone dimension makes no object.
+    EXPECT_EQ(nlohmann::json::parse(lenient.rows[1].raw_data), nlohmann::json({{"voucher_text", "Import"}}));
+    EXPECT_FALSE(nlohmann::json::parse(lenient.rows[2].raw_data).contains("objects"));
+    EXPECT_EQ(lenient.details["fiscal_years"], nlohmann::json::array());
+}
+
+TEST_F(SieParserTest, KsummaThatCannotBeCheckedIsReported) {
+    const Parsed strict = Parse("ksumma_odd.se");
+    ASSERT_FALSE(strict.report.ok());
+    EXPECT_EQ(strict.report.error->code, "bad_ksumma");
+    EXPECT_EQ(strict.report.error->line, 10);
+    EXPECT_NE(strict.report.error->message.find("'abc'"), std::string::npos);
+    EXPECT_EQ(Problems(strict.report),
+              (std::vector<std::string>{"warning unexpected_ksumma 2 #KSUMMA ", "warning unknown_format 4 #FORMAT ",
+                                        "error bad_ksumma 10 #KSUMMA ", "warning records_after_ksumma 11 #PROSA "}));
+    EXPECT_EQ(strict.details["ksumma"], "mismatch");
+    EXPECT_EQ(strict.details["format"], "UTF8");
+
+    const Parsed lenient = Parse("ksumma_odd.se", Lenient());
+    ASSERT_TRUE(lenient.report.ok());
+    EXPECT_EQ(lenient.rows.size(), 2u);
+}
+
 TEST_F(SieParserTest, LineLongerThanTheFieldLimitIsAnError) {
     for (const size_t chunk : {size_t{1} << 20, size_t{16}}) {
         ParseOptions options = Strict();
@@ -451,7 +506,7 @@ TEST_F(SieParserTest, ReportsProgressAndTheFileCannotBeOpened) {
 
 TEST(SieStreamTest, VoucherWithMoreThanAMillionRowsIsTooLarge) {
     std::string text = "#FORMAT PC8\n#VER A 1 20240101\n{\n";
-    text.reserve(text.size() + 1'000'001 * 18);
+    text.reserve(text.size() + size_t{1'000'001} * 18);
     for (int i = 0; i <= 1'000'000; ++i) text += "#TRANS 1910 {} 0\n";
     text += "}\n";
     std::istringstream in(text);

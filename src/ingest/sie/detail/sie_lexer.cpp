@@ -219,7 +219,7 @@ void SieCrc32::AddRecord(const SieRecord& record) {
 
 Expected<Cp437Decoder> Cp437Decoder::Make() {
     iconv_t cd = iconv_open("UTF-8", "CP437");
-    if (cd == reinterpret_cast<iconv_t>(-1)) {
+    if (cd == reinterpret_cast<iconv_t>(-1)) {  // NOLINT(performance-no-int-to-ptr): iconv_open's failure value
         return Unexpected(Internal("iconv cannot convert CP437 to UTF-8 on this system (glibc gconv modules missing)"));
     }
     char input[128];
