@@ -50,6 +50,7 @@ inline std::string Describe(const Transaction& tx) {
 
 inline std::vector<std::string> DescribeAll(const std::vector<Transaction>& rows) {
     std::vector<std::string> out;
+    out.reserve(rows.size());
     for (const Transaction& tx : rows) out.push_back(Describe(tx));
     return out;
 }

@@ -31,7 +31,7 @@ protected:
     void TearDown() override { fs::remove_all(dir_); }
 
     fs::path WriteBytes(std::string_view bytes) {
-        const fs::path path = dir_ / "book.xls";
+        fs::path path = dir_ / "book.xls";
         std::ofstream(path, std::ios::binary) << bytes;
         return path;
     }

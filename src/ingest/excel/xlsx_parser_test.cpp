@@ -72,7 +72,7 @@ protected:
 
     // Writes the entries, deflated, into a zip with libzip; `encrypt` names an entry to encrypt with AES.
     fs::path WriteZip(const Entries& entries, const std::string& encrypt = {}) {
-        const fs::path path = dir_ / "book.xlsx";
+        fs::path path = dir_ / "book.xlsx";
         int error = 0;
         zip_t* archive = zip_open(path.c_str(), ZIP_CREATE | ZIP_TRUNCATE, &error);
         EXPECT_NE(archive, nullptr);
@@ -91,7 +91,7 @@ protected:
     }
 
     fs::path WriteBytes(std::string_view bytes) {
-        const fs::path path = dir_ / "book.xlsx";
+        fs::path path = dir_ / "book.xlsx";
         std::ofstream(path, std::ios::binary) << bytes;
         return path;
     }

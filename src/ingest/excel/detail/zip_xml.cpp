@@ -12,7 +12,7 @@ namespace {
 
 constexpr std::string_view kWorkbookPart = "xl/workbook.xml";
 // Below this size a high compression ratio is harmless (a tiny, repetitive styles part) and not checked.
-constexpr uint64_t kRatioCheckMinBytes = 64 * 1024;
+constexpr uint64_t kRatioCheckMinBytes = uint64_t{64} * 1024;
 constexpr std::string_view kSaveAgain = "open it in Excel (or LibreOffice) and save it again as .xlsx";
 
 std::string_view LocalName(const char* name) {
