@@ -42,8 +42,8 @@ Outcome Run(const std::filesystem::path& path, size_t chunk_bytes, size_t batch_
     options.limits.max_rows = 500;
     options.limits.max_field_bytes = 2048;
     options.limits.max_depth = 64;
-    options.bad_rows = skip_bad_rows ? granska::ingest::BadRowPolicy::kSkipRow
-                                     : granska::ingest::BadRowPolicy::kFormatDefault;
+    options.bad_rows =
+        skip_bad_rows ? granska::ingest::BadRowPolicy::kSkipRow : granska::ingest::BadRowPolicy::kFormatDefault;
     Outcome out;
     const auto parser = granska::ingest::MakeXmlParser();
     const ParseReport report = parser->Parse(

@@ -207,7 +207,10 @@ RowFields FieldsOf(const ElementTree& tree, ElementTree::NodeId row) {
             node.parent == row || (node.parent > row && inside[static_cast<size_t>(node.parent)]);
         if (!inside[static_cast<size_t>(id)] || !(node.attribute || node.seen_as_leaf)) continue;
         std::string name = node.name;
-        for (ElementTree::NodeId up = node.parent; up != row; up = tree[up].parent) name = tree[up].name + "." + name;
+        for (ElementTree::NodeId up = node.parent; up != row; up = tree[up].parent) {
+            name.insert(0, 1, '.');
+            name.insert(0, tree[up].name);
+        }
         fields.index_of_node[static_cast<size_t>(id)] = static_cast<int32_t>(fields.names.size());
         fields.names.push_back(std::move(name));
     }
