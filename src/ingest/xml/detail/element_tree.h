@@ -90,9 +90,12 @@ Expected<ElementTree::NodeId> ChooseRowElement(const ElementTree& tree, const Pa
 // The fields of the row element in order of first appearance, and for each node of the tree its field index
 // (-1 when it is not a field of the row element).
 struct RowFields {
+    static constexpr size_t kMaxNameBytes = size_t{16} << 20;  // all field names together (the header)
+
     std::vector<std::string> names;
     std::vector<int32_t> index_of_node;
 };
-RowFields FieldsOf(const ElementTree& tree, ElementTree::NodeId row);
+// Fails with "too_many_fields" when the names together exceed RowFields::kMaxNameBytes (deeply nested fields).
+Expected<RowFields> FieldsOf(const ElementTree& tree, ElementTree::NodeId row, const ParseOptions& options);
 
 }  // namespace granska::ingest::detail
