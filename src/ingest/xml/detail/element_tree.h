@@ -82,9 +82,11 @@ private:
 };
 
 // The element that holds one transaction: options.xml_element when set (the full path from the root, or its
-// unique tail: "Row" or "Rows/Row"), otherwise the path with the most occurrences among those with child elements
-// or attributes, the outermost when nested ones tie. Errors: "xml_element_not_found", "ambiguous_xml_element",
-// "no_repeated_element" (each lists the candidates and how to choose), "too_many_rows" (kTooLarge).
+// unique tail: "Row" or "Rows/Row"), otherwise the path with the most occurrences (at least two) among those with
+// child elements or attributes, the outermost when nested ones tie. It must clearly repeat: another repeated
+// element outside it occurring more than half as often makes the choice ambiguous. Errors: "xml_element_not_found",
+// "ambiguous_xml_element", "no_repeated_element" (each lists the candidates and how to choose), "too_many_rows"
+// (kTooLarge).
 Expected<ElementTree::NodeId> ChooseRowElement(const ElementTree& tree, const ParseOptions& options);
 
 // The fields of the row element in order of first appearance, and for each node of the tree its field index
