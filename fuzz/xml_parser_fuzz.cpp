@@ -34,16 +34,18 @@ struct Outcome {
     std::string error;  // "code|line|column", empty on success
 };
 
-Outcome Run(const std::filesystem::path& path, size_t chunk_bytes, size_t batch_size, bool skip_bad_rows) {
+Outcome Run(const std::filesystem::path& path, size_t chunk_bytes, size_t batch_size, bool skip_bad_rows,
+            std::string_view element) {
     ParseOptions options;
+    options.xml_element = element;
     options.file_name = "fuzz.xml";
     options.chunk_bytes = chunk_bytes;
     options.batch_size = batch_size;
     options.limits.max_rows = 500;
     options.limits.max_field_bytes = 2048;
     options.limits.max_depth = 64;
-    options.bad_rows = skip_bad_rows ? granska::ingest::BadRowPolicy::kSkipRow
-                                     : granska::ingest::BadRowPolicy::kFormatDefault;
+    options.bad_rows =
+        skip_bad_rows ? granska::ingest::BadRowPolicy::kSkipRow : granska::ingest::BadRowPolicy::kFormatDefault;
     Outcome out;
     const auto parser = granska::ingest::MakeXmlParser();
     const ParseReport report = parser->Parse(
@@ -86,8 +88,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::ofstream(path, std::ios::binary | std::ios::trunc)
         .write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(size));
     const bool skip_bad_rows = size % 2 == 1;
-    const Outcome whole = Run(path, size_t{1} << 16, 1 + size % 4, skip_bad_rows);  // one chunk: inputs are small
-    const Outcome chunked = Run(path, 1 + size % 7, 1 + size % 3, skip_bad_rows);
+    const std::string_view element = size % 5 == 0 ? "R" : "";  // sometimes a configured element path
+    const Outcome whole = Run(path, size_t{1} << 16, 1 + size % 4, skip_bad_rows, element);  // one chunk
+    const Outcome chunked = Run(path, 1 + size % 7, 1 + size % 3, skip_bad_rows, element);
     Check(whole.error == chunked.error);
     // Rows delivered before an error may differ with the batch size; on success they must be identical.
     if (whole.error.empty()) Check(whole.rows == chunked.rows);

@@ -116,7 +116,9 @@ Expected<void> ReadGenericRows(const std::filesystem::path& path, const ParseOpt
     if (!row) return Unexpected(std::move(row).error());
     const std::string element = tree.PathOf(*row);
     report.dialect["element"] = element;
-    const detail::RowFields fields = detail::FieldsOf(tree, *row);
+    Expected<detail::RowFields> fields_found = detail::FieldsOf(tree, *row, options);
+    if (!fields_found) return Unexpected(std::move(fields_found).error());
+    const detail::RowFields& fields = *fields_found;
 
     RowMapper mapper(options, report, sink);
     if (Expected<void> header = mapper.SetHeader(fields.names, tree[*row].first_line); !header) return header;

@@ -200,6 +200,24 @@ TEST(XmlGenericTest, TooManyDistinctElementPathsIsAnError) {
     EXPECT_EQ(parsed.report.error->line, 1);
 }
 
+TEST(XmlGenericTest, FieldNamesBeyondTheHeaderLimitAreRefused) {
+    // Ten nested 1000-byte names above 2000 leaves: every leaf's field name is about 10 kB, 20 MB together.
+    std::string open;
+    std::string close;
+    for (int level = 0; level < 10; ++level) {
+        const std::string name = fmt::format("L{}{}", level, std::string(998, 'n'));
+        open += "<" + name + ">";
+        close.insert(0, "</" + name + ">");
+    }
+    std::string leaves;
+    for (int i = 0; i < 2000; ++i) leaves += fmt::format("<f{}/>", i);
+    const auto parsed = ParseXmlText("<E>\n<R>" + open + leaves + close + "</R><R/></E>");
+    ASSERT_FALSE(parsed.report.ok());
+    EXPECT_EQ(parsed.report.error->code, "too_many_fields");
+    EXPECT_EQ(parsed.report.error->line, 2);
+    EXPECT_NE(parsed.report.error->message.find("more than 16 MiB"), std::string::npos) << parsed.report.error->message;
+}
+
 TEST(XmlGenericTest, RowWithoutDateOrAmountFieldsFailsInTheRowMapper) {
     const auto parsed = ParseXmlText("<E><R><a>1</a></R><R><a>2</a></R></E>");
     ASSERT_FALSE(parsed.report.ok());

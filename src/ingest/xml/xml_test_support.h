@@ -1,6 +1,7 @@
 #pragma once
 // Helpers shared by the XML parser tests: fixture paths, temporary files and a parse that keeps every row.
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -31,8 +32,8 @@ class TempXml {
 public:
     explicit TempXml(std::string_view content) {
         const auto* test = ::testing::UnitTest::GetInstance()->current_test_info();
-        path_ = std::filesystem::temp_directory_path() / (std::string("granska-xml-") + test->test_suite_name() + "-" +
-                                                          test->name() + "-" + std::to_string(counter_++) + ".xml");
+        path_ = std::filesystem::temp_directory_path() /
+                fmt::format("granska-xml-{}-{}-{}.xml", test->test_suite_name(), test->name(), NextId());
         std::ofstream(path_, std::ios::binary).write(content.data(), static_cast<std::streamsize>(content.size()));
     }
     ~TempXml() {
@@ -44,7 +45,10 @@ public:
     const std::filesystem::path& path() const { return path_; }
 
 private:
-    static inline int counter_ = 0;
+    static int NextId() {
+        static int next = 0;
+        return next++;
+    }
     std::filesystem::path path_;
 };
 

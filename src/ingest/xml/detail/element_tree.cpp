@@ -196,8 +196,9 @@ Expected<ElementTree::NodeId> ChooseRowElement(const ElementTree& tree, const Pa
     return CheckRowCount(tree, best, options);
 }
 
-RowFields FieldsOf(const ElementTree& tree, ElementTree::NodeId row) {
+Expected<RowFields> FieldsOf(const ElementTree& tree, ElementTree::NodeId row, const ParseOptions& options) {
     RowFields fields;
+    size_t name_bytes = 0;
     fields.index_of_node.assign(tree.size(), -1);
     std::vector<bool> inside(tree.size(), false);  // parents come before their children in the tree
     for (auto id = static_cast<ElementTree::NodeId>(row + 1); id < static_cast<ElementTree::NodeId>(tree.size());
@@ -207,7 +208,20 @@ RowFields FieldsOf(const ElementTree& tree, ElementTree::NodeId row) {
             node.parent == row || (node.parent > row && inside[static_cast<size_t>(node.parent)]);
         if (!inside[static_cast<size_t>(id)] || !(node.attribute || node.seen_as_leaf)) continue;
         std::string name = node.name;
-        for (ElementTree::NodeId up = node.parent; up != row; up = tree[up].parent) name = tree[up].name + "." + name;
+        for (ElementTree::NodeId up = node.parent; up != row; up = tree[up].parent) {
+            name.insert(0, 1, '.');
+            name.insert(0, tree[up].name);
+        }
+        name_bytes += name.size();
+        if (name_bytes > RowFields::kMaxNameBytes) {
+            return Unexpected(FileError(
+                options, "too_many_fields",
+                fmt::format("The names of the fields of <{}> take more than {} MiB (it has {} fields so far, nested "
+                            "up to '{}'); check that the XML element option names the record element.",
+                            Excerpt(tree[row].name), RowFields::kMaxNameBytes >> 20, fields.names.size(),
+                            Excerpt(name, 100)),
+                tree[row].first_line));
+        }
         fields.index_of_node[static_cast<size_t>(id)] = static_cast<int32_t>(fields.names.size());
         fields.names.push_back(std::move(name));
     }

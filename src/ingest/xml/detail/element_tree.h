@@ -82,17 +82,22 @@ private:
 };
 
 // The element that holds one transaction: options.xml_element when set (the full path from the root, or its
-// unique tail: "Row" or "Rows/Row"), otherwise the path with the most occurrences among those with child elements
-// or attributes, the outermost when nested ones tie. Errors: "xml_element_not_found", "ambiguous_xml_element",
-// "no_repeated_element" (each lists the candidates and how to choose), "too_many_rows" (kTooLarge).
+// unique tail: "Row" or "Rows/Row"), otherwise the path with the most occurrences (at least two) among those with
+// child elements or attributes, the outermost when nested ones tie. It must clearly repeat: another repeated
+// element outside it occurring more than half as often makes the choice ambiguous. Errors: "xml_element_not_found",
+// "ambiguous_xml_element", "no_repeated_element" (each lists the candidates and how to choose), "too_many_rows"
+// (kTooLarge).
 Expected<ElementTree::NodeId> ChooseRowElement(const ElementTree& tree, const ParseOptions& options);
 
 // The fields of the row element in order of first appearance, and for each node of the tree its field index
 // (-1 when it is not a field of the row element).
 struct RowFields {
+    static constexpr size_t kMaxNameBytes = size_t{16} << 20;  // all field names together (the header)
+
     std::vector<std::string> names;
     std::vector<int32_t> index_of_node;
 };
-RowFields FieldsOf(const ElementTree& tree, ElementTree::NodeId row);
+// Fails with "too_many_fields" when the names together exceed RowFields::kMaxNameBytes (deeply nested fields).
+Expected<RowFields> FieldsOf(const ElementTree& tree, ElementTree::NodeId row, const ParseOptions& options);
 
 }  // namespace granska::ingest::detail

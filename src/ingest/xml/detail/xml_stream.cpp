@@ -24,7 +24,7 @@ constexpr XML_Char kNamespaceSeparator = '\x01';  // cannot occur in a well-form
 constexpr size_t kMaxNameBytes = 1024;            // element and attribute names
 constexpr size_t kMaxChunkBytes = size_t{1} << 30;
 // Markup around a value (quotes, names, other attributes) that a pending token may hold beyond two values' worth.
-constexpr uint64_t kTokenSlackBytes = 64 * 1024;
+constexpr uint64_t kTokenSlackBytes = uint64_t{64} * 1024;
 
 // windows-1252 bytes 0x80..0x9F as Unicode code points; -1 where the code page leaves a byte undefined.
 constexpr std::array<int, 32> kWindows1252High = {0x20AC, -1,     0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021,
