@@ -61,7 +61,8 @@ constexpr FieldInfo kFields[kFieldCount] = {
 // Trimmed and lower-cased: ASCII, and the Latin-1 letters (Å, Ä, Ö, É, ...) as UTF-8, which covers Swedish headers;
 // ' ' and '-' become '_', so "Transaction ID", "transaction-id" and "transaction_id" are one name.
 std::string NormalizeHeader(std::string_view header) {
-    const std::string_view s = TrimSpaces(header);
+    std::string_view s = TrimSpaces(header);
+    if (s.starts_with('@')) s.remove_prefix(1);  // an XML attribute field ("@amount") maps like an element
     std::string out(s);
     for (size_t i = 0; i < out.size(); ++i) {
         const auto c = static_cast<unsigned char>(out[i]);

@@ -38,6 +38,7 @@ TEST(XmlGenericTest, DetectsTheRepeatedElementAndNamesNestedFieldsAndAttributes)
     EXPECT_EQ(parsed.report.mapping.at("date"), "Datum");
     EXPECT_EQ(parsed.report.mapping.at("amount"), "Belopp");
     EXPECT_EQ(parsed.report.mapping.at("account"), "Konto");
+    EXPECT_EQ(parsed.report.mapping.at("id"), "@id");  // attributes map by the same names as elements
     ASSERT_EQ(parsed.rows.size(), 3u);
 
     EXPECT_EQ(parsed.rows[0].row_number, 1);
@@ -46,15 +47,16 @@ TEST(XmlGenericTest, DetectsTheRepeatedElementAndNamesNestedFieldsAndAttributes)
     EXPECT_EQ(parsed.rows[0].amount.minor, 10050);
     EXPECT_EQ(parsed.rows[0].text, "Kaffe");
     EXPECT_EQ(parsed.rows[0].account, "");
+    EXPECT_EQ(parsed.rows[0].external_id, "T1");
     EXPECT_EQ(parsed.rows[0].raw_data,
-              R"({"@id":"T1","Belopp.@currency":"SEK","Party.Name":"Café Ett","Party.Org":"556677-8899",)"
+              R"({"Belopp.@currency":"SEK","Party.Name":"Café Ett","Party.Org":"556677-8899",)"
               R"("Tag":null})");
 
     EXPECT_EQ(parsed.rows[1].source_line, 15);
     EXPECT_EQ(parsed.rows[1].amount.minor, -250000);
     EXPECT_EQ(parsed.rows[1].account, "5010");
     EXPECT_EQ(parsed.rows[1].raw_data,
-              R"({"@id":"T2","Belopp.@currency":"SEK","Party.Name":null,"Party.Org":null,"Tag":null})");
+              R"({"Belopp.@currency":"SEK","Party.Name":null,"Party.Org":null,"Tag":null})");
 
     EXPECT_EQ(parsed.rows[2].source_line, 21);
     EXPECT_EQ(parsed.rows[2].date, Ymd(2024, 7, 2));
@@ -62,7 +64,7 @@ TEST(XmlGenericTest, DetectsTheRepeatedElementAndNamesNestedFieldsAndAttributes)
     EXPECT_EQ(parsed.rows[2].text, "Parkering");
     // A field that repeats within a row is joined with a space.
     EXPECT_EQ(parsed.rows[2].raw_data,
-              R"({"@id":"T3","Belopp.@currency":"EUR","Party.Name":"Parkera AB","Party.Org":null,)"
+              R"({"Belopp.@currency":"EUR","Party.Name":"Parkera AB","Party.Org":null,)"
               R"("Tag":"resa bil"})");
 
     const auto details = nlohmann::json::parse(parsed.report.details);
