@@ -109,6 +109,13 @@ private:
     char decimal_ = '.';
     std::optional<char> thousands_;  // a separator to strip before parsing, when the user named one
 
+    struct LastDate {
+        CellType type = CellType::kEmpty;
+        std::string text;
+        std::optional<DateTime> parsed;
+    };
+    std::array<LastDate, 2> last_dates_;  // date, registration date
+
     std::vector<Transaction> batch_;
     size_t filled_ = 0;
     std::optional<Problem> first_problem_;
@@ -350,11 +357,18 @@ Expected<std::optional<DateTime>> RowMapper::Impl::ReadDate(std::span<const Cell
         if (!bad) return Unexpected(std::move(bad).error());
         return std::optional<DateTime>{};
     }
+    // Ledgers are sorted by date, so most rows repeat the previous row's date text: parse each text once.
+    LastDate& last = last_dates_[field == Field::kDate ? 0 : 1];
     std::optional<DateTime> parsed;
-    if (cell.type == CellType::kDate) {
-        parsed = ParseIsoDateTime(text);
-    } else if (cell.type == CellType::kText) {
-        parsed = detail::ParseDateText(text, date_order_);
+    if (last.parsed && last.type == cell.type && last.text == text) {
+        parsed = last.parsed;
+    } else {
+        if (cell.type == CellType::kDate) {
+            parsed = ParseIsoDateTime(text);
+        } else if (cell.type == CellType::kText) {
+            parsed = detail::ParseDateText(text, date_order_);
+        }
+        last = LastDate{.type = cell.type, .text = std::string(text), .parsed = parsed};
     }
     if (!parsed) {
         rejected = true;

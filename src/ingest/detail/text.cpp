@@ -1,5 +1,6 @@
 #include "ingest/detail/text.h"
 
+#include <bit>
 #include <cstdint>
 #include <cstring>
 
@@ -13,10 +14,15 @@ bool IsValidUtf8(std::string_view s) {
         if (i + 8 <= n) {  // ASCII fast path, eight bytes at a time
             uint64_t word = 0;
             std::memcpy(&word, p + i, sizeof word);
-            if ((word & 0x8080808080808080ULL) == 0) {
+            const uint64_t high = word & 0x8080808080808080ULL;
+            if (high == 0) {
                 i += 8;
                 continue;
             }
+            // Straight to the first non-ASCII byte: the lowest set bit on little-endian machines.
+            const int skip_bits =
+                std::endian::native == std::endian::little ? std::countr_zero(high) : std::countl_zero(high);
+            i += static_cast<size_t>(skip_bits) / 8;
         }
         const unsigned char c = p[i];
         if (c < 0x80) {
