@@ -3,17 +3,13 @@
 #include <algorithm>
 #include <array>
 
+#include "ingest/detail/windows_1252.h"
+
 namespace granska::ingest::detail {
 
 namespace {
 
 constexpr uint32_t kReplacement = 0xFFFD;
-
-// Windows-1252 0x80..0x9F; the five unassigned bytes keep their Latin-1 (C1 control) meaning.
-constexpr std::array<uint16_t, 32> kWindows1252High = {0x20AC, 0x0081, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021,
-                                                       0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0x008D, 0x017D, 0x008F,
-                                                       0x0090, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014,
-                                                       0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0x009D, 0x017E, 0x0178};
 
 }  // namespace
 
@@ -51,7 +47,9 @@ void DecodingStreambuf::Decode(const char* data, size_t size) {
             if (byte < 0x80) {
                 out_.push_back(static_cast<char>(byte));
             } else if (byte < 0xA0) {
-                AppendUtf8(out_, kWindows1252High[byte - 0x80]);
+                // The five undefined bytes keep their Latin-1 (C1 control) meaning.
+                const uint16_t code_point = kWindows1252High[byte - 0x80];
+                AppendUtf8(out_, code_point == 0 ? byte : code_point);
             } else {
                 AppendUtf8(out_, byte);
             }

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "ingest/detail/text.h"
+#include "ingest/detail/windows_1252.h"
 
 namespace granska::ingest::detail {
 
@@ -25,12 +26,6 @@ constexpr size_t kMaxNameBytes = 1024;            // element and attribute names
 constexpr size_t kMaxChunkBytes = size_t{1} << 30;
 // Markup around a value (quotes, names, other attributes) that a pending token may hold beyond two values' worth.
 constexpr uint64_t kTokenSlackBytes = uint64_t{64} * 1024;
-
-// windows-1252 bytes 0x80..0x9F as Unicode code points; -1 where the code page leaves a byte undefined.
-constexpr std::array<int, 32> kWindows1252High = {0x20AC, -1,     0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021,
-                                                  0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, -1,     0x017D, -1,
-                                                  -1,     0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014,
-                                                  0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, -1,     0x017E, 0x0178};
 
 std::string Lower(std::string_view s) {
     std::string out(s);
@@ -46,7 +41,10 @@ int XMLCALL HandleUnknownEncoding(void* /*data*/, const XML_Char* name, XML_Enco
     if (!windows && lower != "latin-1" && lower != "latin1") return XML_STATUS_ERROR;
     for (int byte = 0; byte < 256; ++byte) info->map[byte] = byte;
     if (windows) {
-        for (int byte = 0x80; byte < 0xA0; ++byte) info->map[byte] = kWindows1252High[static_cast<size_t>(byte - 0x80)];
+        for (int byte = 0x80; byte < 0xA0; ++byte) {
+            const int code_point = kWindows1252High[static_cast<size_t>(byte - 0x80)];
+            info->map[byte] = code_point == 0 ? -1 : code_point;  // expat: -1 = not a character
+        }
     }
     info->data = nullptr;
     info->convert = nullptr;
