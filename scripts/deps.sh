@@ -13,8 +13,6 @@ packages=(
     libsimdjson-dev libzip-dev libexpat1-dev libfreexl-dev
     # tests and benchmarks
     libgtest-dev libgmock-dev libbenchmark-dev curl jq
-    # writes the xlsx test fixtures with a real spreadsheet writer (tests/fixtures/excel/make_fixtures.py)
-    python3-openpyxl
     # servers started by scripts/test.sh
     postgresql redis-server
 )
