@@ -29,6 +29,7 @@ constexpr std::array<std::string_view, 7> kNumericFeatures = {"amount", "log_amo
 struct FrameBuilder::Dictionaries {
     Interner accounts;
     Interner users;
+    HolidayCalendar calendar = *HolidayCalendar::ForCountry("SE");
 };
 
 FrameBuilder::FrameBuilder() : dictionaries_(std::make_unique<Dictionaries>()) {}
@@ -40,7 +41,7 @@ void FrameBuilder::Append(std::span<const store::StoredTransaction> rows) {
     TransactionFrame& f = frame_;
     for (const store::StoredTransaction& stored : rows) {
         const Transaction& t = stored.transaction;
-        const RowFeatures features = ComputeRowFeatures(t);
+        const RowFeatures features = ComputeRowFeatures(t, dictionaries_->calendar);
         f.id.push_back(stored.id);
         f.external_id.push_back(t.external_id);
         f.row_number.push_back(t.row_number);

@@ -42,7 +42,7 @@ Expected<void> RowTransformer::Apply(std::span<Transaction> rows) {
         } else {
             row.external_id = fmt::format("{}", row.row_number);
         }
-        row.processed_data = FeaturesToJson(ComputeRowFeatures(row));
+        row.processed_data = FeaturesToJson(ComputeRowFeatures(row, calendar_));
     }
     return {};
 }

@@ -13,12 +13,15 @@
 
 #include "core/expected.h"
 #include "core/transaction.h"
+#include "transform/holidays.h"
 
 namespace granska::transform {
 
 class RowTransformer {
 public:
-    explicit RowTransformer(std::string file_name) : file_name_(std::move(file_name)) {}
+    // calendar: the holidays processed_data marks (Sweden unless given).
+    explicit RowTransformer(std::string file_name, HolidayCalendar calendar = *HolidayCalendar::ForCountry("SE"))
+        : file_name_(std::move(file_name)), calendar_(std::move(calendar)) {}
 
     // Fills external_id and processed_data. Fails (InvalidInput "duplicate_id") when the file's own id
     // column repeats a value.
@@ -26,6 +29,7 @@ public:
 
 private:
     std::string file_name_;
+    HolidayCalendar calendar_;
     // 64-bit hashes of the file's ids: 8 bytes a row instead of the strings.
     std::unordered_map<uint64_t, int64_t> id_hash_to_row_;
     std::unordered_map<std::string, int64_t> lines_per_voucher_;
