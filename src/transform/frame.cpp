@@ -21,8 +21,9 @@ private:
     std::unordered_map<std::string, int32_t> index_;
 };
 
-constexpr std::array<std::string_view, 7> kNumericFeatures = {"amount", "log_amount",   "weekday",         "is_weekend",
-                                                              "month",  "day_of_month", "posting_lag_days"};
+constexpr std::array<std::string_view, 13> kNumericFeatures = {
+    "amount",       "log_amount", "weekday",          "is_weekend",     "is_holiday",  "month",           "quarter",
+    "day_of_month", "hour",       "posting_lag_days", "round_exponent", "first_digit", "first_two_digits"};
 
 }  // namespace
 
@@ -52,10 +53,16 @@ void FrameBuilder::Append(std::span<const store::StoredTransaction> rows) {
         f.text.push_back(t.text);
         f.weekday.push_back(static_cast<int8_t>(features.weekday));
         f.is_weekend.push_back(features.is_weekend ? 1 : 0);
+        f.is_holiday.push_back(features.is_holiday ? 1 : 0);
         f.month.push_back(static_cast<int8_t>(features.month));
+        f.quarter.push_back(static_cast<int8_t>(features.quarter));
         f.day_of_month.push_back(static_cast<int8_t>(features.day_of_month));
+        f.hour.push_back(static_cast<int8_t>(features.hour.value_or(-1)));
         f.log_amount.push_back(features.log_amount);
         f.posting_lag_days.push_back(features.posting_lag_days);
+        f.round_exponent.push_back(static_cast<int8_t>(features.round_exponent.value_or(-2)));
+        f.first_digit.push_back(static_cast<int8_t>(features.first_digit));
+        f.first_two_digits.push_back(static_cast<int8_t>(features.first_two_digits));
     }
 }
 
@@ -71,9 +78,15 @@ std::vector<double> TransactionFrame::NumericFeature(std::string_view name) cons
     if (name == "log_amount") return log_amount;
     if (name == "weekday") return convert(weekday);
     if (name == "is_weekend") return convert(is_weekend);
+    if (name == "is_holiday") return convert(is_holiday);
     if (name == "month") return convert(month);
+    if (name == "quarter") return convert(quarter);
     if (name == "day_of_month") return convert(day_of_month);
+    if (name == "hour") return convert(hour);
     if (name == "posting_lag_days") return convert(posting_lag_days);
+    if (name == "round_exponent") return convert(round_exponent);
+    if (name == "first_digit") return convert(first_digit);
+    if (name == "first_two_digits") return convert(first_two_digits);
     return {};
 }
 

@@ -35,10 +35,16 @@ struct TransactionFrame {
     // Derived features (features.h).
     std::vector<int8_t> weekday;
     std::vector<uint8_t> is_weekend;
+    std::vector<uint8_t> is_holiday;
     std::vector<int8_t> month;
+    std::vector<int8_t> quarter;
     std::vector<int8_t> day_of_month;
+    std::vector<int8_t> hour;  // -1 when the row has no time
     std::vector<double> log_amount;
     std::vector<int32_t> posting_lag_days;
+    std::vector<int8_t> round_exponent;  // -2 for a zero amount: no roundness to speak of
+    std::vector<int8_t> first_digit;
+    std::vector<int8_t> first_two_digits;
 
     size_t size() const { return id.size(); }
     // Numeric feature by name ("log_amount", "weekday", ...); empty when the name is not a numeric feature.
