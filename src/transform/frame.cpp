@@ -21,22 +21,58 @@ private:
     std::unordered_map<std::string, int32_t> index_;
 };
 
-constexpr std::array<std::string_view, 13> kNumericFeatures = {
-    "amount",       "log_amount", "weekday",          "is_weekend",     "is_holiday",  "month",           "quarter",
-    "day_of_month", "hour",       "posting_lag_days", "round_exponent", "first_digit", "first_two_digits"};
+constexpr std::array<std::string_view, 17> kNumericFeatures = {"amount",
+                                                               "log_amount",
+                                                               "weekday",
+                                                               "is_weekend",
+                                                               "is_holiday",
+                                                               "month",
+                                                               "quarter",
+                                                               "day_of_month",
+                                                               "hour",
+                                                               "posting_lag_days",
+                                                               "round_exponent",
+                                                               "first_digit",
+                                                               "first_two_digits",
+                                                               "account_frequency",
+                                                               "user_frequency",
+                                                               "counterparty_frequency",
+                                                               "voucher_size"};
+
+// For each row, how many rows share its code.
+std::vector<int32_t> Frequencies(const CategoryColumn& column) {
+    std::vector<int32_t> counts(column.values.size(), 0);
+    for (const int32_t code : column.codes) ++counts[static_cast<size_t>(code)];
+    std::vector<int32_t> out(column.codes.size());
+    for (size_t i = 0; i < column.codes.size(); ++i) out[i] = counts[static_cast<size_t>(column.codes[i])];
+    return out;
+}
 
 }  // namespace
 
 struct FrameBuilder::Dictionaries {
     Interner accounts;
     Interner users;
+    Interner counterparties;
+    Interner vouchers;
+    std::string voucher_key;  // reused
     HolidayCalendar calendar = *HolidayCalendar::ForCountry("SE");
 };
 
 FrameBuilder::FrameBuilder() : dictionaries_(std::make_unique<Dictionaries>()) {}
 FrameBuilder::~FrameBuilder() = default;
 
-TransactionFrame FrameBuilder::Finish() && { return std::move(frame_); }
+TransactionFrame FrameBuilder::Finish() && {
+    TransactionFrame& f = frame_;
+    f.account_frequency = Frequencies(f.account);
+    f.user_frequency = Frequencies(f.user);
+    f.counterparty_frequency = Frequencies(f.counterparty);
+    f.voucher_size = Frequencies(f.voucher);
+    for (size_t i = 0; i < f.size(); ++i) {
+        if (f.voucher.values[static_cast<size_t>(f.voucher.codes[i])].empty()) f.voucher_size[i] = 1;
+    }
+    return std::move(frame_);
+}
 
 void FrameBuilder::Append(std::span<const store::StoredTransaction> rows) {
     TransactionFrame& f = frame_;
@@ -50,6 +86,11 @@ void FrameBuilder::Append(std::span<const store::StoredTransaction> rows) {
         f.amount_minor.push_back(t.amount.minor);
         dictionaries_->accounts.Add(f.account, t.account);
         dictionaries_->users.Add(f.user, t.user);
+        dictionaries_->counterparties.Add(f.counterparty, t.counterparty);
+        std::string& key = dictionaries_->voucher_key;
+        key.clear();
+        if (!t.voucher_number.empty()) key.append(t.voucher_series).append(" ").append(t.voucher_number);
+        dictionaries_->vouchers.Add(f.voucher, key);
         f.text.push_back(t.text);
         f.weekday.push_back(static_cast<int8_t>(features.weekday));
         f.is_weekend.push_back(features.is_weekend ? 1 : 0);
@@ -87,6 +128,10 @@ std::vector<double> TransactionFrame::NumericFeature(std::string_view name) cons
     if (name == "round_exponent") return convert(round_exponent);
     if (name == "first_digit") return convert(first_digit);
     if (name == "first_two_digits") return convert(first_two_digits);
+    if (name == "account_frequency") return convert(account_frequency);
+    if (name == "user_frequency") return convert(user_frequency);
+    if (name == "counterparty_frequency") return convert(counterparty_frequency);
+    if (name == "voucher_size") return convert(voucher_size);
     return {};
 }
 

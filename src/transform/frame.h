@@ -30,6 +30,8 @@ struct TransactionFrame {
     std::vector<int64_t> amount_minor;
     CategoryColumn account;
     CategoryColumn user;
+    CategoryColumn counterparty;
+    CategoryColumn voucher;  // "<series> <number>"; "" for a row without a voucher number
     std::vector<std::string> text;
 
     // Derived features (features.h).
@@ -45,6 +47,12 @@ struct TransactionFrame {
     std::vector<int8_t> round_exponent;  // -2 for a zero amount: no roundness to speak of
     std::vector<int8_t> first_digit;
     std::vector<int8_t> first_two_digits;
+
+    // Whole-upload features, computed once the last row is in (Finish): how often each row's value occurs.
+    std::vector<int32_t> account_frequency;       // rows with the row's account
+    std::vector<int32_t> user_frequency;          // rows with the row's user ("" counts as a user)
+    std::vector<int32_t> counterparty_frequency;  // rows with the row's counterparty
+    std::vector<int32_t> voucher_size;            // rows in the row's voucher; 1 without a voucher number
 
     size_t size() const { return id.size(); }
     // Numeric feature by name ("log_amount", "weekday", ...); empty when the name is not a numeric feature.

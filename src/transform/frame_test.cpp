@@ -36,6 +36,27 @@ TEST(FrameBuilderTest, DerivedColumnsFollowEveryRow) {
     EXPECT_EQ(frame.account.codes[0], frame.account.codes[2]);
 }
 
+TEST(FrameBuilderTest, FrequenciesAndVoucherSizesCountTheWholeUpload) {
+    std::vector<store::StoredTransaction> rows;
+    const char* accounts[] = {"1930", "3001", "2611", "1930", "5010", "1930"};
+    const char* vouchers[] = {"1", "1", "1", "2", "2", ""};  // the last row has no voucher number
+    for (size_t i = 0; i < 6; ++i) {
+        rows.push_back(Stored(std::to_string(i), 2024, 1, 2, 100, accounts[i]));
+        rows.back().transaction.voucher_series = "A";
+        rows.back().transaction.voucher_number = vouchers[i];
+        rows.back().transaction.user = i == 4 ? "ANNA" : "BO";
+    }
+    rows[2].transaction.voucher_series = "B";  // B 1 is another voucher than A 1
+    FrameBuilder builder;
+    builder.Append(std::span(rows).first(3));  // dictionaries carry over between batches
+    builder.Append(std::span(rows).subspan(3));
+    const TransactionFrame frame = std::move(builder).Finish();
+    EXPECT_EQ(frame.account_frequency, (std::vector<int32_t>{3, 1, 1, 3, 1, 3}));
+    EXPECT_EQ(frame.user_frequency, (std::vector<int32_t>{5, 5, 5, 5, 1, 5}));
+    EXPECT_EQ(frame.counterparty_frequency, (std::vector<int32_t>{6, 6, 6, 6, 6, 6}));  // all ""
+    EXPECT_EQ(frame.voucher_size, (std::vector<int32_t>{2, 2, 1, 2, 2, 1}));
+}
+
 TEST(FrameBuilderTest, EveryNumericFeatureNameGivesOneValuePerRow) {
     FrameBuilder builder;
     const std::vector<store::StoredTransaction> rows = {Stored("a", 2024, 1, 1, 100, "1930"),
