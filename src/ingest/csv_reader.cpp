@@ -88,17 +88,7 @@ std::optional<TextEncoding> EncodingFromName(std::string_view name) {
 
 // A valid UTF-8 prefix of head, cut before a character the window may have split.
 bool HeadIsUtf8(std::string_view head, bool complete) {
-    if (!complete) {
-        size_t cut = head.size();
-        for (size_t back = 0; back < 3 && cut > 0; ++back) {
-            const auto byte = static_cast<unsigned char>(head[cut - 1]);
-            if (byte < 0x80) break;
-            --cut;
-            if (byte >= 0xC0) break;
-        }
-        head = head.substr(0, cut);
-    }
-    return detail::IsValidUtf8(head);
+    return detail::IsValidUtf8(complete ? head : head.substr(0, detail::Utf8SafeCut(head)));
 }
 
 class CsvReader {
@@ -331,15 +321,7 @@ bool FileIsUtf8(const std::filesystem::path& path) {
         in.read(buffer.data() + offset, static_cast<std::streamsize>(kChunk));
         buffer.resize(offset + static_cast<size_t>(in.gcount()));
         const bool last = static_cast<size_t>(in.gcount()) < kChunk;
-        size_t cut = buffer.size();
-        if (!last) {
-            for (size_t back = 0; back < 3 && cut > 0; ++back) {
-                const auto byte = static_cast<unsigned char>(buffer[cut - 1]);
-                if (byte < 0x80) break;
-                --cut;
-                if (byte >= 0xC0) break;
-            }
-        }
+        const size_t cut = last ? buffer.size() : detail::Utf8SafeCut(buffer);
         if (!detail::IsValidUtf8(std::string_view(buffer).substr(0, cut))) return false;
         if (last) return true;
         carry = buffer.substr(cut);

@@ -123,6 +123,22 @@ TEST_F(ParseFileTest, WholeFileDecidesTheEncoding) {
     EXPECT_EQ(report.encoding, "windows-1252");
 }
 
+TEST_F(ParseFileTest, FourByteCharacterAtTheEndOfACheckedChunkIsStillUtf8) {
+    // The whole-file UTF-8 check reads 1 MiB chunks; this emoji's last byte is the chunk's last byte.
+    const std::string emoji = "\xF0\x9F\x98\x80";
+    std::string text = "date,amount,text\n";
+    const std::string row = "2024-01-01,1,ok\n";
+    const size_t chunk = size_t{1} << 20;
+    while (text.size() + row.size() < chunk - 64) text += row;
+    const std::string prefix = "2024-01-02,2,";
+    text += prefix + std::string(chunk - text.size() - prefix.size() - emoji.size(), 'x') + emoji + "\n";
+    ASSERT_EQ(text.substr(chunk - emoji.size(), emoji.size()), emoji);
+    text += "2024-01-03,3," + emoji + "\n";
+    const auto report = Parse(Write("emoji.csv", text));
+    ASSERT_TRUE(report.ok()) << report.error->ToString();
+    EXPECT_EQ(report.encoding, "utf-8");
+}
+
 TEST_F(ParseFileTest, MissingAndEmptyFilesAreErrors) {
     EXPECT_EQ(Parse(dir_ / "nope.csv").error->code, "unreadable_file");
     EXPECT_EQ(Parse(Write("empty.csv", "")).error->code, "empty_file");

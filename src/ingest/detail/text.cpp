@@ -6,6 +6,17 @@
 
 namespace granska::ingest::detail {
 
+size_t Utf8SafeCut(std::string_view s) {
+    size_t cut = s.size();
+    for (size_t back = 0; back < 4 && cut > 0; ++back) {
+        const auto byte = static_cast<unsigned char>(s[cut - 1]);
+        if (byte < 0x80) break;
+        --cut;
+        if (byte >= 0xC0) break;  // the lead byte: the character starts here
+    }
+    return cut;
+}
+
 bool IsValidUtf8(std::string_view s) {
     const auto* p = reinterpret_cast<const unsigned char*>(s.data());
     const size_t n = s.size();

@@ -12,6 +12,11 @@ bool IsValidUtf8(std::string_view s);
 // Appends s as a JSON string literal (quotes included); s must be valid UTF-8, which passes through unescaped.
 void AppendJsonString(std::string& out, std::string_view s);
 
+// The length of s without its last character when that one is not ASCII, so a buffer cut at an arbitrary byte
+// ends before any character the cut may have split (a lead byte and up to three continuation bytes). Such a
+// character, even when complete, belongs to the next buffer.
+size_t Utf8SafeCut(std::string_view s);
+
 // Spaces and tabs removed from both ends.
 inline std::string_view TrimSpaces(std::string_view s) {
     while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
