@@ -20,16 +20,13 @@ RowFeatures ComputeRowFeatures(const Transaction& transaction, const HolidayCale
         features.has_registration_date = true;
         features.posting_lag_days = transaction.registration_date->days - transaction.date.days;
     }
-    int64_t minor = transaction.amount.minor < 0 ? -transaction.amount.minor : transaction.amount.minor;
-    if (minor != 0) {
+    const int64_t magnitude = transaction.amount.minor < 0 ? -transaction.amount.minor : transaction.amount.minor;
+    if (magnitude != 0) {
         int exponent = -2;
-        while (minor % 10 == 0) {
-            minor /= 10;
-            ++exponent;
-        }
+        for (int64_t rest = magnitude; rest % 10 == 0; rest /= 10) ++exponent;
         features.round_exponent = exponent;
         // The leading digits of the minor units are those of the amount (the decimal point does not move them).
-        int64_t leading = transaction.amount.minor < 0 ? -transaction.amount.minor : transaction.amount.minor;
+        int64_t leading = magnitude;
         while (leading >= 100) leading /= 10;
         features.first_digit = static_cast<int>(leading >= 10 ? leading / 10 : leading);
         features.first_two_digits = leading >= 10 ? static_cast<int>(leading) : 0;
