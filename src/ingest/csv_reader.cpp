@@ -71,21 +71,6 @@ std::optional<std::pair<unsigned char, int64_t>> FindControlByte(std::string_vie
     return std::nullopt;
 }
 
-std::optional<TextEncoding> EncodingFromName(std::string_view name) {
-    std::string lower(name);
-    std::transform(lower.begin(), lower.end(), lower.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    std::erase(lower, '-');
-    std::erase(lower, '_');
-    if (lower == "utf8") return TextEncoding::kUtf8;
-    if (lower == "utf16le" || lower == "utf16") return TextEncoding::kUtf16Le;
-    if (lower == "utf16be") return TextEncoding::kUtf16Be;
-    if (lower == "windows1252" || lower == "cp1252" || lower == "latin1" || lower == "iso88591" || lower == "ansi") {
-        return TextEncoding::kWindows1252;
-    }
-    return std::nullopt;
-}
-
 // A valid UTF-8 prefix of head, cut before a character the window may have split.
 bool HeadIsUtf8(std::string_view head, bool complete) {
     return detail::IsValidUtf8(complete ? head : head.substr(0, detail::Utf8SafeCut(head)));
@@ -153,7 +138,7 @@ Expected<void> CsvReader::ValidateOptions() const {
                                                                "or mdy.",
                                                                *dialect.date_format)));
     }
-    if (dialect.encoding && !EncodingFromName(*dialect.encoding)) {
+    if (dialect.encoding && !detail::TextEncodingFromName(*dialect.encoding)) {
         return Unexpected(BadRequest("bad_option", fmt::format("The encoding '{}' is unknown; use utf-8, utf-16le, "
                                                                "utf-16be or windows-1252 (latin-1).",
                                                                *dialect.encoding)));
@@ -186,7 +171,7 @@ Expected<void> CsvReader::OpenDecoded() {
         head.erase(0, kUtf8Bom.size());
         report_.encoding = "utf-8-bom";
     } else if (options_.dialect.encoding) {
-        encoding = *EncodingFromName(*options_.dialect.encoding);
+        encoding = *detail::TextEncodingFromName(*options_.dialect.encoding);
         report_.encoding = encoding == TextEncoding::kUtf8      ? "utf-8"
                            : encoding == TextEncoding::kUtf16Le ? "utf-16le"
                            : encoding == TextEncoding::kUtf16Be ? "utf-16be"

@@ -6,6 +6,9 @@
 #include <charconv>
 #include <nlohmann/json.hpp>
 
+#include "ingest/detail/decoding_streambuf.h"
+#include "ingest/detail/text.h"
+
 namespace granska::ingest {
 
 namespace {
@@ -14,13 +17,6 @@ Error BadParameter(std::string_view name, std::string message) {
     Error error = BadRequest("bad_parameter", std::move(message));
     error.column = std::string(name);
     return error;
-}
-
-std::string Lower(std::string_view s) {
-    std::string out(s);
-    std::transform(out.begin(), out.end(), out.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return out;
 }
 
 Expected<char> OneOf(std::string_view name, const std::string& text, std::string_view allowed, std::string_view hint) {
@@ -32,7 +28,7 @@ Expected<char> OneOf(std::string_view name, const std::string& text, std::string
 
 Expected<ParseOptions> ParseOptionsFromFields(const OptionLookup& lookup) {
     ParseOptions options;
-    if (const auto text = lookup("format"); text && !text->empty() && Lower(*text) != "auto") {
+    if (const auto text = lookup("format"); text && !text->empty() && detail::AsciiLower(*text) != "auto") {
         options.format = FormatFromName(*text);
         if (!options.format) {
             return Unexpected(BadParameter(
@@ -41,7 +37,7 @@ Expected<ParseOptions> ParseOptionsFromFields(const OptionLookup& lookup) {
         }
     }
     if (const auto text = lookup("delimiter"); text && !text->empty()) {
-        if (*text == "\\t" || Lower(*text) == "tab" || *text == "\t") {
+        if (*text == "\\t" || detail::AsciiLower(*text) == "tab" || *text == "\t") {
             options.dialect.delimiter = '\t';
         } else if (text->size() == 1 && (*text)[0] != '"' && (*text)[0] != '\'' && (*text)[0] != '\r' &&
                    (*text)[0] != '\n') {
@@ -62,9 +58,9 @@ Expected<ParseOptions> ParseOptionsFromFields(const OptionLookup& lookup) {
         options.dialect.decimal_separator = *decimal;
     }
     if (const auto text = lookup("thousands"); text && !text->empty()) {
-        if (Lower(*text) == "none") {
+        if (detail::AsciiLower(*text) == "none") {
             options.dialect.thousands_separator = '\0';
-        } else if (Lower(*text) == "space") {
+        } else if (detail::AsciiLower(*text) == "space") {
             options.dialect.thousands_separator = ' ';
         } else {
             auto thousands = OneOf("thousands", *text, " .,'", "one of space . , ' or none");
@@ -73,7 +69,7 @@ Expected<ParseOptions> ParseOptionsFromFields(const OptionLookup& lookup) {
         }
     }
     if (const auto text = lookup("date_format"); text && !text->empty()) {
-        const std::string format = Lower(*text);
+        const std::string format = detail::AsciiLower(*text);
         if (format != "iso" && format != "ymd" && format != "dmy" && format != "mdy") {
             return Unexpected(BadParameter(
                 "date_format",
@@ -84,12 +80,7 @@ Expected<ParseOptions> ParseOptionsFromFields(const OptionLookup& lookup) {
         options.dialect.date_format = format;
     }
     if (const auto text = lookup("encoding"); text && !text->empty()) {
-        std::string name = Lower(*text);
-        std::erase(name, '-');
-        std::erase(name, '_');
-        static constexpr std::string_view kKnown[] = {"utf8",   "utf16le", "utf16be", "windows1252",
-                                                      "cp1252", "latin1",  "iso88591"};
-        if (std::find(std::begin(kKnown), std::end(kKnown), name) == std::end(kKnown)) {
+        if (!detail::TextEncodingFromName(*text)) {
             return Unexpected(BadParameter(
                 "encoding", fmt::format("'encoding' must be utf-8, utf-16le, utf-16be, windows-1252 or latin-1, not "
                                         "'{}'.",
@@ -100,7 +91,7 @@ Expected<ParseOptions> ParseOptionsFromFields(const OptionLookup& lookup) {
     if (const auto text = lookup("sheet")) options.sheet = *text;
     if (const auto text = lookup("element")) options.xml_element = *text;
     if (const auto text = lookup("lenient"); text && !text->empty()) {
-        const std::string value = Lower(*text);
+        const std::string value = detail::AsciiLower(*text);
         if (value == "true" || value == "1" || value == "yes") {
             options.lenient = true;
         } else if (value != "false" && value != "0" && value != "no") {

@@ -5,17 +5,22 @@
 #include <algorithm>
 #include <fstream>
 #include <nlohmann/json.hpp>
+
 #include <utility>
+#include "ingest/detail/text.h"
 
 namespace granska::ingest {
 
 namespace {
 
-std::string Lower(std::string_view s) {
-    std::string out(s);
-    std::transform(out.begin(), out.end(), out.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return out;
+// The file's first 8 KiB (fewer when it is shorter); nullopt when it cannot be opened.
+std::optional<std::string> ReadHead(const std::filesystem::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return std::nullopt;
+    std::string head(8192, '\0');
+    in.read(head.data(), static_cast<std::streamsize>(head.size()));
+    head.resize(static_cast<size_t>(in.gcount()));
+    return head;
 }
 
 }  // namespace
@@ -39,7 +44,7 @@ std::string_view FormatName(Format format) {
 }
 
 std::optional<Format> FormatFromName(std::string_view name) {
-    const std::string lower = Lower(name);
+    const std::string lower = detail::AsciiLower(name);
     if (lower == "csv" || lower == "tsv" || lower == "txt") return Format::kCsv;
     if (lower == "json" || lower == "ndjson" || lower == "jsonl") return Format::kJson;
     if (lower == "xlsx") return Format::kXlsx;
@@ -62,7 +67,7 @@ std::string_view SeverityName(Severity severity) {
 }
 
 std::optional<BadRowPolicy> BadRowPolicyFromName(std::string_view name) {
-    const std::string lower = Lower(name);
+    const std::string lower = detail::AsciiLower(name);
     if (lower.empty() || lower == "default") return BadRowPolicy::kFormatDefault;
     if (lower == "reject_file" || lower == "reject") return BadRowPolicy::kRejectFile;
     if (lower == "skip_row" || lower == "skip") return BadRowPolicy::kSkipRow;
@@ -160,12 +165,9 @@ Format DetectFormat(std::string_view head) {
 }
 
 std::optional<Format> DetectFileFormat(const std::filesystem::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return std::nullopt;
-    std::string head(8192, '\0');
-    in.read(head.data(), static_cast<std::streamsize>(head.size()));
-    head.resize(static_cast<size_t>(in.gcount()));
-    return DetectFormat(head);
+    const std::optional<std::string> head = ReadHead(path);
+    if (!head) return std::nullopt;
+    return DetectFormat(*head);
 }
 
 Error FileError(const ParseOptions& options, std::string code, std::string message, std::optional<int64_t> line,
@@ -180,15 +182,12 @@ Error FileError(const ParseOptions& options, std::string code, std::string messa
 ParseReport ParseFile(const ParserRegistry& registry, const std::filesystem::path& path, const ParseOptions& options,
                       const BatchSink& sink, const ByteProgress& progress) {
     ParseReport report;
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
+    const std::optional<std::string> read = ReadHead(path);
+    if (!read) {
         report.error = FileError(options, "unreadable_file", fmt::format("Cannot open the file '{}'.", path.string()));
         return report;
     }
-    std::string head(8192, '\0');
-    in.read(head.data(), static_cast<std::streamsize>(head.size()));
-    head.resize(static_cast<size_t>(in.gcount()));
-    in.close();
+    const std::string& head = *read;
     if (head.empty()) {
         report.error = FileError(options, "empty_file", "The file is empty; upload a file with transactions in it.");
         return report;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 
+#include "ingest/detail/text.h"
 #include "ingest/detail/windows_1252.h"
 
 namespace granska::ingest::detail {
@@ -12,6 +13,19 @@ namespace {
 constexpr uint32_t kReplacement = 0xFFFD;
 
 }  // namespace
+
+std::optional<TextEncoding> TextEncodingFromName(std::string_view name) {
+    std::string key = AsciiLower(name);
+    std::erase(key, '-');
+    std::erase(key, '_');
+    if (key == "utf8") return TextEncoding::kUtf8;
+    if (key == "utf16le" || key == "utf16") return TextEncoding::kUtf16Le;
+    if (key == "utf16be") return TextEncoding::kUtf16Be;
+    if (key == "windows1252" || key == "cp1252" || key == "ansi" || key == "latin1" || key == "iso88591") {
+        return TextEncoding::kWindows1252;
+    }
+    return std::nullopt;
+}
 
 void AppendUtf8(std::string& out, uint32_t cp) {
     if (cp < 0x80) {

@@ -5,12 +5,17 @@
 
 #include <cstdint>
 #include <istream>
+#include <optional>
 #include <streambuf>
 #include <string>
 
 namespace granska::ingest::detail {
 
 enum class TextEncoding { kUtf8, kUtf16Le, kUtf16Be, kWindows1252 };
+
+// The encoding a user names: utf-8, utf-16le (also utf-16), utf-16be, windows-1252 (also cp1252, ansi, latin-1,
+// iso-8859-1: Windows-1252 reads Latin-1 text the same); case, '-' and '_' do not matter. nullopt when unknown.
+std::optional<TextEncoding> TextEncodingFromName(std::string_view name);
 
 class DecodingStreambuf : public std::streambuf {
 public:

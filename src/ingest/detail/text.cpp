@@ -6,6 +6,14 @@
 
 namespace granska::ingest::detail {
 
+std::string AsciiLower(std::string_view s) {
+    std::string out(s);
+    for (char& c : out) {
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    }
+    return out;
+}
+
 size_t Utf8SafeCut(std::string_view s) {
     size_t cut = s.size();
     for (size_t back = 0; back < 4 && cut > 0; ++back) {

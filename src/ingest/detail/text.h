@@ -17,6 +17,9 @@ void AppendJsonString(std::string& out, std::string_view s);
 // character, even when complete, belongs to the next buffer.
 size_t Utf8SafeCut(std::string_view s);
 
+// ASCII letters lower-cased, every other byte kept: for option and encoding names.
+std::string AsciiLower(std::string_view s);
+
 // Spaces and tabs removed from both ends.
 inline std::string_view TrimSpaces(std::string_view s) {
     while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);

@@ -27,16 +27,9 @@ constexpr size_t kMaxChunkBytes = size_t{1} << 30;
 // Markup around a value (quotes, names, other attributes) that a pending token may hold beyond two values' worth.
 constexpr uint64_t kTokenSlackBytes = uint64_t{64} * 1024;
 
-std::string Lower(std::string_view s) {
-    std::string out(s);
-    std::transform(out.begin(), out.end(), out.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return out;
-}
-
 // Single-byte encodings expat does not know itself.
 int XMLCALL HandleUnknownEncoding(void* /*data*/, const XML_Char* name, XML_Encoding* info) {
-    const std::string lower = Lower(name);
+    const std::string lower = AsciiLower(name);
     const bool windows = lower == "windows-1252" || lower == "cp1252";
     if (!windows && lower != "latin-1" && lower != "latin1") return XML_STATUS_ERROR;
     for (int byte = 0; byte < 256; ++byte) info->map[byte] = byte;
@@ -54,7 +47,7 @@ int XMLCALL HandleUnknownEncoding(void* /*data*/, const XML_Char* name, XML_Enco
 
 // The name expat knows for a Dialect encoding.
 std::optional<std::string> ExpatEncodingName(std::string_view dialect_encoding) {
-    const std::string lower = Lower(dialect_encoding);
+    const std::string lower = AsciiLower(dialect_encoding);
     if (lower == "utf-8") return "UTF-8";
     if (lower == "utf-16le") return "UTF-16LE";
     if (lower == "utf-16be") return "UTF-16BE";
@@ -179,7 +172,7 @@ void XMLCALL ExpatReader::OnStartDoctype(void* data, const XML_Char* /*name*/, c
 void XMLCALL ExpatReader::OnXmlDecl(void* data, const XML_Char* /*version*/, const XML_Char* encoding,
                                     int /*standalone*/) {
     Guarded(data, [&](ExpatReader& self) -> Expected<void> {
-        if (encoding != nullptr) self.declared_encoding_ = Lower(encoding);
+        if (encoding != nullptr) self.declared_encoding_ = AsciiLower(encoding);
         return {};
     });
 }
@@ -335,7 +328,7 @@ Expected<XmlStreamSummary> ExpatReader::Read(const std::filesystem::path& path, 
         if (progress) progress(summary_.bytes);
     }
     if (forced) {
-        summary_.encoding = Lower(*options_.dialect.encoding);
+        summary_.encoding = AsciiLower(*options_.dialect.encoding);
     } else if (!declared_encoding_.empty() && summary_.encoding.empty()) {
         summary_.encoding = declared_encoding_;
     } else if (summary_.encoding.empty()) {
