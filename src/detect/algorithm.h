@@ -17,10 +17,22 @@ namespace granska::detect {
 enum class AlgorithmType { kStatistical, kRuleBased, kMlBased };
 std::string_view TypeName(AlgorithmType type);  // "statistical" | "rule_based" | "ml_based"
 
+// One rule_flags row: a rule-based algorithm's finding on one row. Only rows a rule has something to say about
+// get one (sparse): triggered = the rule's condition holds; value = the measured quantity the rule compared
+// (amount, lag in days, count, ...); metadata = a JSON object with the rest (thresholds, the matched row, ...).
+struct RuleFlag {
+    size_t row = 0;       // frame row
+    std::string rule;     // the sub-rule, e.g. "late_posting"; stored as "<algorithm label>.<rule>"
+    bool triggered = true;
+    double value = 0.0;
+    std::string metadata = "{}";
+};
+
 struct AlgorithmOutput {
     std::vector<double> score;
     std::vector<double> confidence;
     std::vector<std::string> reason;
+    std::vector<RuleFlag> flags;  // rule-based algorithms only; any order
 
     explicit AlgorithmOutput(size_t rows) : score(rows, 0.0), confidence(rows, 0.0), reason(rows) {}
 };

@@ -4,14 +4,32 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
+#include <utility>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "core/date.h"
 #include "store/store.h"
 
 namespace granska::transform {
+
+// A fiscal year: first and last day, inclusive.
+struct FiscalYear {
+    Date start;
+    Date end;
+};
+
+// The calendar a frame is built with. Fiscal years come from the file (SIE #RAR) where it declares them; dates
+// outside those (and every date of other files) fall into years starting on fiscal_year_start_month/day.
+struct FrameOptions {
+    std::string country = "SE";  // HolidayCalendar::ForCountry; "none" = no public holidays
+    int fiscal_year_start_month = 1;
+    int fiscal_year_start_day = 1;
+    std::vector<FiscalYear> fiscal_years;
+};
 
 // A dictionary-encoded string column: codes index into values; "" is a value like any other.
 struct CategoryColumn {
@@ -48,13 +66,33 @@ struct TransactionFrame {
     std::vector<int8_t> first_digit;
     std::vector<int8_t> first_two_digits;
 
+    // Calendar (FrameOptions). A period is a calendar month; it closes at its last day.
+    std::vector<int32_t> registration_days;   // date_days + posting_lag_days (= date_days without a registration date)
+    std::vector<int16_t> fiscal_year;         // the calendar year the row's fiscal year starts in
+    std::vector<int8_t> fiscal_period;        // 1..12: month of the fiscal year (1 = its first month)
+    std::vector<int16_t> days_to_period_end;  // days from the date to the last day of its month (0 on that day)
+    std::vector<int16_t> days_to_year_end;    // days from the date to the last day of its fiscal year
+    std::vector<FiscalYear> fiscal_years;     // the distinct fiscal years the rows fall into, in order
+
     // Whole-upload features, computed once the last row is in (Finish): how often each row's value occurs.
     std::vector<int32_t> account_frequency;       // rows with the row's account
     std::vector<int32_t> user_frequency;          // rows with the row's user ("" counts as a user)
     std::vector<int32_t> counterparty_frequency;  // rows with the row's counterparty
     std::vector<int32_t> voucher_size;            // rows in the row's voucher; 1 without a voucher number
 
+    // The rows of each voucher (by voucher code), in file order: rows of code c are
+    // voucher_rows[voucher_start[c] .. voucher_start[c + 1]). The "" code (no voucher number) lists its rows too.
+    std::vector<int32_t> voucher_start;
+    std::vector<int32_t> voucher_rows;
+
     size_t size() const { return id.size(); }
+    std::span<const int32_t> VoucherRows(int32_t voucher_code) const {
+        const auto c = static_cast<size_t>(voucher_code);
+        return std::span<const int32_t>(voucher_rows).subspan(static_cast<size_t>(voucher_start[c]),
+                                                              static_cast<size_t>(voucher_start[c + 1] - voucher_start[c]));
+    }
+    // True when the row has a voucher number (belongs to a real voucher).
+    bool HasVoucher(size_t row) const { return !voucher.values[static_cast<size_t>(voucher.codes[row])].empty(); }
     // Numeric feature by name ("log_amount", "weekday", ...); empty when the name is not a numeric feature.
     std::vector<double> NumericFeature(std::string_view name) const;
     static std::span<const std::string_view> NumericFeatureNames();
@@ -63,7 +101,7 @@ struct TransactionFrame {
 // Builds a frame from batches of stored rows, keeping the dictionaries between batches.
 class FrameBuilder {
 public:
-    FrameBuilder();
+    explicit FrameBuilder(FrameOptions options = {});
     ~FrameBuilder();
     FrameBuilder(const FrameBuilder&) = delete;
     FrameBuilder& operator=(const FrameBuilder&) = delete;
@@ -77,7 +115,13 @@ private:
     std::unique_ptr<Dictionaries> dictionaries_;
 };
 
-// Loads an upload's rows from the store, in file order.
+// The calendar an upload declares: its metadata's "calendar" {"country", "fiscal_year_start": "MM-DD"} (set at
+// upload) and the SIE report's details.fiscal_years. Defaults where absent.
+FrameOptions FrameOptionsFromMetadata(std::string_view upload_metadata);
+// "MM-DD" or "--MM-DD" → {month, day}; nullopt when it is not a day of the year.
+std::optional<std::pair<int, int>> ParseMonthDay(std::string_view text);
+
+// Loads an upload's rows from the store, in file order, with the upload's calendar.
 TransactionFrame LoadFrame(store::Store& store, std::string_view workspace_id, std::string_view upload_id);
 
 }  // namespace granska::transform

@@ -55,6 +55,56 @@ TEST(FrameBuilderTest, FrequenciesAndVoucherSizesCountTheWholeUpload) {
     EXPECT_EQ(frame.user_frequency, (std::vector<int32_t>{5, 5, 5, 5, 1, 5}));
     EXPECT_EQ(frame.counterparty_frequency, (std::vector<int32_t>{6, 6, 6, 6, 6, 6}));  // all ""
     EXPECT_EQ(frame.voucher_size, (std::vector<int32_t>{2, 2, 1, 2, 2, 1}));
+    // Voucher index: A 1 = rows 0, 1; B 1 = row 2; A 2 = rows 3, 4; "" = row 5.
+    const auto rows_of = [&](size_t row) {
+        const auto span = frame.VoucherRows(frame.voucher.codes[row]);
+        return std::vector<int32_t>(span.begin(), span.end());
+    };
+    EXPECT_EQ(rows_of(0), (std::vector<int32_t>{0, 1}));
+    EXPECT_EQ(rows_of(2), (std::vector<int32_t>{2}));
+    EXPECT_EQ(rows_of(4), (std::vector<int32_t>{3, 4}));
+    EXPECT_EQ(rows_of(5), (std::vector<int32_t>{5}));
+    EXPECT_TRUE(frame.HasVoucher(4));
+    EXPECT_FALSE(frame.HasVoucher(5));
+}
+
+TEST(FrameBuilderTest, FiscalYearsComeFromTheFileOrTheConfiguredStart) {
+    std::vector<store::StoredTransaction> rows = {Stored("a", 2024, 6, 30, 100, "1930"),
+                                                  Stored("b", 2024, 7, 1, 100, "1930"),
+                                                  Stored("c", 2025, 2, 10, 100, "1930")};
+    rows[1].transaction.registration_date = *Date::FromYmd(2024, 8, 15);  // 45 days late
+    // Configured start 1 July: a is period 12 of 2023/24, b period 1 of 2024/25, c period 8.
+    FrameBuilder builder(FrameOptions{.fiscal_year_start_month = 7, .fiscal_year_start_day = 1});
+    builder.Append(rows);
+    const TransactionFrame frame = std::move(builder).Finish();
+    EXPECT_EQ(frame.fiscal_year, (std::vector<int16_t>{2023, 2024, 2024}));
+    EXPECT_EQ(frame.fiscal_period, (std::vector<int8_t>{12, 1, 8}));
+    EXPECT_EQ(frame.days_to_period_end, (std::vector<int16_t>{0, 30, 18}));
+    EXPECT_EQ(frame.days_to_year_end, (std::vector<int16_t>{0, 364, 140}));
+    EXPECT_EQ(frame.registration_days[1] - frame.date_days[1], 45);
+    EXPECT_EQ(frame.registration_days[0], frame.date_days[0]);
+    ASSERT_EQ(frame.fiscal_years.size(), 2u);
+    EXPECT_EQ(frame.fiscal_years[1].start, *Date::FromYmd(2024, 7, 1));
+    EXPECT_EQ(frame.fiscal_years[1].end, *Date::FromYmd(2025, 6, 30));
+
+    // A declared (SIE #RAR) year wins: a shortened first year 2024-03-01 .. 2024-12-31.
+    const FrameOptions options = FrameOptionsFromMetadata(
+        R"({"calendar": {"country": "none", "fiscal_year_start": "--01-01"},
+            "details": {"fiscal_years": [{"year": 0, "start": "2024-03-01", "end": "2024-12-31"}]}})");
+    EXPECT_EQ(options.country, "none");
+    ASSERT_EQ(options.fiscal_years.size(), 1u);
+    FrameBuilder declared(options);
+    rows = {Stored("d", 2024, 3, 1, 100, "1930"), Stored("e", 2025, 1, 1, 100, "1930")};
+    declared.Append(rows);
+    const TransactionFrame short_year = std::move(declared).Finish();
+    EXPECT_EQ(short_year.fiscal_period, (std::vector<int8_t>{1, 1}));
+    EXPECT_EQ(short_year.days_to_year_end, (std::vector<int16_t>{305, 364}));
+    EXPECT_EQ(short_year.fiscal_year, (std::vector<int16_t>{2024, 2025}));
+
+    EXPECT_EQ(ParseMonthDay("07-01"), (std::pair{7, 1}));
+    EXPECT_EQ(ParseMonthDay("02-29"), (std::pair{2, 29}));
+    EXPECT_FALSE(ParseMonthDay("13-01"));
+    EXPECT_FALSE(ParseMonthDay("7-1"));
 }
 
 TEST(FrameBuilderTest, EveryNumericFeatureNameGivesOneValuePerRow) {

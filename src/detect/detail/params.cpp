@@ -63,6 +63,24 @@ void ParamReader::Read(std::string_view name, std::string& out, std::initializer
     out = text;
 }
 
+void ParamReader::Read(std::string_view name, std::string& out) {
+    const nlohmann::json* value = Field(name);
+    if (value == nullptr) return;
+    if (!value->is_string()) return Fail(name, fmt::format("'{}' must be a string.", name));
+    out = value->get<std::string>();
+}
+
+void ParamReader::Read(std::string_view name, std::vector<std::string>& out) {
+    const nlohmann::json* value = Field(name);
+    if (value == nullptr) return;
+    const bool strings = value->is_array() && std::all_of(value->begin(), value->end(),
+                                                          [](const nlohmann::json& item) { return item.is_string(); });
+    if (!strings) return Fail(name, fmt::format("'{}' must be a list of strings.", name));
+    out = value->get<std::vector<std::string>>();
+}
+
+const nlohmann::json* ParamReader::Raw(std::string_view name) { return Field(name); }
+
 Expected<void> ParamReader::Finish() {
     if (!error_ && params_.is_object()) {
         for (const auto& [key, value] : params_.items()) {

@@ -22,6 +22,12 @@ public:
     void Read(std::string_view name, int& out);
     // A string restricted to the given choices.
     void Read(std::string_view name, std::string& out, std::initializer_list<std::string_view> choices);
+    // Any string.
+    void Read(std::string_view name, std::string& out);
+    // A list of strings.
+    void Read(std::string_view name, std::vector<std::string>& out);
+    // The field as given (nullptr when absent), for structured parameters the caller checks itself.
+    const nlohmann::json* Raw(std::string_view name);
 
     // Records a failed validation of a field that was read.
     void Fail(std::string_view name, std::string_view message);
