@@ -8,52 +8,10 @@
 
 #include "detect/detail/format.h"
 #include "detect/detail/params.h"
+#include "detect/detail/stats.h"
 
 namespace granska::detect {
 
-namespace {
-
-struct Baseline {
-    double center = 0.0;
-    double scale = 0.0;
-    int64_t count = 0;
-};
-
-double Median(std::vector<double>& values) {
-    const size_t mid = values.size() / 2;
-    std::nth_element(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(mid), values.end());
-    const double upper = values[mid];
-    if (values.size() % 2 == 1) return upper;
-    const double lower = *std::max_element(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(mid));
-    return (lower + upper) / 2.0;
-}
-
-// values is scratch space: reordered.
-Baseline ComputeBaseline(std::vector<double>& values, bool robust) {
-    Baseline baseline{.count = static_cast<int64_t>(values.size())};
-    if (values.empty()) return baseline;
-    if (robust) {
-        baseline.center = Median(values);
-        double mean_deviation = 0.0;
-        for (double& v : values) {
-            v = std::abs(v - baseline.center);
-            mean_deviation += v;
-        }
-        mean_deviation /= static_cast<double>(values.size());
-        const double mad = Median(values);
-        baseline.scale = mad > 0 ? 1.4826 * mad : 1.2533 * mean_deviation;
-        return baseline;
-    }
-    const double n = static_cast<double>(values.size());
-    baseline.center = std::accumulate(values.begin(), values.end(), 0.0) / n;
-    if (values.size() < 2) return baseline;
-    double squares = 0.0;
-    for (const double v : values) squares += (v - baseline.center) * (v - baseline.center);
-    baseline.scale = std::sqrt(squares / (n - 1.0));
-    return baseline;
-}
-
-}  // namespace
 
 Expected<ZscoreParams> ZscoreParams::FromJson(const nlohmann::json& json, std::string_view path) {
     ZscoreParams params;
@@ -139,7 +97,7 @@ Expected<AlgorithmOutput> Zscore::Run(const transform::TransactionFrame& frame, 
             const double excess = params_.direction == "high"  ? std::max(z, 0.0)
                                   : params_.direction == "low" ? std::max(-z, 0.0)
                                                                : std::abs(z);
-            output.score[i] = excess * excess / (excess * excess + params_.threshold * params_.threshold);
+            output.score[i] = ExcessScore(excess, params_.threshold);
             output.confidence[i] = confidence;
             if (excess < 1.0) continue;
             const double amount = static_cast<double>(frame.amount_minor[i]) / 100.0;
