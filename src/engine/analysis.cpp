@@ -100,7 +100,7 @@ Expected<std::vector<detect::AlgorithmOutput>> RunAlgorithms(const strategy::Str
 }  // namespace
 
 Combined Combine(const strategy::Strategy& strategy, std::span<const detect::AlgorithmOutput> outputs,
-                 std::span<const int64_t> row_number) {
+                 std::span<const int64_t> row_number, const transform::CategoryColumn* vouchers) {
     const size_t rows = row_number.size();
     Combined combined;
     combined.score.assign(rows, 0.0);
@@ -115,6 +115,28 @@ Combined Combine(const strategy::Strategy& strategy, std::span<const detect::Alg
             } else {
                 combined.score[i] += weight * s / total_weight;
             }
+        }
+    }
+
+    // Per voucher: each line takes its voucher's highest score (the first line with it, in file order).
+    std::vector<int64_t> inherited_from(rows, -1);
+    if (strategy.per_voucher && vouchers != nullptr) {
+        std::vector<int64_t> best(vouchers->values.size(), -1);
+        for (size_t i = 0; i < rows; ++i) {
+            const auto code = static_cast<size_t>(vouchers->codes[i]);
+            if (vouchers->values[code].empty()) continue;
+            if (best[code] < 0 || combined.score[i] > combined.score[static_cast<size_t>(best[code])]) {
+                best[code] = static_cast<int64_t>(i);
+            }
+        }
+        for (size_t i = 0; i < rows; ++i) {
+            const auto code = static_cast<size_t>(vouchers->codes[i]);
+            if (best[code] < 0) continue;
+            const auto top = static_cast<size_t>(best[code]);
+            if (combined.score[top] > combined.score[i]) inherited_from[i] = best[code];
+        }
+        for (size_t i = 0; i < rows; ++i) {
+            if (inherited_from[i] >= 0) combined.score[i] = combined.score[static_cast<size_t>(inherited_from[i])];
         }
     }
 
@@ -161,6 +183,21 @@ Combined Combine(const strategy::Strategy& strategy, std::span<const detect::Alg
             combined.reasons[i].push_back(outputs[contributions[k].second].reason[i]);
         }
     }
+    // A line that scores by its voucher says why, first: the voucher's top line and that line's first reason.
+    std::vector<std::string> voucher_reason(rows);
+    for (size_t i = 0; i < rows; ++i) {
+        if (inherited_from[i] < 0) continue;
+        const auto top = static_cast<size_t>(inherited_from[i]);
+        if (combined.reasons[top].empty()) continue;
+        const std::string& voucher = vouchers->values[static_cast<size_t>(vouchers->codes[i])];
+        voucher_reason[i] = fmt::format("Voucher {}, row {}: {}", voucher, row_number[top], combined.reasons[top][0]);
+    }
+    for (size_t i = 0; i < rows; ++i) {
+        if (voucher_reason[i].empty()) continue;
+        auto& reasons = combined.reasons[i];
+        reasons.insert(reasons.begin(), std::move(voucher_reason[i]));
+        if (reasons.size() > 3) reasons.resize(3);
+    }
     return combined;
 }
 
@@ -199,7 +236,7 @@ Expected<AnalysisOutcome> RunAnalysis(store::Store& store, const detect::Registr
 
         report("combining", kLoadShare + kAlgorithmShare);
         start = Clock::now();
-        Combined combined = Combine(strategy, *outputs, outcome.frame.row_number);
+        Combined combined = Combine(strategy, *outputs, outcome.frame.row_number, &outcome.frame.voucher);
         const double combine_ms = MillisecondsSince(start);
 
         const size_t rows = outcome.frame.size();
@@ -218,6 +255,7 @@ Expected<AnalysisOutcome> RunAnalysis(store::Store& store, const detect::Registr
             {"flagged", combined.flagged_count},
             {"algorithms", algorithms},
             {"combine", strategy::CombineMethodName(strategy.combine)},
+            {"per_voucher", strategy.per_voucher},
             {"threshold",
              {{"type", strategy::ThresholdTypeName(strategy.threshold.type)}, {"value", strategy.threshold.value}}},
             // The write itself is not timed: its time is known only once it has committed.

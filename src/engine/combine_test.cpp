@@ -102,5 +102,30 @@ TEST_F(CombineTest, ReasonsComeStrongestContributionFirst) {
     EXPECT_TRUE(combined.reasons[1].empty());
 }
 
+TEST_F(CombineTest, PerVoucherLinesTakeTheirVouchersHighestScoreAndSayWhy) {
+    const auto strategy = Parse(R"({"name": "s", "algorithms": [{"name": "zscore"}],
+                                    "combine": {"method": "weighted_mean", "per_voucher": true},
+                                    "threshold": {"type": "top_k", "value": 3}})");
+    // Rows 1-3 are voucher A 1, row 4 is A 2, row 5 has no voucher.
+    const transform::CategoryColumn vouchers{.codes = {0, 0, 0, 1, 2}, .values = {"A 1", "A 2", ""}};
+    const std::vector<detect::AlgorithmOutput> outputs = {
+        Output({0.1, 0.8, 0.3, 0.5, 0.05}, {"", "big amount", "", "odd", ""})};
+    const std::vector<int64_t> rows = {1, 2, 3, 4, 5};
+    const Combined combined = Combine(strategy, outputs, rows, &vouchers);
+    EXPECT_EQ(combined.score, (std::vector<double>{0.8, 0.8, 0.8, 0.5, 0.05}));
+    EXPECT_EQ(combined.flagged, (std::vector<uint8_t>{1, 1, 1, 0, 0}));  // the whole voucher A 1
+    EXPECT_EQ(combined.rank, (std::vector<int64_t>{1, 2, 3, 4, 5}));
+    EXPECT_EQ(combined.reasons[0], (std::vector<std::string>{"Voucher A 1, row 2: big amount"}));
+    EXPECT_EQ(combined.reasons[1], (std::vector<std::string>{"big amount"}));
+    EXPECT_TRUE(combined.reasons[4].empty());
+
+    // Without the column (or with per_voucher off) every line keeps its own score.
+    const Combined plain = Combine(strategy, outputs, rows);
+    EXPECT_DOUBLE_EQ(plain.score[0], 0.1);
+    EXPECT_FALSE(strategy::ParseStrategy(R"({"name": "s", "algorithms": [{"name": "zscore"}],
+                                   "combine": {"method": "max", "per_voucher": 1}})",
+                               registry_));
+}
+
 }  // namespace
 }  // namespace granska::engine

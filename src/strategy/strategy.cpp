@@ -151,6 +151,16 @@ Expected<Strategy> ParseStrategy(std::string_view text, const detect::Registry& 
             return Unexpected(BadField(
                 "combine.method", fmt::format("Unknown combine method '{}'; use \"weighted_mean\" or \"max\".", name)));
         }
+        for (const auto& [key, value] : combine->items()) {
+            if (key == "method") continue;
+            if (key != "per_voucher") {
+                return Unexpected(BadField(fmt::format("combine.{}", key),
+                                           fmt::format("Unknown combine field '{}'; 'combine' takes method and per_voucher.", key)));
+            }
+            if (!value.is_boolean())
+                return Unexpected(BadField("combine.per_voucher", "'combine.per_voucher' must be true or false."));
+            strategy.per_voucher = value.get<bool>();
+        }
     }
 
     if (const auto threshold = json.find("threshold"); threshold != json.end()) {
@@ -188,7 +198,7 @@ Expected<Strategy> ParseStrategy(std::string_view text, const detect::Registry& 
     nlohmann::json canonical = {
         {"name", strategy.name},
         {"algorithms", canonical_algorithms},
-        {"combine", {{"method", CombineMethodName(strategy.combine)}}},
+        {"combine", {{"method", CombineMethodName(strategy.combine)}, {"per_voucher", strategy.per_voucher}}},
         {"threshold", {{"type", ThresholdTypeName(strategy.threshold.type)}, {"value", strategy.threshold.value}}},
     };
     if (!strategy.description.empty()) canonical["description"] = strategy.description;

@@ -37,6 +37,9 @@ struct Strategy {
     std::string description;
     std::vector<AlgorithmSpec> algorithms;
     CombineMethod combine = CombineMethod::kWeightedMean;
+    // "combine": {"per_voucher": true}: a line scores at least as high as the highest line of its voucher
+    // (journal entries are reviewed whole), taking that line's reason.
+    bool per_voucher = false;
     Threshold threshold;
     std::string json;  // the canonical JSON of this strategy (what a run records)
 };
