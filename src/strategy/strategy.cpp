@@ -36,6 +36,15 @@ const Preset* FindPreset(std::string_view name) {
     return nullptr;
 }
 
+std::string_view DefaultPresetFor(std::string_view upload_metadata) {
+    const nlohmann::json report = nlohmann::json::parse(upload_metadata, nullptr, /*allow_exceptions=*/false);
+    if (!report.is_object()) return kDefaultPreset;
+    if (const auto format = report.find("format"); format != report.end() && *format == "sie") return kLedgerPreset;
+    const auto mapping = report.find("mapping");
+    if (mapping != report.end() && mapping->is_object() && mapping->contains("voucher_number")) return kLedgerPreset;
+    return kDefaultPreset;
+}
+
 std::string_view CombineMethodName(CombineMethod method) {
     return method == CombineMethod::kMax ? "max" : "weighted_mean";
 }

@@ -55,6 +55,11 @@ struct Preset {
 std::span<const Preset> Presets();
 const Preset* FindPreset(std::string_view name);
 inline constexpr std::string_view kDefaultPreset = "quick-scan";
+inline constexpr std::string_view kLedgerPreset = "journal-entry-audit";
+
+// The preset an analysis uses when none is named, from the upload's metadata (its validation report): the
+// journal-entry audit for a ledger (an SIE file, or a file with a voucher-number column), quick-scan otherwise.
+std::string_view DefaultPresetFor(std::string_view upload_metadata);
 
 std::string_view CombineMethodName(CombineMethod method);
 std::string_view ThresholdTypeName(ThresholdType type);
