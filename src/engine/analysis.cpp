@@ -106,16 +106,24 @@ Combined Combine(const strategy::Strategy& strategy, std::span<const detect::Alg
     combined.score.assign(rows, 0.0);
     double total_weight = 0.0;
     for (const auto& spec : strategy.algorithms) total_weight += spec.weight;
+    // Noisy-or sums w·ln(1 − s) first; 1 − exp(sum) at the end. A score of 1 is held just below 1 so that weights
+    // still order rows that some algorithm is certain about.
+    constexpr double kCertain = 1.0 - 1e-12;
     for (size_t a = 0; a < outputs.size(); ++a) {
         const double weight = strategy.algorithms[a].weight;
         for (size_t i = 0; i < rows; ++i) {
             const double s = std::clamp(outputs[a].score[i], 0.0, 1.0);
-            if (strategy.combine == strategy::CombineMethod::kMax) {
-                combined.score[i] = std::max(combined.score[i], s);
-            } else {
-                combined.score[i] += weight * s / total_weight;
+            switch (strategy.combine) {
+                case strategy::CombineMethod::kMax: combined.score[i] = std::max(combined.score[i], s); break;
+                case strategy::CombineMethod::kNoisyOr:
+                    combined.score[i] += weight * std::log1p(-std::min(s, kCertain));
+                    break;
+                case strategy::CombineMethod::kWeightedMean: combined.score[i] += weight * s / total_weight; break;
             }
         }
+    }
+    if (strategy.combine == strategy::CombineMethod::kNoisyOr) {
+        for (double& score : combined.score) score = -std::expm1(score);
     }
 
     // Per voucher: each line takes its voucher's highest score (the first line with it, in file order).

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "engine/analysis.h"
 
 namespace granska::engine {
@@ -45,6 +47,19 @@ TEST_F(CombineTest, MaxTakesTheHighestScore) {
     const Combined combined = Combine(strategy, outputs, rows);
     EXPECT_DOUBLE_EQ(combined.score[0], 0.8);
     EXPECT_DOUBLE_EQ(combined.score[1], 0.2);
+}
+
+TEST_F(CombineTest, NoisyOrLetsOneStrongFindingRankAndWeakOnesAddUp) {
+    const auto strategy = Parse(R"({"name": "s", "combine": {"method": "noisy_or"},
+        "algorithms": [{"name": "zscore", "weight": 1}, {"name": "zscore", "label": "z2", "weight": 0.5}]})");
+    const std::vector<detect::AlgorithmOutput> outputs = {Output({0.9, 0.0, 0.5, 1.0}), Output({0.0, 0.9, 0.5, 0.0})};
+    const std::vector<int64_t> rows = {1, 2, 3, 4};
+    const Combined combined = Combine(strategy, outputs, rows);
+    EXPECT_NEAR(combined.score[0], 0.9, 1e-12);                      // 1 − 0.1
+    EXPECT_NEAR(combined.score[1], 1 - std::sqrt(0.1), 1e-12);       // half the evidence: 1 − 0.1^0.5 = 0.684
+    EXPECT_NEAR(combined.score[2], 1 - 0.5 * std::sqrt(0.5), 1e-12);  // 1 − 0.5 · 0.5^0.5 = 0.646
+    EXPECT_NEAR(combined.score[3], 1.0, 1e-11);
+    EXPECT_EQ(combined.rank, (std::vector<int64_t>{2, 3, 4, 1}));
 }
 
 TEST_F(CombineTest, TopPercentRoundsUpAndSkipsZeroScores) {

@@ -46,7 +46,12 @@ std::string_view DefaultPresetFor(std::string_view upload_metadata) {
 }
 
 std::string_view CombineMethodName(CombineMethod method) {
-    return method == CombineMethod::kMax ? "max" : "weighted_mean";
+    switch (method) {
+        case CombineMethod::kMax: return "max";
+        case CombineMethod::kNoisyOr: return "noisy_or";
+        case CombineMethod::kWeightedMean: break;
+    }
+    return "weighted_mean";
 }
 
 std::string_view ThresholdTypeName(ThresholdType type) {
@@ -149,16 +154,18 @@ Expected<Strategy> ParseStrategy(std::string_view text, const detect::Registry& 
         const auto method = combine->is_object() ? combine->find("method") : combine->end();
         if (!combine->is_object() || method == combine->end() || !method->is_string()) {
             return Unexpected(
-                BadField("combine.method", R"('combine' must be {"method": "weighted_mean"} or {"method": "max"}.)"));
+                BadField("combine.method", R"('combine' must be {"method": "weighted_mean" | "max" | "noisy_or"}.)"));
         }
         const auto name = method->get<std::string>();
         if (name == "weighted_mean") {
             strategy.combine = CombineMethod::kWeightedMean;
         } else if (name == "max") {
             strategy.combine = CombineMethod::kMax;
+        } else if (name == "noisy_or") {
+            strategy.combine = CombineMethod::kNoisyOr;
         } else {
             return Unexpected(BadField(
-                "combine.method", fmt::format("Unknown combine method '{}'; use \"weighted_mean\" or \"max\".", name)));
+                "combine.method", fmt::format("Unknown combine method '{}'; use \"weighted_mean\", \"max\" or \"noisy_or\".", name)));
         }
         for (const auto& [key, value] : combine->items()) {
             if (key == "method") continue;

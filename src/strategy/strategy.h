@@ -24,7 +24,10 @@ struct AlgorithmSpec {
     std::unique_ptr<detect::Algorithm> algorithm;  // configured, ready to run
 };
 
-enum class CombineMethod { kWeightedMean, kMax };
+// weighted_mean: Σ w·s / Σ w. max: the highest score. noisy_or: 1 − Π (1 − s)^w — each algorithm's score read as
+// the chance that the row is anomalous, the weight as how much of that evidence counts (1 = all, 0.5 = half);
+// one strong finding is enough to rank high, and weaker findings add up.
+enum class CombineMethod { kWeightedMean, kMax, kNoisyOr };
 enum class ThresholdType { kTopPercent, kTopK, kScore };
 
 struct Threshold {
