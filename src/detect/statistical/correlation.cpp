@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <compare>
 #include <cstdint>
 #include <deque>
 #include <string_view>
@@ -352,7 +353,13 @@ Expected<AlgorithmOutput> Correlation::Run(const transform::TransactionFrame& fr
         });
 
         const double tolerance = std::log1p(params_.ratio_tolerance);
-        std::vector<double> rounded;
+        struct Observation {
+            double rounded;  // the ratio to 3 significant digits
+            int64_t lo;
+            int64_t hi;
+            auto operator<=>(const Observation&) const = default;
+        };
+        std::vector<Observation> distinct;
         std::vector<std::pair<double, int64_t>> histogram;  // (rounded ratio, vouchers)
         std::vector<double> modes;
         for (size_t begin = 0; begin < samples.size();) {
@@ -362,12 +369,21 @@ Expected<AlgorithmOutput> Correlation::Run(const transform::TransactionFrame& fr
             const auto group = std::span<const Sample>(samples).subspan(begin, end - begin);
             begin = end;
 
-            rounded.clear();
-            for (const Sample& sample : group) rounded.push_back(RoundSignificant3(sample.ratio));
-            std::sort(rounded.begin(), rounded.end());
+            // A voucher repeated with the same amounts (a monthly bill) is one observation, not many.
+            distinct.clear();
+            for (const Sample& sample : group) {
+                const auto accounts = vouchers.Of(static_cast<size_t>(sample.slot));
+                distinct.push_back({RoundSignificant3(sample.ratio), std::abs(accounts[sample.lo].net_minor),
+                                    std::abs(accounts[sample.hi].net_minor)});
+            }
+            std::sort(distinct.begin(), distinct.end());
+            distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
+            const auto observations = std::ssize(distinct);
+            if (observations < params_.min_pair_vouchers) continue;
             histogram.clear();
-            for (const double value : rounded) {
-                if (histogram.empty() || histogram.back().first != value) histogram.emplace_back(value, 0);
+            for (const Observation& observation : distinct) {
+                if (histogram.empty() || histogram.back().first != observation.rounded)
+                    histogram.emplace_back(observation.rounded, 0);
                 ++histogram.back().second;
             }
             std::sort(histogram.begin(), histogram.end(), [](const auto& a, const auto& b) {
@@ -375,7 +391,7 @@ Expected<AlgorithmOutput> Correlation::Run(const transform::TransactionFrame& fr
             });
             modes.clear();
             int64_t covered = 0;
-            const auto needed = static_cast<double>(group.size()) * params_.mode_coverage;
+            const auto needed = static_cast<double>(observations) * params_.mode_coverage;
             for (const auto& [value, count] : histogram) {
                 if (static_cast<double>(covered) >= needed || std::ssize(modes) >= params_.max_modes) break;
                 modes.push_back(value);
@@ -384,8 +400,8 @@ Expected<AlgorithmOutput> Correlation::Run(const transform::TransactionFrame& fr
             if (static_cast<double>(covered) < needed) continue;  // no stable ratio: nothing to compare with
 
             const auto pattern_vouchers = static_cast<int64_t>(group.size());
-            const double confidence = static_cast<double>(pattern_vouchers) /
-                                      static_cast<double>(pattern_vouchers + params_.min_pair_vouchers);
+            const double confidence =
+                static_cast<double>(observations) / static_cast<double>(observations + params_.min_pair_vouchers);
             const bool flip = modes.front() > 1.0;  // say "the smaller is x% of the larger"
             for (const Sample& sample : group) {
                 const auto accounts = vouchers.Of(static_cast<size_t>(sample.slot));

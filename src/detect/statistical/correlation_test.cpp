@@ -131,7 +131,7 @@ std::vector<Line> PlantedRatio() {
         lines.push_back({v, "2440", -(cost + vat)});
     };
     for (int i = 0; i < 40; ++i) purchase((1000 + 100 * i) * 100, (1000 + 100 * i) * 25);
-    for (int i = 0; i < 10; ++i) purchase(1000'00, 120'00);
+    for (int i = 0; i < 10; ++i) purchase((1000 + 10 * i) * 100, (1000 + 10 * i) * 12);
     lines.push_back({"90", "5410", 1000'00});
     lines.push_back({"90", "6110", 400'00});
     lines.push_back({"90", "2641", 350'00});
@@ -173,6 +173,27 @@ TEST(CorrelationRatiosTest, TooFewModesCoveringTheVouchersMeansNoPattern) {
     // One mode may cover only 40 of 51 (< 80 %): the pair has no pattern, and nothing scores.
     const auto output =
         Make({{"pairs", false}, {"splits", false}, {"max_modes", 1}})->Run(MakeFrame(PlantedRatio()), {});
+    ASSERT_TRUE(output);
+    for (const double score : output->score) EXPECT_EQ(score, 0.0);
+}
+
+TEST(CorrelationRatiosTest, RepeatedIdenticalVouchersAreOneObservation) {
+    // Four monthly bills repeated 10 times each (40 vouchers, 4 distinct ratios) and one other: 5 distinct
+    // observations < 30, so the pair has no pattern and the odd one out is not flagged.
+    std::vector<Line> lines;
+    int number = 1;
+    for (int month = 0; month < 10; ++month) {
+        for (int bill = 0; bill < 4; ++bill) {
+            const std::string v = std::to_string(number++);
+            lines.push_back({v, "5910", (1000 + 700 * bill) * 100});
+            lines.push_back({v, "5460", (100 + 10 * bill) * 100});
+            lines.push_back({v, "1930", -(1100 + 710 * bill) * 100});
+        }
+    }
+    lines.push_back({"999", "5910", 5000'00});
+    lines.push_back({"999", "5460", 77'00});
+    lines.push_back({"999", "1930", -5077'00});
+    const auto output = Make({{"pairs", false}, {"splits", false}})->Run(MakeFrame(lines), {});
     ASSERT_TRUE(output);
     for (const double score : output->score) EXPECT_EQ(score, 0.0);
 }
