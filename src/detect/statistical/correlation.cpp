@@ -188,7 +188,7 @@ Expected<CorrelationParams> CorrelationParams::FromJson(const nlohmann::json& js
     if (params.split_min_count < 2) reader.Fail("split_min_count", "'split_min_count' must be at least 2.");
     if (params.split_window_days < 1) reader.Fail("split_window_days", "'split_window_days' must be at least 1.");
     if (!(params.split_threshold > 0.0 && params.split_threshold < 1e13))
-        reader.Fail("split_threshold", "'split_threshold' must be greater than 0.");
+        reader.Fail("split_threshold", "'split_threshold' must be greater than 0 and less than 1e13.");
     if (!(params.split_margin > 0.0 && params.split_margin < 1.0))
         reader.Fail("split_margin", "'split_margin' must be greater than 0 and less than 1.");
     if (auto finished = reader.Finish(); !finished) return Unexpected(std::move(finished).error());

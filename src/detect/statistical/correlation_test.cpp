@@ -306,6 +306,7 @@ TEST(CorrelationParamsTest, RejectsEachBadFieldByPath) {
         {{{"split_min_count", 1}}, "split_min_count"},
         {{{"split_window_days", 0}}, "split_window_days"},
         {{{"split_threshold", 0.0}}, "split_threshold"},
+        {{{"split_threshold", 1e14}}, "split_threshold"},
         {{{"split_margin", 0.0}}, "split_margin"},
         {{{"split_margin", 1.0}}, "split_margin"},
         {{{"rare_pairs", 3}}, "rare_pairs"},
