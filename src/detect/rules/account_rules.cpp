@@ -156,11 +156,7 @@ AlgorithmInfo AccountRules::Info() {
                  "account or pattern → {min_amount, max_amount, allowed_weekdays [1..7], allowed_users [...], "
                  "allowed_counter_accounts [...]}"},
             },
-        .create = [](const nlohmann::json& json, std::string_view path) -> Expected<std::unique_ptr<Algorithm>> {
-            auto params = AccountRulesParams::FromJson(json, path);
-            if (!params) return Unexpected(std::move(params).error());
-            return std::unique_ptr<Algorithm>(std::make_unique<AccountRules>(std::move(*params)));
-        },
+        .create = rules1::FactoryOf<AccountRules, AccountRulesParams>(),
     };
 }
 

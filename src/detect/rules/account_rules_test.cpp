@@ -14,9 +14,7 @@ using rules1::MakeFrame;
 using rules1::TestRow;
 
 AccountRules Make(const nlohmann::json& params) {
-    auto params_or = AccountRulesParams::FromJson(params, "algorithms[0].params");
-    EXPECT_TRUE(params_or) << params_or.error().message;
-    return AccountRules(*params_or);
+    return rules1::MakeAlgorithm<AccountRules, AccountRulesParams>(params);
 }
 
 const nlohmann::json kRules = {{"rules",

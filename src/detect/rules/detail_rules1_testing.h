@@ -1,7 +1,10 @@
 #pragma once
 // Test support for the rule algorithms of detail_rules1: hand-built frames from short row descriptions.
 
+#include <gtest/gtest.h>
+
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -19,6 +22,14 @@ struct TestRow {
     std::string registration;  // "" = none
     int hour = -1;             // -1 = no time
 };
+
+// Algorithm A configured from params by P::FromJson; a test failure when they are rejected.
+template <class A, class P>
+A MakeAlgorithm(const nlohmann::json& params) {
+    auto parsed = P::FromJson(params, "algorithms[0].params");
+    EXPECT_TRUE(parsed) << parsed.error().message;
+    return A(*parsed);
+}
 
 inline transform::TransactionFrame MakeFrame(const std::vector<TestRow>& lines) {
     std::vector<store::StoredTransaction> rows;

@@ -62,11 +62,7 @@ AlgorithmInfo Periodization::Info() {
                 {"match_counter_account", "boolean", "true",
                  "the reversing voucher must mirror the original voucher's counter lines"},
             },
-        .create = [](const nlohmann::json& json, std::string_view path) -> Expected<std::unique_ptr<Algorithm>> {
-            auto params = PeriodizationParams::FromJson(json, path);
-            if (!params) return Unexpected(std::move(params).error());
-            return std::unique_ptr<Algorithm>(std::make_unique<Periodization>(std::move(*params)));
-        },
+        .create = rules1::FactoryOf<Periodization, PeriodizationParams>(),
     };
 }
 
@@ -239,16 +235,17 @@ Expected<void> Periodization::Reversals(const transform::TransactionFrame& frame
         const double score = rules1::SizeScore(ratio);
         const int32_t days_into = frame.date_days[j] - rules1::PeriodEndDay(frame, i);
         const std::string& account_name = frame.account.values[account];
+        const std::string days_text = fmt::format("{} day{}", days_into, days_into == 1 ? "" : "s");
         const std::string size =
             fmt::format("{:.1f} times the account's median amount {}", ratio, FormatAmount(median));
         const std::string original_date = rules1::DateText(frame.date_days[i]);
         const std::string reversal_date = rules1::DateText(frame.date_days[j]);
         Offer(output, i, score,
-              fmt::format("Accrual of {} on {} on {} reversed on {} ({} days into the next period), {}.",
-                          FormatAmount(amount), account_name, original_date, reversal_date, days_into, size));
+              fmt::format("Period-end entry of {} on {} on {} reversed on {} ({} into the next period), {}.",
+                          FormatAmount(amount), account_name, original_date, reversal_date, days_text, size));
         Offer(output, j, score,
-              fmt::format("Reverses {} posted on {} on {}, {} days into the next period ({}), {}.",
-                          FormatAmount(amount), account_name, original_date, days_into, reversal_date, size));
+              fmt::format("Reverses {} posted on {} on {}, {} into the next period ({}), {}.", FormatAmount(amount),
+                          account_name, original_date, days_text, reversal_date, size));
         for (const auto& [row, other] : {std::pair(i, j), std::pair(j, i)}) {
             if (!pair.counter_checked) output.confidence[row] = std::min(output.confidence[row], 0.5);
             const nlohmann::json metadata = {{"matched_row", frame.external_id[other]},

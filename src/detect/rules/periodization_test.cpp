@@ -14,9 +14,7 @@ using rules1::MakeFrame;
 using rules1::TestRow;
 
 Periodization Make(const nlohmann::json& params) {
-    auto params_or = PeriodizationParams::FromJson(params, "algorithms[0].params");
-    EXPECT_TRUE(params_or) << params_or.error().message;
-    return Periodization(*params_or);
+    return rules1::MakeAlgorithm<Periodization, PeriodizationParams>(params);
 }
 
 const RuleFlag* FlagOf(const AlgorithmOutput& output, size_t row, std::string_view rule) {
@@ -87,9 +85,10 @@ TEST(PeriodizationTest, ReversalScoresBothLinesBySizeAgainstTheAccountMedian) {
     EXPECT_NEAR(output->score[1], 0.25 / 0.8125, 1e-12);
     EXPECT_NEAR(output->score[2], 0.25 / 0.8125, 1e-12);
     EXPECT_EQ(output->score[4], 0.0);
-    EXPECT_EQ(output->reason[0],
-              "Accrual of 63 461.33 on 5410 on 2024-01-31 reversed on 2024-02-05 (5 days into the next period), "
-              "31.7 times the account's median amount 2 000.00.");
+    EXPECT_EQ(
+        output->reason[0],
+        "Period-end entry of 63 461.33 on 5410 on 2024-01-31 reversed on 2024-02-05 (5 days into the next period), "
+        "31.7 times the account's median amount 2 000.00.");
     EXPECT_EQ(output->reason[3],
               "Reverses 63 461.33 posted on 5410 on 2024-01-31, 5 days into the next period (2024-02-05), 31.7 "
               "times the account's median amount 2 000.00.");
@@ -146,6 +145,9 @@ TEST(PeriodizationTest, LinesWithoutVouchersPairWithHalfConfidence) {
     EXPECT_NEAR(output->score[0], 0.25 / 0.8125, 1e-12);  // median 1 000.00: ratio 1
     EXPECT_EQ(output->confidence[0], 0.5);
     EXPECT_EQ(output->confidence[1], 0.5);
+    EXPECT_EQ(output->reason[0],
+              "Period-end entry of 1 000.00 on 6530 on 2024-01-30 reversed on 2024-02-01 (1 day into the next "
+              "period), 1.0 times the account's median amount 1 000.00.");
     EXPECT_EQ(nlohmann::json::parse(FlagOf(*output, 1, "reversal")->metadata)["counter_accounts_matched"], false);
 }
 

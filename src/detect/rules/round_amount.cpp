@@ -64,11 +64,7 @@ AlgorithmInfo RoundAmount::Info() {
                 {"account_history", "boolean", "true",
                  "score less when the account's other amounts are as round (share of them)"},
             },
-        .create = [](const nlohmann::json& json, std::string_view path) -> Expected<std::unique_ptr<Algorithm>> {
-            auto params = RoundAmountParams::FromJson(json, path);
-            if (!params) return Unexpected(std::move(params).error());
-            return std::unique_ptr<Algorithm>(std::make_unique<RoundAmount>(std::move(*params)));
-        },
+        .create = rules1::FactoryOf<RoundAmount, RoundAmountParams>(),
     };
 }
 
@@ -117,11 +113,12 @@ Expected<AlgorithmOutput> RoundAmount::Run(const transform::TransactionFrame& fr
         if (score <= 0) continue;  // as round as the account's other amounts: nothing to flag
         const double share = static_cast<double>(as_round) / lines;
         if (score >= 0.3) {
-            output.reason[i] = fmt::format(
-                "Amount {} is a round {} × {}; {:.1f}% of account {}'s amounts ({} of {}) "
-                "are this round.",
-                FormatAmount(rules1::AmountMajor(frame, i)), FormatCount(mantissa), FormatCount(unit), 100.0 * share,
-                frame.account.values[account], FormatCount(as_round), FormatCount(lines));
+            const std::string percent =
+                100.0 * share < 0.1 ? std::string("under 0.1%") : fmt::format("{:.1f}%", 100.0 * share);
+            output.reason[i] =
+                fmt::format("Amount {} is a round {} × {}; {} of account {}'s amounts ({} of {}) are this round.",
+                            FormatAmount(rules1::AmountMajor(frame, i)), FormatCount(mantissa), FormatCount(unit),
+                            percent, frame.account.values[account], FormatCount(as_round), FormatCount(lines));
         }
         const nlohmann::json metadata = {{"exponent", exponent},
                                          {"significant_digits", digits},

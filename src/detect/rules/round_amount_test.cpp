@@ -13,11 +13,7 @@ namespace {
 using rules1::MakeFrame;
 using rules1::TestRow;
 
-RoundAmount Make(const nlohmann::json& params) {
-    auto params_or = RoundAmountParams::FromJson(params, "algorithms[0].params");
-    EXPECT_TRUE(params_or) << params_or.error().message;
-    return RoundAmount(*params_or);
-}
+RoundAmount Make(const nlohmann::json& params) { return rules1::MakeAlgorithm<RoundAmount, RoundAmountParams>(params); }
 
 // 0.5 + 0.5 SizeScore(ratio), SizeScore = x² / (x² + 0.5625) with x = log10(ratio) + 0.5.
 double SizeFactor(double ratio) {

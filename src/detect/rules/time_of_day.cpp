@@ -46,11 +46,7 @@ AlgorithmInfo TimeOfDay::Info() {
                 {"end_hour", "integer", "19", "working hours end, exclusive (1..24)"},
                 {"weekends", "boolean", "true", "timed entries on weekends and public holidays are off hours too"},
             },
-        .create = [](const nlohmann::json& json, std::string_view path) -> Expected<std::unique_ptr<Algorithm>> {
-            auto params = TimeOfDayParams::FromJson(json, path);
-            if (!params) return Unexpected(std::move(params).error());
-            return std::unique_ptr<Algorithm>(std::make_unique<TimeOfDay>(std::move(*params)));
-        },
+        .create = rules1::FactoryOf<TimeOfDay, TimeOfDayParams>(),
     };
 }
 

@@ -11,11 +11,7 @@ namespace {
 
 using rules1::MakeFrame;
 
-TimeOfDay Make(const nlohmann::json& params) {
-    auto params_or = TimeOfDayParams::FromJson(params, "algorithms[0].params");
-    EXPECT_TRUE(params_or) << params_or.error().message;
-    return TimeOfDay(*params_or);
-}
+TimeOfDay Make(const nlohmann::json& params) { return rules1::MakeAlgorithm<TimeOfDay, TimeOfDayParams>(params); }
 
 TEST(TimeOfDayTest, ScoreGrowsWithHoursOutsideTheWindow) {
     const auto frame = MakeFrame({{.hour = 22}, {.hour = 10}, {}, {.hour = 2}, {.hour = 19}, {.hour = 6}});

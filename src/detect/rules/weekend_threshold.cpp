@@ -49,11 +49,7 @@ AlgorithmInfo WeekendThreshold::Info() {
                 {"skip_period_end", "boolean", "true",
                  "leave out rows dated on the last day of their month (closing entries dated by convention)"},
             },
-        .create = [](const nlohmann::json& json, std::string_view path) -> Expected<std::unique_ptr<Algorithm>> {
-            auto params = WeekendThresholdParams::FromJson(json, path);
-            if (!params) return Unexpected(std::move(params).error());
-            return std::unique_ptr<Algorithm>(std::make_unique<WeekendThreshold>(std::move(*params)));
-        },
+        .create = rules1::FactoryOf<WeekendThreshold, WeekendThresholdParams>(),
     };
 }
 

@@ -14,9 +14,7 @@ using rules1::MakeFrame;
 using rules1::TestRow;
 
 WeekendThreshold Make(const nlohmann::json& params) {
-    auto params_or = WeekendThresholdParams::FromJson(params, "algorithms[0].params");
-    EXPECT_TRUE(params_or) << params_or.error().message;
-    return WeekendThreshold(*params_or);
+    return rules1::MakeAlgorithm<WeekendThreshold, WeekendThresholdParams>(params);
 }
 
 // SizeScore(r) = x² / (x² + 0.75²) with x = log10(r) + 0.5.
