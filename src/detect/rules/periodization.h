@@ -9,7 +9,7 @@
 //   the first `reversal_days` days of the next month: a period-end accrual or invoice undone after the cut-off.
 //   Both lines score SizeScore(|amount| / account's median |amount|) = ExcessScore(log10(ratio) + 0.5, 0.75), so
 //   routine small accruals score low and spikes high. Matching sorts (account, |amount|, date): n log n.
-// Cut-off testing as in ISA 240 A45 and ISA 330 (period-end adjustments and reversals).
+// Cites ISA 240 (journal entries "recorded at the end of the period or as post-closing entries") and cut-off testing.
 
 #include <string>
 

@@ -1,10 +1,11 @@
 #pragma once
 // round_amount: amounts that are suspiciously round for their size — estimates, invented or negotiated figures
-// rather than computed ones (Nigrini, "Forensic Analytics", round-number tests). An amount |a| ≥ `min_amount`
-// that is a multiple of 10^z (z = round_exponent ≥ `min_exponent`, in major units) with s significant digits has
-// roundness ρ = z − 0.5 (s − 1): 50 000.00 → 4, 25 000.00 → 2.5, 125 000.00 → 2.
-// Score = ExcessScore(ρ, min_exponent) × (0.5 + 0.5 SizeScore(|a| / min_amount)) × (1 − share), where share is the
-// part of the account's other lines that are at least as round (rent that is always 25 000.00 scores ~0).
+// rather than computed ones (Nigrini, "Forensic Analytics", round-number tests; ISA 240 lists round numbers among
+// journal-entry risk factors). An amount |a| ≥ `min_amount` that is a multiple of 10^z (z = round_exponent ≥
+// `min_exponent`, in major units) with s significant digits has roundness ρ = z − 0.5 (s − 1): 50 000.00 → 4, 25 000.00
+// → 2.5, 125 000.00 → 2. Score = ExcessScore(ρ, min_exponent) × (0.5 + 0.5 SizeScore(|a| / min_amount)) × (1 − share),
+// where share is the part of the account's other lines that are at least as round (rent that is always 25 000.00 scores
+// ~0).
 
 #include <string>
 

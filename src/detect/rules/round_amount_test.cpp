@@ -48,6 +48,18 @@ TEST(RoundAmountTest, RoundnessSizeAndRarityMakeTheScore) {
     EXPECT_EQ(metadata["significant_digits"], 1);
 }
 
+TEST(RoundAmountTest, TinySharesReadAsUnderATenthOfAPercent) {
+    std::vector<TestRow> rows;
+    for (int k = 0; k < 1'200; ++k) rows.push_back({.minor = -(12'345 + k), .account = "1930"});
+    rows.push_back({.minor = -5'000'000, .account = "1930"});
+    const auto output = Make({}).Run(MakeFrame(rows), {});
+    ASSERT_TRUE(output);
+    EXPECT_NEAR(output->score[1'200], 0.64 * SizeFactor(50.0), 1e-12);
+    EXPECT_EQ(output->reason[1'200],
+              "Amount -50 000.00 is a round 5 × 10 000; under 0.1% of account 1930's amounts (1 of 1 201) are this "
+              "round.");
+}
+
 TEST(RoundAmountTest, MoreSignificantDigitsAreLessRound) {
     const auto output = Make({}).Run(MakeFrame({{.minor = -12'500'000, .account = "2440"}}), {});
     ASSERT_TRUE(output);

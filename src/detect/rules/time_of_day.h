@@ -3,7 +3,7 @@
 // with confidence 0. An hour h outside [`start_hour`, `end_hour`) lies d hours from the working window (19:xx → 1,
 // 22:xx → 4, 02:xx → 5 before 07:00, whichever side is nearer); score = ExcessScore(d, 3): 0.10 at d = 1, 0.5 at 3,
 // 0.74 at 5. With `weekends`, a timed entry on a weekend or public holiday adds 0.4: score = 1 − (1 − s)(1 − 0.4).
-// ISA 240 A44 (journal entries "made at unusual times").
+// Journal-entry testing practice: entries made outside business hours (the ISA 240 journal-entry risk factors).
 
 #include <string>
 

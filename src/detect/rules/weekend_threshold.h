@@ -4,8 +4,8 @@
 // the larger of `threshold` and the account's `account_quantile` (P90) of weekday |amounts|.
 // Score = ExcessScore(log10(|amount| / T) + 0.5, 0.75): 0.31 just above T, 0.80 at 10 T, 0.92 at 100 T.
 // Closing entries dated on a period's last day (VAT settlement, accruals) are dated by convention, not by when
-// someone worked: `skip_period_end` leaves them out. Journal-entry testing practice (ISA 240 A44, "entries made
-// at unusual times").
+// someone worked: `skip_period_end` leaves them out. Journal-entry testing practice: entries dated on non-business
+// days (the ISA 240 journal-entry risk factors).
 
 #include <string>
 
