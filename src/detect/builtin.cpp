@@ -1,13 +1,23 @@
 #include "detect/registry.h"
+#include "detect/rules/account_rules.h"
+#include "detect/rules/periodization.h"
+#include "detect/rules/round_amount.h"
+#include "detect/rules/time_of_day.h"
+#include "detect/rules/weekend_threshold.h"
 #include "detect/statistical/correlation.h"
 #include "detect/statistical/zscore.h"
 
 namespace granska::detect {
 
-// The one list of built-in algorithms (DESIGN.md names).
+// The one list of built-in algorithms (DESIGN.md names), statistical then rule-based.
 void RegisterBuiltinAlgorithms(Registry& registry) {
     registry.Add(Zscore::Info());
     registry.Add(Correlation::Info());
+    registry.Add(WeekendThreshold::Info());
+    registry.Add(Periodization::Info());
+    registry.Add(AccountRules::Info());
+    registry.Add(TimeOfDay::Info());
+    registry.Add(RoundAmount::Info());
 }
 
 }  // namespace granska::detect
