@@ -45,8 +45,11 @@ AlgorithmInfo Duplicates::Info() {
 namespace {
 
 constexpr size_t kMaxCandidates = 64;
-constexpr double kSameTextLevel = 0.9;
-constexpr double kNearLevel = 0.6;
+constexpr double kReferenceLevel = 0.9;  // the same text with a reference number
+constexpr double kGenericLevel = 0.4;    // the same text without one ("Kontantförsäljning")
+constexpr double kNearLevel = 0.5;       // similar text, or the same counterparty
+constexpr double kSameDayBonus = 0.1;    // added on the same date
+constexpr size_t kReferenceDigits = 3;   // a run of this many digits is a reference number (invoice, OCR)
 constexpr double kRecurringFactor = 0.2;
 constexpr int32_t kPeriodSlackDays = 3;
 constexpr int32_t kMinPeriodDays = 5;  // copies closer together than this are no schedule
@@ -59,6 +62,7 @@ enum class TextMatch { kNone, kCounterparty, kSimilar, kSame };
 // masked_words: its words with every run of digits replaced by '#', sorted and unique.
 struct NormalText {
     std::string text;
+    bool has_reference = false;
     std::vector<std::string> masked_words;
 };
 
@@ -66,8 +70,10 @@ NormalText Normalise(std::string_view raw) {
     NormalText out;
     std::string masked;
     bool space = false;
+    size_t digit_run = 0;
     for (size_t i = 0; i < raw.size(); ++i) {
         auto c = static_cast<unsigned char>(raw[i]);
+        if (c < '0' || c > '9') digit_run = 0;
         if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
             space = !out.text.empty();
             continue;
@@ -91,6 +97,7 @@ NormalText Normalise(std::string_view raw) {
         out.text.push_back(static_cast<char>(c));
         if (c >= '0' && c <= '9') {
             if (masked.empty() || masked.back() != '#') masked.push_back('#');
+            if (++digit_run >= kReferenceDigits) out.has_reference = true;
         } else {
             masked.push_back(static_cast<char>(c));
         }
@@ -125,6 +132,8 @@ struct Match {
     int32_t earlier = -1;  // frame row, -1 = none
     int32_t days = 0;
     TextMatch text = TextMatch::kNone;
+    bool reference = false;    // the same text, with a reference number
+    int32_t amount_count = 0;  // lines with this account and amount in the upload
     double similarity = 0.0;
     double raw_score = 0.0;  // before the recurring damping
 };
@@ -162,6 +171,8 @@ Expected<AlgorithmOutput> Duplicates::Run(const transform::TransactionFrame& fra
                frame.amount_minor[static_cast<size_t>(order[end])] == frame.amount_minor[first])
             ++end;
         if (end - begin > 1) {
+            // An amount that recurs k times on the account is likelier a price or a fee than a copy: 2 / k.
+            const double commonness = 2.0 / static_cast<double>(end - begin);
             texts.clear();
             for (size_t p = begin; p < end; ++p) texts.push_back(Normalise(frame.text[static_cast<size_t>(order[p])]));
             for (size_t p = begin + 1; p < end; ++p) {
@@ -192,9 +203,15 @@ Expected<AlgorithmOutput> Duplicates::Run(const transform::TransactionFrame& fra
                     } else {
                         continue;
                     }
-                    const double level = text == TextMatch::kSame ? (days == 0 ? 1.0 : kSameTextLevel) : kNearLevel;
-                    const double score = level * (window > 0 ? 1.0 - 0.5 * days / window : 1.0);
-                    if (score > best.raw_score) best = Match{static_cast<int32_t>(i), days, text, similarity, score};
+                    const bool reference = text == TextMatch::kSame && a.has_reference;
+                    const double level = (text != TextMatch::kSame ? kNearLevel
+                                          : reference              ? kReferenceLevel
+                                                                   : kGenericLevel) +
+                                         (days == 0 ? kSameDayBonus : 0.0);
+                    const double score = level * (window > 0 ? 1.0 - 0.5 * days / window : 1.0) * commonness;
+                    if (score > best.raw_score)
+                        best = Match{static_cast<int32_t>(i),           days,       text, reference,
+                                     static_cast<int32_t>(end - begin), similarity, score};
                 }
             }
         }
@@ -217,9 +234,7 @@ Expected<AlgorithmOutput> Duplicates::Run(const transform::TransactionFrame& fra
         };
         if (previous.earlier >= 0 && same_period(previous.days)) return true;
         if (same_period(next_days[j])) return true;
-        const bool shared_reference =
-            m.text == TextMatch::kSame && frame.text[j].find_first_of("0123456789") != std::string::npos;
-        return !shared_reference && m.days >= kMonthMinDays && m.days <= kMonthMaxDays;
+        return !m.reference && m.days >= kMonthMinDays && m.days <= kMonthMaxDays;
     };
     std::vector<uint8_t> is_recurring(rows, 0);
     for (size_t j = 0; j < rows; ++j) {
@@ -283,6 +298,8 @@ Expected<AlgorithmOutput> Duplicates::Run(const transform::TransactionFrame& fra
                          {"days", m.days},
                          {"match", how},
                          {"similarity", m.similarity},
+                         {"reference", m.reference},
+                         {"amount_count", m.amount_count},
                          {"recurring", is_recurring[j] != 0}});
             if (output.score[j] >= 0.3) {
                 const std::string with =

@@ -3,17 +3,20 @@
 // (exact minor units, same sign: an opposite sign is a payment or reversal of the first, not a copy), are at most
 // window_days apart, belong to different vouchers, and are about the same party: their counterparties are equal, or
 // (when either has none) their texts are. Texts are compared after normalising case and whitespace:
-//   same text    identical (reference numbers included)                       level 0.9 (1.0 on the same date: exact)
-//   similar text word-set Jaccard >= min_similarity with digit runs masked    level 0.6
-//   counterparty equal counterparties, texts neither same nor similar         level 0.6
-// The LATER line scores level × (1 − 0.5 × days / window_days); the first stays 0. A voucher whose every line
-// matches a line of one earlier voucher of the same size repeats it whole: all its lines score its highest score.
+//   same text, with a reference number (a run of >= 3 digits: invoice, OCR)  level 0.9
+//   same text without one ("Kontantförsäljning kassa 1")                      level 0.4
+//   similar text: word-set Jaccard >= min_similarity, digit runs masked       level 0.5
+//   counterparty: equal counterparties, texts neither same nor similar        level 0.5
+// plus 0.1 on the same date. The LATER line scores level × (1 − 0.5 × days / window_days) × 2 / k, where k is how
+// often the amount occurs on the account in the upload (a recurring price or fee coincides by nature); the first
+// stays 0. Same date and same text is rule "exact", the rest "near". A voucher whose every line matches a line of
+// one earlier voucher of the same size repeats it whole: all its lines score its highest score.
 // Recurring postings are not duplicates: a pair whose gap (>= 5 days) repeats, within 3 days, the gap of the
 // previous or next pair of the same chain is periodic, and a pair about a month apart (27–33 days) that shares no
-// reference number (text not the same, or without digits) is a monthly charge; both score 0.2 × the above (flag
-// "recurring", not triggered). Linear after one sort by (account, amount, date); at most 64 earlier candidates per
-// line. Duplicate payments are a standard fraud-audit test (ACFE Fraud Examiners Manual; Nigrini, Forensic Analytics
-// (2011), ch. 11 "same-same-same" and "same-same-different" tests).
+// reference number is a monthly charge; both score 0.2 × the above (flag "recurring", not triggered).
+// Linear after one sort by (account, amount, date); at most 64 earlier candidates per line. Duplicate payments are a
+// standard fraud-audit test (ACFE Fraud Examiners Manual; Nigrini, Forensic Analytics (2011), ch. 11 "same-same-same"
+// and "same-same-different" tests).
 
 #include "detect/registry.h"
 

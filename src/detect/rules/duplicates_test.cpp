@@ -64,8 +64,10 @@ TEST(DuplicatesTest, FlagsTellExactFromNear) {
     AddInvoice(lines, "401", "2024-02-15", std::string(kInvoiceText));  // a third copy, same day as D 400
     const auto output = Make({})->Run(MakeTestFrame(lines), {});
     ASSERT_TRUE(output);
-    // D 401 (rows 7–9) repeats D 400 on the same day with the same text: exact, 1.0.
-    EXPECT_NEAR(output->score[7], 1.0, 1e-12);
+    // D 401 (rows 7–9) repeats D 400 on the same day with the same text: exact, (0.9 + 0.1) × 1, and each amount now
+    // occurs 3 times on its account: × 2 / 3. D 400 is 2 days after D 340: 0.9 × (1 − 0.5 × 2 / 30) × 2 / 3.
+    EXPECT_NEAR(output->score[7], 2.0 / 3.0, 1e-12);
+    EXPECT_NEAR(output->score[4], 0.87 * 2.0 / 3.0, 1e-12);
     ASSERT_EQ(output->flags.size(), 6u);
     for (const RuleFlag& flag : output->flags) {
         const auto meta = nlohmann::json::parse(flag.metadata);
@@ -109,8 +111,8 @@ TEST(DuplicatesTest, SimilarTextWithOtherDigitsIsANearMatch) {
     };
     const auto output = Make({})->Run(MakeTestFrame(lines), {});
     ASSERT_TRUE(output);
-    // Digits masked, the word sets are equal (Jaccard 1): 0.6 × (1 − 0.5 × 5 / 30) = 0.55.
-    EXPECT_NEAR(output->score[1], 0.55, 1e-12);
+    // Digits masked, the word sets are equal (Jaccard 1): 0.5 × (1 − 0.5 × 5 / 30); 2 500.00 occurs 3 times: × 2 / 3.
+    EXPECT_NEAR(output->score[1], 0.5 * (1 - 0.5 * 5.0 / 30.0) * 2.0 / 3.0, 1e-12);
     EXPECT_EQ(output->reason[1], "Same amount 2 500.00 on account 6540 with similar text as row 1, 5 days earlier.");
     EXPECT_EQ(output->score[2], 0.0);  // different text, no counterparty
 }
@@ -123,8 +125,8 @@ TEST(DuplicatesTest, CounterpartiesDecideWhenBothAreGiven) {
     };
     const auto output = Make({})->Run(MakeTestFrame(lines), {});
     ASSERT_TRUE(output);
-    // Row 2: same counterparty, other text: 0.6 × (1 − 0.5 × 3 / 30) = 0.57.
-    EXPECT_NEAR(output->score[1], 0.57, 1e-12);
+    // Row 2: same counterparty, other text: 0.5 × (1 − 0.5 × 3 / 30); 999.00 occurs 3 times: × 2 / 3.
+    EXPECT_NEAR(output->score[1], 0.5 * 0.95 * 2.0 / 3.0, 1e-12);
     EXPECT_NE(output->reason[1].find("with the same counterparty Acme AB as row 1"), std::string::npos);
     EXPECT_EQ(output->score[2], 0.0);  // same text as row 1, but another counterparty
 }
@@ -136,8 +138,8 @@ TEST(DuplicatesTest, AMonthlyChargeWithoutReferenceScoresLow) {
     };
     const auto output = Make({})->Run(MakeTestFrame(lines), {});
     ASSERT_TRUE(output);
-    // 29 days apart, no reference number: recurring, 0.2 × 0.9 × (1 − 0.5 × 29 / 30).
-    EXPECT_NEAR(output->score[1], 0.2 * 0.9 * (1 - 0.5 * 29.0 / 30.0), 1e-12);
+    // 29 days apart, no reference number: recurring, 0.2 × 0.4 × (1 − 0.5 × 29 / 30).
+    EXPECT_NEAR(output->score[1], 0.2 * 0.4 * (1 - 0.5 * 29.0 / 30.0), 1e-12);
     EXPECT_TRUE(output->reason[1].empty());
     ASSERT_EQ(output->flags.size(), 1u);
     EXPECT_EQ(output->flags[0].rule, "recurring");
@@ -150,9 +152,34 @@ TEST(DuplicatesTest, APeriodicSeriesIsRecurring) {
         lines.push_back({.account = "6550", .minor = 80'000, .date = date, .text = "Städning vecka"});
     const auto output = Make({})->Run(MakeTestFrame(lines), {});
     ASSERT_TRUE(output);
-    // Each copy 7 days after the last, and the next gap is 7 days too: 0.2 × 0.9 × (1 − 0.5 × 7 / 30).
-    for (const size_t i : {1, 2, 3}) EXPECT_NEAR(output->score[i], 0.2 * 0.9 * (1 - 0.5 * 7.0 / 30.0), 1e-12) << i;
+    // Each copy 7 days after the last, and the next gap is 7 days too: recurring, 0.2 × 0.4 × (1 − 0.5 × 7 / 30);
+    // the amount occurs 4 times: × 2 / 4.
+    for (const size_t i : {1, 2, 3})
+        EXPECT_NEAR(output->score[i], 0.2 * 0.4 * (1 - 0.5 * 7.0 / 30.0) * 0.5, 1e-12) << i;
     EXPECT_EQ(output->score[0], 0.0);
+}
+
+TEST(DuplicatesTest, TheSameTextWithoutAReferenceNumberScoresLower) {
+    const std::vector<TestLine> lines = {
+        {.account = "3001",
+         .minor = 14'300,
+         .date = "2024-06-03",
+         .series = "K",
+         .number = "1",
+         .text = "Kontantförsäljning kassa 1"},
+        {.account = "3001",
+         .minor = 14'300,
+         .date = "2024-06-04",
+         .series = "K",
+         .number = "2",
+         .text = "Kontantförsäljning kassa 1"},
+    };
+    const auto output = Make({})->Run(MakeTestFrame(lines), {});
+    ASSERT_TRUE(output);
+    // "1" is no reference number (fewer than 3 digits): 0.4 × (1 − 0.5 × 1 / 30).
+    EXPECT_NEAR(output->score[1], 0.4 * (1 - 0.5 / 30.0), 1e-12);
+    ASSERT_EQ(output->flags.size(), 1u);
+    EXPECT_EQ(nlohmann::json::parse(output->flags[0].metadata)["reference"], false);
 }
 
 TEST(DuplicatesTest, CopiesOutsideTheWindowAreNotMatched) {
