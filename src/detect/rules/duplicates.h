@@ -5,7 +5,7 @@
 // (when either has none) their texts are. Texts are compared after normalising case and whitespace:
 //   same text, with a reference number (a run of >= 3 digits: invoice, OCR)  level 0.9
 //   same text without one ("Kontantförsäljning kassa 1")                      level 0.4
-//   similar text: word-set Jaccard >= min_similarity, digit runs masked       level 0.5
+//   similar text: word-set Jaccard >= min_similarity, digit runs masked       level 0.5 (0.4 without references)
 //   counterparty: equal counterparties, texts neither same nor similar        level 0.5
 // plus 0.1 on the same date. The LATER line scores level × (1 − 0.5 × days / window_days) × 2 / k, where k is how
 // often the amount occurs on the account in the upload (a recurring price or fee coincides by nature); the first

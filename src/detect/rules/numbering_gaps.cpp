@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <limits>
 #include <map>
 
 #include "detect/detail/stats.h"
@@ -178,20 +179,22 @@ Expected<AlgorithmOutput> NumberingGaps::Run(const transform::TransactionFrame& 
             const size_t after_to = std::min(run.size(), k + 1 + neighbours);
             const auto before = run.subspan(before_from, k - before_from);
             const auto after = run.subspan(k + 1, after_to - (k + 1));
-            int32_t lo = before.empty() ? MedianDate(after, scratch) : MedianDate(before, scratch);
-            int32_t hi = after.empty() ? lo : MedianDate(after, scratch);
+            // The first voucher of a series may be dated any time before the next ones, the last any time after.
+            int32_t lo = before.empty() ? std::numeric_limits<int32_t>::min() : MedianDate(before, scratch);
+            int32_t hi = after.empty() ? std::numeric_limits<int32_t>::max() : MedianDate(after, scratch);
             if (lo > hi) std::swap(lo, hi);
-            const double deviation =
-                std::max({0.0, static_cast<double>(lo - entry.date), static_cast<double>(entry.date - hi)});
+            const double deviation = std::max(
+                {0.0, static_cast<double>(lo) - entry.date, static_cast<double>(entry.date) - static_cast<double>(hi)});
             if (deviation <= tolerance) continue;
             std::string neighbours_text;
-            nlohmann::json meta{{"series", series},
-                                {"fiscal_year", entry.fiscal_year},
-                                {"date", Date{entry.date}.ToString()},
-                                {"expected_from", Date{lo}.ToString()},
-                                {"expected_to", Date{hi}.ToString()},
-                                {"deviation_days", deviation},
-                                {"tolerance_days", params_.tolerance_days}};
+            nlohmann::json meta{
+                {"series", series},
+                {"fiscal_year", entry.fiscal_year},
+                {"date", Date{entry.date}.ToString()},
+                {"expected_from", before.empty() ? nlohmann::json() : nlohmann::json(Date{lo}.ToString())},
+                {"expected_to", after.empty() ? nlohmann::json() : nlohmann::json(Date{hi}.ToString())},
+                {"deviation_days", deviation},
+                {"tolerance_days", params_.tolerance_days}};
             if (k > 0) {
                 neighbours_text = fmt::format("{} is dated {}", name(run[k - 1]), Date{run[k - 1].date}.ToString());
                 meta["previous"] = name(run[k - 1]);

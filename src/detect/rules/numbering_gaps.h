@@ -6,7 +6,8 @@
 //   metadata lists the missing numbers (the first 20) and side "before"/"after"; the "after" flags list every gap once.
 // - out_of_order: numbers are handed out in time order, so a voucher's date should lie between the dates of its
 //   neighbours in number order. Expected range [lo, hi] = medians of the dates of the `neighbours` vouchers before
-//   and after it (robust to one misplaced neighbour); deviation d = days outside that range. d > tolerance_days
+//   and after it (robust to one misplaced neighbour; open below for the first voucher of a series, above for the
+//   last); deviation d = days outside that range. d > tolerance_days
 //   flags the voucher, scoring d² / (d² + t²) with t = max(tolerance_days, 1) (≥ 0.5 once flagged).
 // Vouchers with non-numeric numbers are skipped (score 0). Completeness of the sequence is the audit assertion
 // tested (ISA 500 A49; BFL 5 kap. 6–7 §§ requires verifications numbered in an unbroken series).

@@ -98,6 +98,19 @@ TEST(NumberingGapsTest, AVoucherDatedFarFromItsNeighboursIsOutOfOrder) {
     EXPECT_EQ(meta["expected_to"], "2024-03-06");
 }
 
+TEST(NumberingGapsTest, TheEndsOfASeriesAreOnlyJudgedAgainstTheirOneSide) {
+    // E 1 a month before E 2: a series may start any time earlier. E 5 dated before E 2–E 4: out of order.
+    const std::vector<TestLine> lines = {Voucher("E", "1", "2024-01-02"), Voucher("E", "2", "2024-02-01"),
+                                         Voucher("E", "3", "2024-02-02"), Voucher("E", "4", "2024-02-03"),
+                                         Voucher("E", "5", "2024-01-20")};
+    const auto output = Make({})->Run(MakeTestFrame(lines), {});
+    ASSERT_TRUE(output);
+    EXPECT_EQ(output->score[0], 0.0);
+    // E 5: 2024-01-20 is 13 days before the median 2024-02-02 of E 2–E 4: 13² / (13² + 7²) = 169 / 218.
+    EXPECT_NEAR(output->score[4], 169.0 / 218.0, 1e-12);
+    EXPECT_EQ(output->reason[4], "Voucher E 5 is dated 2024-01-20, but E 4 is dated 2024-02-03.");
+}
+
 TEST(NumberingGapsTest, DeviationsWithinTheToleranceAreAccepted) {
     const auto output = Make({{"tolerance_days", 21}})->Run(MakeTestFrame(SeriesOutOfOrder()), {});
     ASSERT_TRUE(output);
