@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+
 #include <cmath>
 #include <nlohmann/json.hpp>
 
@@ -110,6 +112,13 @@ TEST(BenfordTest, GroupingNoneTestsAllAmountsTogether) {
     // Every digit-4 amount scores as one of all 2 240 (see SmallGroupsAreTestedWithTheWholeUpload), unpooled.
     EXPECT_NEAR(output->score[kFirstFourOfClass5], 0.33626551815680467, 1e-9);
     EXPECT_NEAR(output->confidence[kFirstFourOfClass5], 2240.0 / 2540.0, 1e-12);
+}
+
+TEST(BenfordTest, StopsWhenCancelled) {
+    const std::atomic<bool> cancelled{true};
+    const auto output = Make({})->Run(MakeTestFrame(PlantedFours()), RunContext{.cancelled = &cancelled});
+    ASSERT_FALSE(output);
+    EXPECT_EQ(output.error().message, "cancelled");
 }
 
 TEST(BenfordParamsTest, RejectsBadFieldsByPath) {

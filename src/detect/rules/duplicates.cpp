@@ -162,8 +162,12 @@ Expected<AlgorithmOutput> Duplicates::Run(const transform::TransactionFrame& fra
     const double window = params_.window_days;
     std::vector<Match> matches(rows);
     std::vector<NormalText> texts;  // of the current group, by position in it
+    size_t groups = 0;
     for (size_t begin = 0; begin < order.size();) {
-        if (begin % 4096 == 0 && Cancelled(context)) return Unexpected(Internal("cancelled"));
+        if (groups++ % 4096 == 0) {
+            if (Cancelled(context)) return Unexpected(Internal("cancelled"));
+            context.progress(0.8 * static_cast<double>(begin) / static_cast<double>(order.size()));
+        }
         const auto first = static_cast<size_t>(order[begin]);
         size_t end = begin + 1;
         while (end < order.size() &&
@@ -216,7 +220,6 @@ Expected<AlgorithmOutput> Duplicates::Run(const transform::TransactionFrame& fra
             }
         }
         begin = end;
-        context.progress(0.8 * static_cast<double>(begin) / static_cast<double>(order.size()));
     }
 
     // Recurring: the gap of a pair repeats the gap of the pair before it or after it in the same chain.

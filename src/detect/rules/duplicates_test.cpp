@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+
 #include <nlohmann/json.hpp>
 
 #include "detect/rules/detail_rules2_test_frame.h"
@@ -186,6 +188,13 @@ TEST(DuplicatesTest, CopiesOutsideTheWindowAreNotMatched) {
     const auto output = Make({{"window_days", 1}})->Run(MakeTestFrame(InvoiceEnteredTwice()), {});
     ASSERT_TRUE(output);
     for (const double score : output->score) EXPECT_EQ(score, 0.0);
+}
+
+TEST(DuplicatesTest, StopsWhenCancelled) {
+    const std::atomic<bool> cancelled{true};
+    const auto output = Make({})->Run(MakeTestFrame(InvoiceEnteredTwice()), RunContext{.cancelled = &cancelled});
+    ASSERT_FALSE(output);
+    EXPECT_EQ(output.error().message, "cancelled");
 }
 
 TEST(DuplicatesParamsTest, RejectsBadFieldsByPath) {

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+
 #include <nlohmann/json.hpp>
 
 #include "detect/rules/detail_rules2_test_frame.h"
@@ -136,6 +138,13 @@ TEST(NumberingGapsTest, NumberingRestartsEveryFiscalYear) {
     ASSERT_TRUE(output);
     for (const double score : output->score) EXPECT_EQ(score, 0.0);
     EXPECT_TRUE(output->flags.empty());
+}
+
+TEST(NumberingGapsTest, StopsWhenCancelled) {
+    const std::atomic<bool> cancelled{true};
+    const auto output = Make({})->Run(MakeTestFrame(SeriesWithGap()), RunContext{.cancelled = &cancelled});
+    ASSERT_FALSE(output);
+    EXPECT_EQ(output.error().message, "cancelled");
 }
 
 TEST(NumberingGapsParamsTest, RejectsBadFieldsByPath) {

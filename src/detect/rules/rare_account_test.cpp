@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+
 #include <nlohmann/json.hpp>
 
 #include "detect/rules/detail_rules2_test_frame.h"
@@ -98,6 +100,13 @@ TEST(RareAccountTest, LinesWithoutAVoucherCountAsVouchersOfTheirOwn) {
     // 3990 now in 2 of 11 vouchers: (5 + 1 − 2) / 5.
     EXPECT_NEAR(output->score[20], 0.8, 1e-12);
     EXPECT_EQ(output->reason[20], "Account 3990 is used in 2 of 11 vouchers.");
+}
+
+TEST(RareAccountTest, StopsWhenCancelled) {
+    const std::atomic<bool> cancelled{true};
+    const auto output = Make({})->Run(MakeTestFrame(TenVouchers()), RunContext{.cancelled = &cancelled});
+    ASSERT_FALSE(output);
+    EXPECT_EQ(output.error().message, "cancelled");
 }
 
 TEST(RareAccountParamsTest, RejectsBadFieldsByPath) {

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+
 #include <nlohmann/json.hpp>
 
 #include "detect/rules/detail_rules2_test_frame.h"
@@ -78,6 +80,13 @@ TEST(RareUserTest, MaxCountBoundsWhoIsRare) {
     ASSERT_TRUE(output);
     EXPECT_NEAR(output->score[12], 1.0, 1e-12);  // (2 + 1 − 1) / 2
     EXPECT_EQ(output->score[14], 0.0);           // SYS: 3 vouchers > 2
+}
+
+TEST(RareUserTest, StopsWhenCancelled) {
+    const std::atomic<bool> cancelled{true};
+    const auto output = Make({})->Run(MakeTestFrame(Postings()), RunContext{.cancelled = &cancelled});
+    ASSERT_FALSE(output);
+    EXPECT_EQ(output.error().message, "cancelled");
 }
 
 TEST(RareUserParamsTest, RejectsBadFieldsByPath) {
