@@ -162,20 +162,16 @@ TEST(DuplicatesTest, APeriodicSeriesIsRecurring) {
 }
 
 TEST(DuplicatesTest, TheSameTextWithoutAReferenceNumberScoresLower) {
-    const std::vector<TestLine> lines = {
-        {.account = "3001",
-         .minor = 14'300,
-         .date = "2024-06-03",
-         .series = "K",
-         .number = "1",
-         .text = "Kontantförsäljning kassa 1"},
-        {.account = "3001",
-         .minor = 14'300,
-         .date = "2024-06-04",
-         .series = "K",
-         .number = "2",
-         .text = "Kontantförsäljning kassa 1"},
-    };
+    const TestLine first{.account = "3001",
+                         .minor = 14'300,
+                         .date = "2024-06-03",
+                         .series = "K",
+                         .number = "1",
+                         .text = "Kontantförsäljning kassa 1"};
+    TestLine second = first;  // the next day's sale of the same price at the same till
+    second.date = "2024-06-04";
+    second.number = "2";
+    const std::vector<TestLine> lines = {first, second};
     const auto output = Make({})->Run(MakeTestFrame(lines), {});
     ASSERT_TRUE(output);
     // "1" is no reference number (fewer than 3 digits): 0.4 × (1 − 0.5 × 1 / 30).
