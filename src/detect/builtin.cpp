@@ -1,6 +1,11 @@
 #include "detect/registry.h"
 #include "detect/rules/account_rules.h"
+#include "detect/rules/benford.h"
+#include "detect/rules/duplicates.h"
+#include "detect/rules/numbering_gaps.h"
 #include "detect/rules/periodization.h"
+#include "detect/rules/rare_account.h"
+#include "detect/rules/rare_user.h"
 #include "detect/rules/round_amount.h"
 #include "detect/rules/time_of_day.h"
 #include "detect/rules/weekend_threshold.h"
@@ -18,6 +23,11 @@ void RegisterBuiltinAlgorithms(Registry& registry) {
     registry.Add(AccountRules::Info());
     registry.Add(TimeOfDay::Info());
     registry.Add(RoundAmount::Info());
+    registry.Add(Benford::Info());
+    registry.Add(Duplicates::Info());
+    registry.Add(NumberingGaps::Info());
+    registry.Add(RareAccount::Info());
+    registry.Add(RareUser::Info());
 }
 
 }  // namespace granska::detect
