@@ -120,6 +120,14 @@ public:
                                               const store::ResultQuery& query) override {
         return inner_.ListResults(workspace_id, run_id, query);
     }
+    store::Page<store::RuleFlag> ListRuleFlags(std::string_view workspace_id, std::string_view run_id, int64_t limit,
+                                               int64_t offset) override {
+        return inner_.ListRuleFlags(workspace_id, run_id, limit, offset);
+    }
+    std::vector<store::TransactionFlag> ListTransactionFlags(std::string_view workspace_id,
+                                                             std::string_view transaction_id) override {
+        return inner_.ListTransactionFlags(workspace_id, transaction_id);
+    }
 
 private:
     static void Check(const std::atomic<bool>& fail) {
