@@ -261,11 +261,14 @@ Expected<AnalysisOutcome> RunAnalysis(store::Store& store, const detect::Registr
         std::unique_ptr<store::RunResultWriter> writer = store.BeginRunResults(workspace_id, run_id);
         std::vector<store::AlgorithmScore> scores;
         scores.reserve(kWriteChunk);
+        auto count_written = [&](size_t count) {
+            written += static_cast<double>(count);
+            tracker.Stage("writing", write_start + (1.0 - write_start) * written / total_rows);
+        };
         auto flush_scores = [&] {
             writer->WriteScores(scores);
-            written += static_cast<double>(scores.size());
+            count_written(scores.size());
             scores.clear();
-            tracker.Stage("writing", write_start + (1.0 - write_start) * written / total_rows);
         };
         for (size_t a = 0; a < outputs->size(); ++a) {
             for (size_t i = 0; i < rows; ++i) {
@@ -290,16 +293,14 @@ Expected<AnalysisOutcome> RunAnalysis(store::Store& store, const detect::Registr
                                    .reasons = nlohmann::json(combined.reasons[i]).dump()});
             }
             writer->WriteResults(results);
-            written += static_cast<double>(results.size());
-            tracker.Stage("writing", write_start + (1.0 - write_start) * written / total_rows);
+            count_written(results.size());
         }
         std::vector<store::RuleFlag> flags;
         flags.reserve(std::min(kWriteChunk, flag_count));
         auto flush_flags = [&] {
             writer->WriteFlags(flags);
-            written += static_cast<double>(flags.size());
+            count_written(flags.size());
             flags.clear();
-            tracker.Stage("writing", write_start + (1.0 - write_start) * written / total_rows);
         };
         for (size_t a = 0; a < outputs->size(); ++a) {
             for (const detect::RuleFlag& flag : (*outputs)[a].flags) {
