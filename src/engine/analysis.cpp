@@ -122,21 +122,51 @@ Expected<std::vector<detect::AlgorithmOutput>> RunAlgorithms(const strategy::Str
 }  // namespace
 
 Combined Combine(const strategy::Strategy& strategy, std::span<const detect::AlgorithmOutput> outputs,
-                 std::span<const int64_t> row_number) {
+                 std::span<const int64_t> row_number, const transform::CategoryColumn* vouchers) {
     const size_t rows = row_number.size();
     Combined combined;
     combined.score.assign(rows, 0.0);
     double total_weight = 0.0;
     for (const auto& spec : strategy.algorithms) total_weight += spec.weight;
+    // Noisy-or sums w·ln(1 − s) first; 1 − exp(sum) at the end. A score of 1 is held just below 1 so that weights
+    // still order rows that some algorithm is certain about.
+    constexpr double kCertain = 1.0 - 1e-12;
     for (size_t a = 0; a < outputs.size(); ++a) {
         const double weight = strategy.algorithms[a].weight;
         for (size_t i = 0; i < rows; ++i) {
             const double s = std::clamp(outputs[a].score[i], 0.0, 1.0);
-            if (strategy.combine == strategy::CombineMethod::kMax) {
-                combined.score[i] = std::max(combined.score[i], s);
-            } else {
-                combined.score[i] += weight * s / total_weight;
+            switch (strategy.combine) {
+                case strategy::CombineMethod::kMax: combined.score[i] = std::max(combined.score[i], s); break;
+                case strategy::CombineMethod::kNoisyOr:
+                    combined.score[i] += weight * std::log1p(-std::min(s, kCertain));
+                    break;
+                case strategy::CombineMethod::kWeightedMean: combined.score[i] += weight * s / total_weight; break;
             }
+        }
+    }
+    if (strategy.combine == strategy::CombineMethod::kNoisyOr) {
+        for (double& score : combined.score) score = -std::expm1(score);
+    }
+
+    // Per voucher: each line takes its voucher's highest score (the first line with it, in file order).
+    std::vector<int64_t> inherited_from(rows, -1);
+    if (strategy.per_voucher && vouchers != nullptr) {
+        std::vector<int64_t> best(vouchers->values.size(), -1);
+        for (size_t i = 0; i < rows; ++i) {
+            const auto code = static_cast<size_t>(vouchers->codes[i]);
+            if (vouchers->values[code].empty()) continue;
+            if (best[code] < 0 || combined.score[i] > combined.score[static_cast<size_t>(best[code])]) {
+                best[code] = static_cast<int64_t>(i);
+            }
+        }
+        for (size_t i = 0; i < rows; ++i) {
+            const auto code = static_cast<size_t>(vouchers->codes[i]);
+            if (best[code] < 0) continue;
+            const auto top = static_cast<size_t>(best[code]);
+            if (combined.score[top] > combined.score[i]) inherited_from[i] = best[code];
+        }
+        for (size_t i = 0; i < rows; ++i) {
+            if (inherited_from[i] >= 0) combined.score[i] = combined.score[static_cast<size_t>(inherited_from[i])];
         }
     }
 
@@ -183,6 +213,21 @@ Combined Combine(const strategy::Strategy& strategy, std::span<const detect::Alg
             combined.reasons[i].push_back(outputs[contributions[k].second].reason[i]);
         }
     }
+    // A line that scores by its voucher says why, first: the voucher's top line and that line's first reason.
+    std::vector<std::string> voucher_reason(rows);
+    for (size_t i = 0; i < rows; ++i) {
+        if (inherited_from[i] < 0) continue;
+        const auto top = static_cast<size_t>(inherited_from[i]);
+        if (combined.reasons[top].empty()) continue;
+        const std::string& voucher = vouchers->values[static_cast<size_t>(vouchers->codes[i])];
+        voucher_reason[i] = fmt::format("Voucher {}, row {}: {}", voucher, row_number[top], combined.reasons[top][0]);
+    }
+    for (size_t i = 0; i < rows; ++i) {
+        if (voucher_reason[i].empty()) continue;
+        auto& reasons = combined.reasons[i];
+        reasons.insert(reasons.begin(), std::move(voucher_reason[i]));
+        if (reasons.size() > 3) reasons.resize(3);
+    }
     return combined;
 }
 
@@ -221,7 +266,7 @@ Expected<AnalysisOutcome> RunAnalysis(store::Store& store, const detect::Registr
 
         report("combining", kLoadShare + kAlgorithmShare);
         start = Clock::now();
-        Combined combined = Combine(strategy, *outputs, outcome.frame.row_number);
+        Combined combined = Combine(strategy, *outputs, outcome.frame.row_number, &outcome.frame.voucher);
         const double combine_ms = MillisecondsSince(start);
 
         const size_t rows = outcome.frame.size();
@@ -244,6 +289,7 @@ Expected<AnalysisOutcome> RunAnalysis(store::Store& store, const detect::Registr
             {"flags", flag_count},
             {"algorithms", algorithms},
             {"combine", strategy::CombineMethodName(strategy.combine)},
+            {"per_voucher", strategy.per_voucher},
             {"threshold",
              {{"type", strategy::ThresholdTypeName(strategy.threshold.type)}, {"value", strategy.threshold.value}}},
             // The write itself is not timed: its time is known only once it has committed.

@@ -46,8 +46,9 @@ struct Combined {
     std::vector<std::vector<std::string>> reasons;
     int64_t flagged_count = 0;
 };
+// vouchers (the frame's voucher column) is needed for a strategy that combines per voucher.
 Combined Combine(const strategy::Strategy& strategy, std::span<const detect::AlgorithmOutput> outputs,
-                 std::span<const int64_t> row_number);
+                 std::span<const int64_t> row_number, const transform::CategoryColumn* vouchers = nullptr);
 
 // Runs the stored run (Store::CreateRun). On an invalid strategy or a failing algorithm the run is marked
 // failed and the error returned; store failures throw after marking the run failed.

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "engine/analysis.h"
 
 namespace granska::engine {
@@ -45,6 +47,19 @@ TEST_F(CombineTest, MaxTakesTheHighestScore) {
     const Combined combined = Combine(strategy, outputs, rows);
     EXPECT_DOUBLE_EQ(combined.score[0], 0.8);
     EXPECT_DOUBLE_EQ(combined.score[1], 0.2);
+}
+
+TEST_F(CombineTest, NoisyOrLetsOneStrongFindingRankAndWeakOnesAddUp) {
+    const auto strategy = Parse(R"({"name": "s", "combine": {"method": "noisy_or"},
+        "algorithms": [{"name": "zscore", "weight": 1}, {"name": "zscore", "label": "z2", "weight": 0.5}]})");
+    const std::vector<detect::AlgorithmOutput> outputs = {Output({0.9, 0.0, 0.5, 1.0}), Output({0.0, 0.9, 0.5, 0.0})};
+    const std::vector<int64_t> rows = {1, 2, 3, 4};
+    const Combined combined = Combine(strategy, outputs, rows);
+    EXPECT_NEAR(combined.score[0], 0.9, 1e-12);                      // 1 − 0.1
+    EXPECT_NEAR(combined.score[1], 1 - std::sqrt(0.1), 1e-12);       // half the evidence: 1 − 0.1^0.5 = 0.684
+    EXPECT_NEAR(combined.score[2], 1 - 0.5 * std::sqrt(0.5), 1e-12);  // 1 − 0.5 · 0.5^0.5 = 0.646
+    EXPECT_NEAR(combined.score[3], 1.0, 1e-11);
+    EXPECT_EQ(combined.rank, (std::vector<int64_t>{2, 3, 4, 1}));
 }
 
 TEST_F(CombineTest, TopPercentRoundsUpAndSkipsZeroScores) {
@@ -100,6 +115,31 @@ TEST_F(CombineTest, ReasonsComeStrongestContributionFirst) {
     const Combined combined = Combine(strategy, outputs, rows);
     EXPECT_EQ(combined.reasons[0], (std::vector<std::string>{"second says", "first says"}));  // 1.2 > 0.9
     EXPECT_TRUE(combined.reasons[1].empty());
+}
+
+TEST_F(CombineTest, PerVoucherLinesTakeTheirVouchersHighestScoreAndSayWhy) {
+    const auto strategy = Parse(R"({"name": "s", "algorithms": [{"name": "zscore"}],
+                                    "combine": {"method": "weighted_mean", "per_voucher": true},
+                                    "threshold": {"type": "top_k", "value": 3}})");
+    // Rows 1-3 are voucher A 1, row 4 is A 2, row 5 has no voucher.
+    const transform::CategoryColumn vouchers{.codes = {0, 0, 0, 1, 2}, .values = {"A 1", "A 2", ""}};
+    const std::vector<detect::AlgorithmOutput> outputs = {
+        Output({0.1, 0.8, 0.3, 0.5, 0.05}, {"", "big amount", "", "odd", ""})};
+    const std::vector<int64_t> rows = {1, 2, 3, 4, 5};
+    const Combined combined = Combine(strategy, outputs, rows, &vouchers);
+    EXPECT_EQ(combined.score, (std::vector<double>{0.8, 0.8, 0.8, 0.5, 0.05}));
+    EXPECT_EQ(combined.flagged, (std::vector<uint8_t>{1, 1, 1, 0, 0}));  // the whole voucher A 1
+    EXPECT_EQ(combined.rank, (std::vector<int64_t>{1, 2, 3, 4, 5}));
+    EXPECT_EQ(combined.reasons[0], (std::vector<std::string>{"Voucher A 1, row 2: big amount"}));
+    EXPECT_EQ(combined.reasons[1], (std::vector<std::string>{"big amount"}));
+    EXPECT_TRUE(combined.reasons[4].empty());
+
+    // Without the column (or with per_voucher off) every line keeps its own score.
+    const Combined plain = Combine(strategy, outputs, rows);
+    EXPECT_DOUBLE_EQ(plain.score[0], 0.1);
+    EXPECT_FALSE(strategy::ParseStrategy(R"({"name": "s", "algorithms": [{"name": "zscore"}],
+                                   "combine": {"method": "max", "per_voucher": 1}})",
+                               registry_));
 }
 
 }  // namespace

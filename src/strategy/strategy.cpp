@@ -36,8 +36,22 @@ const Preset* FindPreset(std::string_view name) {
     return nullptr;
 }
 
+std::string_view DefaultPresetFor(std::string_view upload_metadata) {
+    const nlohmann::json report = nlohmann::json::parse(upload_metadata, nullptr, /*allow_exceptions=*/false);
+    if (!report.is_object()) return kDefaultPreset;
+    if (const auto format = report.find("format"); format != report.end() && *format == "sie") return kLedgerPreset;
+    const auto mapping = report.find("mapping");
+    if (mapping != report.end() && mapping->is_object() && mapping->contains("voucher_number")) return kLedgerPreset;
+    return kDefaultPreset;
+}
+
 std::string_view CombineMethodName(CombineMethod method) {
-    return method == CombineMethod::kMax ? "max" : "weighted_mean";
+    switch (method) {
+        case CombineMethod::kMax: return "max";
+        case CombineMethod::kNoisyOr: return "noisy_or";
+        case CombineMethod::kWeightedMean: break;
+    }
+    return "weighted_mean";
 }
 
 std::string_view ThresholdTypeName(ThresholdType type) {
@@ -140,16 +154,28 @@ Expected<Strategy> ParseStrategy(std::string_view text, const detect::Registry& 
         const auto method = combine->is_object() ? combine->find("method") : combine->end();
         if (!combine->is_object() || method == combine->end() || !method->is_string()) {
             return Unexpected(
-                BadField("combine.method", R"('combine' must be {"method": "weighted_mean"} or {"method": "max"}.)"));
+                BadField("combine.method", R"('combine' must be {"method": "weighted_mean" | "max" | "noisy_or"}.)"));
         }
         const auto name = method->get<std::string>();
         if (name == "weighted_mean") {
             strategy.combine = CombineMethod::kWeightedMean;
         } else if (name == "max") {
             strategy.combine = CombineMethod::kMax;
+        } else if (name == "noisy_or") {
+            strategy.combine = CombineMethod::kNoisyOr;
         } else {
             return Unexpected(BadField(
-                "combine.method", fmt::format("Unknown combine method '{}'; use \"weighted_mean\" or \"max\".", name)));
+                "combine.method", fmt::format("Unknown combine method '{}'; use \"weighted_mean\", \"max\" or \"noisy_or\".", name)));
+        }
+        for (const auto& [key, value] : combine->items()) {
+            if (key == "method") continue;
+            if (key != "per_voucher") {
+                return Unexpected(BadField(fmt::format("combine.{}", key),
+                                           fmt::format("Unknown combine field '{}'; 'combine' takes method and per_voucher.", key)));
+            }
+            if (!value.is_boolean())
+                return Unexpected(BadField("combine.per_voucher", "'combine.per_voucher' must be true or false."));
+            strategy.per_voucher = value.get<bool>();
         }
     }
 
@@ -188,7 +214,7 @@ Expected<Strategy> ParseStrategy(std::string_view text, const detect::Registry& 
     nlohmann::json canonical = {
         {"name", strategy.name},
         {"algorithms", canonical_algorithms},
-        {"combine", {{"method", CombineMethodName(strategy.combine)}}},
+        {"combine", {{"method", CombineMethodName(strategy.combine)}, {"per_voucher", strategy.per_voucher}}},
         {"threshold", {{"type", ThresholdTypeName(strategy.threshold.type)}, {"value", strategy.threshold.value}}},
     };
     if (!strategy.description.empty()) canonical["description"] = strategy.description;

@@ -24,7 +24,10 @@ struct AlgorithmSpec {
     std::unique_ptr<detect::Algorithm> algorithm;  // configured, ready to run
 };
 
-enum class CombineMethod { kWeightedMean, kMax };
+// weighted_mean: Σ w·s / Σ w. max: the highest score. noisy_or: 1 − Π (1 − s)^w — each algorithm's score read as
+// the chance that the row is anomalous, the weight as how much of that evidence counts (1 = all, 0.5 = half);
+// one strong finding is enough to rank high, and weaker findings add up.
+enum class CombineMethod { kWeightedMean, kMax, kNoisyOr };
 enum class ThresholdType { kTopPercent, kTopK, kScore };
 
 struct Threshold {
@@ -37,6 +40,9 @@ struct Strategy {
     std::string description;
     std::vector<AlgorithmSpec> algorithms;
     CombineMethod combine = CombineMethod::kWeightedMean;
+    // "combine": {"per_voucher": true}: a line scores at least as high as the highest line of its voucher
+    // (journal entries are reviewed whole), taking that line's reason.
+    bool per_voucher = false;
     Threshold threshold;
     std::string json;  // the canonical JSON of this strategy (what a run records)
 };
@@ -52,6 +58,11 @@ struct Preset {
 std::span<const Preset> Presets();
 const Preset* FindPreset(std::string_view name);
 inline constexpr std::string_view kDefaultPreset = "quick-scan";
+inline constexpr std::string_view kLedgerPreset = "journal-entry-audit";
+
+// The preset an analysis uses when none is named, from the upload's metadata (its validation report): the
+// journal-entry audit for a ledger (an SIE file, or a file with a voucher-number column), quick-scan otherwise.
+std::string_view DefaultPresetFor(std::string_view upload_metadata);
 
 std::string_view CombineMethodName(CombineMethod method);
 std::string_view ThresholdTypeName(ThresholdType type);

@@ -117,3 +117,18 @@ TEST_F(StrategyTest, RejectsInvalidJson) {
 
 }  // namespace
 }  // namespace granska::strategy
+
+namespace granska::strategy {
+namespace {
+
+TEST(DefaultPresetTest, LedgersGetTheJournalEntryAuditOthersQuickScan) {
+    EXPECT_EQ(DefaultPresetFor(R"({"format": "sie", "mapping": {}})"), "journal-entry-audit");
+    EXPECT_EQ(DefaultPresetFor(R"({"format": "csv", "mapping": {"amount": "Belopp", "voucher_number": "Ver"}})"),
+              "journal-entry-audit");
+    EXPECT_EQ(DefaultPresetFor(R"({"format": "xml", "mapping": {"amount": "Amt"}})"), "quick-scan");  // a statement
+    EXPECT_EQ(DefaultPresetFor("{}"), "quick-scan");
+    EXPECT_EQ(DefaultPresetFor("not json"), "quick-scan");
+}
+
+}  // namespace
+}  // namespace granska::strategy
