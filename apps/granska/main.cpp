@@ -22,6 +22,7 @@
 #include "store/postgres/postgres_store.h"
 #include "store/sqlite/sqlite_store.h"
 #include "strategy/strategy.h"
+#include "transform/holidays.h"
 #include "transform/row_transformer.h"
 
 namespace granska {
@@ -94,19 +95,28 @@ struct ParseFlags {
         add("--element", "element", "XML: path of the repeated element, e.g. Export/Rows/Row (default: detected)");
         add("--bad-rows", "bad_rows", "skip_row (load good rows, report bad ones) or reject_file");
         add("--mapping", "mapping", R"(column mapping JSON, e.g. {"amount": "Belopp SEK"})");
+        add("--country", "country", "public holidays of: SE or none (default: SE)");
+        add("--fiscal-year-start", "fiscal_year_start", "first day of the fiscal year, MM-DD (default: 01-01)");
         command->add_flag("--lenient", lenient, "SIE: accept what can be read safely, keeping the diagnostics");
         command->add_option("--max-rows", max_rows, "refuse files with more rows than this");
     }
 
+    std::optional<std::string> Lookup(std::string_view name) const {
+        const auto it = values.find(name);
+        return it == values.end() ? std::nullopt : std::optional<std::string>(it->second);
+    }
+
     ingest::ParseOptions Options(const std::string& file) const {
-        ingest::ParseOptions options = Take(ingest::ParseOptionsFromFields([this](std::string_view name) {
-            const auto it = values.find(name);
-            return it == values.end() ? std::nullopt : std::optional<std::string>(it->second);
-        }));
+        ingest::ParseOptions options =
+            Take(ingest::ParseOptionsFromFields([this](std::string_view name) { return Lookup(name); }));
         options.lenient = options.lenient || lenient;
         if (max_rows > 0) options.limits.max_rows = max_rows;
         options.file_name = std::filesystem::path(file).filename().string();
         return options;
+    }
+
+    engine::UploadCalendar Calendar() const {
+        return Take(engine::CalendarFromFields([this](std::string_view name) { return Lookup(name); }));
     }
 
     std::string Mapping() const {
@@ -147,6 +157,7 @@ int Analyze(const AnalyzeArgs& args, const std::string& db_url, const detect::Re
     }
 
     const ingest::ParseOptions parse = args.parse.Options(args.file);
+    const engine::UploadCalendar calendar = args.parse.Calendar();
     std::error_code size_error;
     const auto file_size = std::filesystem::file_size(args.file, size_error);
     if (size_error)
@@ -161,7 +172,7 @@ int Analyze(const AnalyzeArgs& args, const std::string& db_url, const detect::Re
                                                       .file_type = std::string(ingest::FormatName(format)),
                                                       .file_size = static_cast<int64_t>(file_size),
                                                       .mapping = ingest::MappingJson(parse.mapping)});
-    engine::IngestOptions ingest_options{.parse = parse};
+    engine::IngestOptions ingest_options{.parse = parse, .calendar = calendar};
     if (show_progress) {
         ingest_options.progress = [&](uint64_t read, uint64_t total) {
             fmt::print(stderr, "\rreading {}: {:3.0f}%", parse.file_name, total > 0 ? 100.0 * read / total : 0.0);
@@ -209,12 +220,14 @@ struct ValidateArgs {
 // Parses and checks a file without storing it: the validation report an upload would get.
 int Validate(const ValidateArgs& args) {
     const ingest::ParseOptions parse = args.parse.Options(args.file);
-    transform::RowTransformer transformer(parse.file_name);
+    const engine::UploadCalendar calendar = args.parse.Calendar();
+    transform::RowTransformer transformer(parse.file_name,
+                                          Take(transform::HolidayCalendar::ForCountry(calendar.country)));
     const ingest::ParseReport report =
         ingest::ParseFile(engine::BuiltinParsers(), args.file, parse,
                           [&transformer](std::span<Transaction> batch) { return transformer.Apply(batch); });
     if (args.json) {
-        fmt::print("{}\n", ingest::ReportToJson(report));
+        fmt::print("{}\n", engine::UploadMetadataJson(report, calendar));
     } else {
         cli::PrintParseReport(report, parse.file_name, stdout, ingest::ParseReport::kMaxProblems);
     }

@@ -242,8 +242,11 @@ private:
         if (auto finished = receiver.Finish(); !finished) return SendError(res, finished.error());
 
         // Everything the client chose is checked before the upload exists: a rejected request leaves no row.
-        auto parse = ingest::ParseOptionsFromFields([&](std::string_view name) { return receiver.Text(name); });
+        const ingest::OptionLookup fields = [&](std::string_view name) { return receiver.Text(name); };
+        auto parse = ingest::ParseOptionsFromFields(fields);
         if (!parse) return SendError(res, parse.error());
+        auto calendar = engine::CalendarFromFields(fields);
+        if (!calendar) return SendError(res, calendar.error());
         std::optional<strategy::Strategy> chosen;
         if (const auto text = receiver.Text("strategy")) {
             auto parsed = detail::ParseStrategyText(*text, registry_);
@@ -261,8 +264,8 @@ private:
                                                            .file_size = static_cast<int64_t>(receiver.FileSize()),
                                                            .mapping = ingest::MappingJson(parse->mapping)});
         receiver.Keep();
-        const engine::IngestReport report =
-            engine::IngestFile(store_, *workspace, created.id, receiver.FilePath(), {.parse = *parse});
+        const engine::IngestReport report = engine::IngestFile(store_, *workspace, created.id, receiver.FilePath(),
+                                                               {.parse = *parse, .calendar = *calendar});
         if (!report.ok()) {
             json body = detail::ErrorJson(*report.parse.error);
             body["upload_id"] = created.id;

@@ -120,6 +120,14 @@ public:
                                               const store::ResultQuery& query) override {
         return inner_.ListResults(workspace_id, run_id, query);
     }
+    store::Page<store::RuleFlag> ListRuleFlags(std::string_view workspace_id, std::string_view run_id, int64_t limit,
+                                               int64_t offset) override {
+        return inner_.ListRuleFlags(workspace_id, run_id, limit, offset);
+    }
+    std::vector<store::TransactionFlag> ListTransactionFlags(std::string_view workspace_id,
+                                                             std::string_view transaction_id) override {
+        return inner_.ListTransactionFlags(workspace_id, transaction_id);
+    }
 
 private:
     static void Check(const std::atomic<bool>& fail) {
@@ -304,6 +312,42 @@ TEST_F(ServerTest, UploadHonoursDelimiterDecimalAndMappingParts) {
     EXPECT_EQ(body["report"]["dialect"]["delimiter"], ";");
     EXPECT_EQ(body["report"]["dialect"]["decimal_separator"], ",");
     EXPECT_EQ(body["mapping"], json({{"amount", "Belopp SEK"}}));
+}
+
+// Midsommarafton 2024 (a Swedish non-working eve).
+constexpr std::string_view kHolidayLedger = "id,date,account,amount\nM,2024-06-21,5460,100.00\n";
+
+bool FirstRowIsHoliday(store::Store& store, const std::string& upload_id) {
+    bool holiday = false;
+    store.ForEachTransaction(store::kDefaultWorkspaceId, upload_id, 10, [&](auto batch) {
+        holiday = json::parse(batch[0].transaction.processed_data)["is_holiday"].template get<bool>();
+    });
+    return holiday;
+}
+
+TEST_F(ServerTest, UploadKeepsTheCalendarFieldsAndMarksHolidaysByTheCountry) {
+    const auto sweden = Upload(std::string(kHolidayLedger));
+    ASSERT_TRUE(sweden);
+    ASSERT_EQ(sweden->status, 201) << sweden->body;
+    EXPECT_EQ(Body(sweden)["report"]["calendar"], json({{"country", "SE"}, {"fiscal_year_start", "01-01"}}));
+    EXPECT_TRUE(FirstRowIsHoliday(*store_, Body(sweden)["id"]));
+
+    const auto none = Upload(std::string(kHolidayLedger), {{.name = "country", .content = "none"},
+                                                           {.name = "fiscal_year_start", .content = "07-01"}});
+    ASSERT_TRUE(none);
+    ASSERT_EQ(none->status, 201) << none->body;
+    EXPECT_EQ(Body(none)["report"]["calendar"], json({{"country", "none"}, {"fiscal_year_start", "07-01"}}));
+    EXPECT_FALSE(FirstRowIsHoliday(*store_, Body(none)["id"]));
+}
+
+TEST_F(ServerTest, UploadWithAnUnknownCountryIs400NamingCountryAndStoresNothing) {
+    ExpectErrorBody(Upload(std::string(kHolidayLedger), {{.name = "country", .content = "XX"}}), 400,
+                    "unknown_country");
+    EXPECT_EQ(Body(Upload(std::string(kHolidayLedger), {{.name = "country", .content = "XX"}}))["column"], "country");
+    const auto bad_start = Upload(std::string(kHolidayLedger), {{.name = "fiscal_year_start", .content = "13-01"}});
+    ExpectErrorBody(bad_start, 400, "bad_parameter");
+    EXPECT_EQ(Body(bad_start)["column"], "fiscal_year_start");
+    EXPECT_EQ(store_->ListUploads(store::kDefaultWorkspaceId, 10, 0).total, 0);
 }
 
 TEST_F(ServerTest, UploadWithStrategyQueuesARun) {

@@ -50,6 +50,29 @@ private:
     std::vector<double> per_algorithm_;
 };
 
+// An output that does not fit the frame is a bug in the algorithm: the run fails rather than store it.
+Expected<void> CheckOutput(const detect::AlgorithmOutput& output, size_t rows, std::string_view label) {
+    if (output.score.size() != rows || output.confidence.size() != rows || output.reason.size() != rows) {
+        return Unexpected(
+            Internal(fmt::format("Algorithm '{}' returned {} scores for {} rows.", label, output.score.size(), rows)));
+    }
+    for (const detect::RuleFlag& flag : output.flags) {
+        if (flag.row >= rows) {
+            return Unexpected(Internal(fmt::format("Algorithm '{}' flagged row {} of a frame of {} rows (rule '{}').",
+                                                   label, flag.row, rows, flag.rule)));
+        }
+        if (flag.rule.empty()) {
+            return Unexpected(
+                Internal(fmt::format("Algorithm '{}' flagged row {} without naming the rule.", label, flag.row)));
+        }
+        if (!flag.metadata.empty() && !nlohmann::json::parse(flag.metadata, nullptr, false).is_object()) {
+            return Unexpected(Internal(
+                fmt::format("Algorithm '{}' gave rule '{}' metadata that is not a JSON object.", label, flag.rule)));
+        }
+    }
+    return {};
+}
+
 // Runs every algorithm, at most max_threads at once. The first failure is returned.
 Expected<std::vector<detect::AlgorithmOutput>> RunAlgorithms(const strategy::Strategy& strategy,
                                                              const transform::TransactionFrame& frame,
@@ -88,9 +111,8 @@ Expected<std::vector<detect::AlgorithmOutput>> RunAlgorithms(const strategy::Str
             return Unexpected(std::move(error));
         }
         detect::AlgorithmOutput output = std::move(*results[i]).value();
-        if (output.score.size() != frame.size()) {
-            return Unexpected(Internal(fmt::format("Algorithm '{}' returned {} scores for {} rows.",
-                                                   strategy.algorithms[i].label, output.score.size(), frame.size())));
+        if (auto checked = CheckOutput(output, frame.size(), strategy.algorithms[i].label); !checked) {
+            return Unexpected(std::move(checked).error());
         }
         outputs.push_back(std::move(output));
     }
@@ -248,12 +270,15 @@ Expected<AnalysisOutcome> RunAnalysis(store::Store& store, const detect::Registr
         const double combine_ms = MillisecondsSince(start);
 
         const size_t rows = outcome.frame.size();
+        size_t flag_count = 0;
+        for (const detect::AlgorithmOutput& output : *outputs) flag_count += output.flags.size();
         nlohmann::json algorithms = nlohmann::json::array();
         for (size_t a = 0; a < outputs->size(); ++a) {
             algorithms.push_back({{"name", strategy.algorithms[a].name},
                                   {"label", strategy.algorithms[a].label},
                                   {"weight", strategy.algorithms[a].weight},
                                   {"params", nlohmann::json::parse(strategy.algorithms[a].params)},
+                                  {"flags", (*outputs)[a].flags.size()},
                                   {"ms", algorithm_ms[a]}});
         }
         nlohmann::json metadata = {
@@ -261,6 +286,7 @@ Expected<AnalysisOutcome> RunAnalysis(store::Store& store, const detect::Registr
             {"strategy", strategy.name},
             {"rows", rows},
             {"flagged", combined.flagged_count},
+            {"flags", flag_count},
             {"algorithms", algorithms},
             {"combine", strategy::CombineMethodName(strategy.combine)},
             {"per_voucher", strategy.per_voucher},
@@ -276,16 +302,19 @@ Expected<AnalysisOutcome> RunAnalysis(store::Store& store, const detect::Registr
         // Commit, so progress goes to the caller only, not to the store.
         report("writing", kLoadShare + kAlgorithmShare + kCombineShare);
         const double write_start = kLoadShare + kAlgorithmShare + kCombineShare;
-        const double total_rows = static_cast<double>(rows * (outputs->size() + 1));
+        const double total_rows = static_cast<double>(rows * (outputs->size() + 1) + flag_count);
         double written = 0;
         std::unique_ptr<store::RunResultWriter> writer = store.BeginRunResults(workspace_id, run_id);
         std::vector<store::AlgorithmScore> scores;
         scores.reserve(kWriteChunk);
+        auto count_written = [&](size_t count) {
+            written += static_cast<double>(count);
+            tracker.Stage("writing", write_start + (1.0 - write_start) * written / total_rows);
+        };
         auto flush_scores = [&] {
             writer->WriteScores(scores);
-            written += static_cast<double>(scores.size());
+            count_written(scores.size());
             scores.clear();
-            tracker.Stage("writing", write_start + (1.0 - write_start) * written / total_rows);
         };
         for (size_t a = 0; a < outputs->size(); ++a) {
             for (size_t i = 0; i < rows; ++i) {
@@ -310,9 +339,26 @@ Expected<AnalysisOutcome> RunAnalysis(store::Store& store, const detect::Registr
                                    .reasons = nlohmann::json(combined.reasons[i]).dump()});
             }
             writer->WriteResults(results);
-            written += static_cast<double>(results.size());
-            tracker.Stage("writing", write_start + (1.0 - write_start) * written / total_rows);
+            count_written(results.size());
         }
+        std::vector<store::RuleFlag> flags;
+        flags.reserve(std::min(kWriteChunk, flag_count));
+        auto flush_flags = [&] {
+            writer->WriteFlags(flags);
+            count_written(flags.size());
+            flags.clear();
+        };
+        for (size_t a = 0; a < outputs->size(); ++a) {
+            for (const detect::RuleFlag& flag : (*outputs)[a].flags) {
+                flags.push_back({.transaction_id = outcome.frame.id[flag.row],
+                                 .rule_name = fmt::format("{}.{}", strategy.algorithms[a].label, flag.rule),
+                                 .triggered = flag.triggered,
+                                 .flag_value = flag.value,
+                                 .metadata = flag.metadata});
+                if (flags.size() == kWriteChunk) flush_flags();
+            }
+        }
+        if (!flags.empty()) flush_flags();
         writer->Commit(outcome.metadata);
         tracker.Stage("done", 1.0);
 

@@ -1,7 +1,8 @@
 #pragma once
 // Runs a strategy over an upload: loads the rows once into a TransactionFrame, runs the strategy's
 // algorithms in parallel on it, combines their scores, applies the threshold, ranks, collects reasons,
-// and writes anomaly_scores and analysis_results in one transaction (Store::CompleteRun).
+// and writes anomaly_scores, analysis_results and the rule-based algorithms' rule_flags ("<label>.<rule>") in one
+// transaction (Store::BeginRunResults).
 
 #include <cstdint>
 #include <functional>

@@ -4,7 +4,9 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "engine/analysis.h"
 #include "engine/ingest_upload.h"
@@ -234,6 +236,102 @@ TEST_F(EngineTest, ParallelAlgorithmsGiveTheSameVerdictsAsOneThread) {
     EXPECT_EQ(serial->reasons, parallel->reasons);
     ASSERT_EQ(parallel->algorithm_scores.size(), 3u);
     EXPECT_NE(parallel->algorithm_scores[0], parallel->algorithm_scores[1]);
+}
+
+// Midsommarafton 2024 (Friday 21 June, a Swedish non-working eve) and a July day.
+constexpr std::string_view kCalendarLedger =
+    "id,date,account,amount\nM,2024-06-21,5460,100.00\nJ,2024-07-15,5460,200.00\n";
+
+IngestOptions WithCalendar(std::string_view file_name, std::string country, std::string fiscal_year_start) {
+    return {.parse = {.file_name = std::string(file_name)},
+            .calendar = {.country = std::move(country), .fiscal_year_start = std::move(fiscal_year_start)}};
+}
+
+TEST_F(EngineTest, UploadCalendarIsKeptInTheMetadataAndMarksHolidaysInProcessedData) {
+    const auto path = WriteFile("cal.csv", kCalendarLedger);
+    const store::Upload sweden = NewUpload("cal.csv");
+    ASSERT_TRUE(IngestFile(*store_, kWorkspace, sweden.id, path, WithCalendar("cal.csv", "SE", "01-01")).ok());
+    const store::Upload none = NewUpload("cal.csv");
+    ASSERT_TRUE(IngestFile(*store_, kWorkspace, none.id, path, WithCalendar("cal.csv", "none", "07-01")).ok());
+
+    auto first_row_features = [&](const std::string& upload_id) {
+        nlohmann::json features;
+        store_->ForEachTransaction(kWorkspace, upload_id, 10, [&](std::span<const store::StoredTransaction> batch) {
+            if (features.is_null()) features = nlohmann::json::parse(batch[0].transaction.processed_data);
+        });
+        return features;
+    };
+    EXPECT_EQ(first_row_features(sweden.id)["is_holiday"], true);
+    EXPECT_EQ(first_row_features(none.id)["is_holiday"], false);
+
+    const auto metadata = nlohmann::json::parse(store_->GetUpload(kWorkspace, none.id)->metadata);
+    EXPECT_EQ(metadata["calendar"], nlohmann::json({{"country", "none"}, {"fiscal_year_start", "07-01"}}));
+    EXPECT_EQ(metadata["format"], "csv");  // the validation report is still there
+}
+
+TEST_F(EngineTest, FrameOfAnUploadWithAJulyFiscalYearStartsPeriodOneInJuly) {
+    const auto path = WriteFile("cal.csv", kCalendarLedger);
+    const store::Upload upload = NewUpload("cal.csv");
+    ASSERT_TRUE(IngestFile(*store_, kWorkspace, upload.id, path, WithCalendar("cal.csv", "SE", "07-01")).ok());
+    const transform::TransactionFrame frame = transform::LoadFrame(*store_, kWorkspace, upload.id);
+    ASSERT_EQ(frame.size(), 2u);
+    EXPECT_EQ(frame.fiscal_period[1], 1);   // 2024-07-15: first month of the year 2024-07-01 .. 2025-06-30
+    EXPECT_EQ(frame.fiscal_period[0], 12);  // 2024-06-21: last month of the year before
+    EXPECT_EQ(frame.fiscal_year[1], 2024);
+    EXPECT_EQ(frame.fiscal_year[0], 2023);
+    EXPECT_EQ(frame.is_holiday[0], 1);
+}
+
+TEST_F(EngineTest, UnknownCountryFailsTheUploadNamingTheField) {
+    const auto path = WriteFile("cal.csv", kCalendarLedger);
+    const store::Upload upload = NewUpload("cal.csv");
+    const IngestReport report =
+        IngestFile(*store_, kWorkspace, upload.id, path, WithCalendar("cal.csv", "XX", "01-01"));
+    ASSERT_FALSE(report.ok());
+    EXPECT_EQ(report.parse.error->column, "country");
+    EXPECT_EQ(report.parse.error->kind, ErrorKind::kBadRequest);
+    EXPECT_EQ(store_->GetUpload(kWorkspace, upload.id)->status, "failed");
+    EXPECT_EQ(StoredRows(upload.id), 0);
+}
+
+ingest::OptionLookup Fields(std::map<std::string, std::string, std::less<>> fields) {
+    return [fields = std::move(fields)](std::string_view name) -> std::optional<std::string> {
+        const auto it = fields.find(name);
+        return it == fields.end() ? std::nullopt : std::optional<std::string>(it->second);
+    };
+}
+
+TEST(CalendarFromFieldsTest, DefaultsToSwedenAndACalendarYear) {
+    const auto calendar = CalendarFromFields(Fields({{"country", ""}}));
+    ASSERT_TRUE(calendar);
+    EXPECT_EQ(calendar->country, "SE");
+    EXPECT_EQ(calendar->fiscal_year_start, "01-01");
+}
+
+TEST(CalendarFromFieldsTest, ValuesComeBackCanonical) {
+    const auto calendar = CalendarFromFields(Fields({{"country", "se"}, {"fiscal_year_start", "--05-01"}}));
+    ASSERT_TRUE(calendar);
+    EXPECT_EQ(calendar->country, "SE");
+    EXPECT_EQ(calendar->fiscal_year_start, "05-01");
+    EXPECT_EQ(CalendarFromFields(Fields({{"country", "none"}}))->country, "none");
+}
+
+TEST(CalendarFromFieldsTest, UnknownCountryIsABadRequestNamingCountry) {
+    const auto calendar = CalendarFromFields(Fields({{"country", "Narnia"}}));
+    ASSERT_FALSE(calendar);
+    EXPECT_EQ(calendar.error().kind, ErrorKind::kBadRequest);
+    EXPECT_EQ(calendar.error().column, "country");
+    EXPECT_NE(calendar.error().message.find("Narnia"), std::string::npos);
+}
+
+TEST(CalendarFromFieldsTest, FiscalYearStartThatIsNotADayIsABadRequestNamingIt) {
+    for (const char* bad : {"13-01", "02-30", "7-1", "07/01", "2024-07-01"}) {
+        SCOPED_TRACE(bad);
+        const auto calendar = CalendarFromFields(Fields({{"fiscal_year_start", bad}}));
+        ASSERT_FALSE(calendar);
+        EXPECT_EQ(calendar.error().kind, ErrorKind::kBadRequest);
+        EXPECT_EQ(calendar.error().column, "fiscal_year_start");
+    }
 }
 
 TEST_F(EngineTest, UnknownRunIsNotFound) {

@@ -9,13 +9,32 @@
 #include <string>
 #include <string_view>
 
+#include "core/expected.h"
+#include "ingest/parse_options.h"
 #include "ingest/parser.h"
 #include "store/store.h"
 
 namespace granska::engine {
 
+// The calendar an upload declares: the holiday country (processed_data's is_holiday and the frame's) and the first
+// day of its fiscal year (the frame's fiscal periods). Kept in the upload's metadata as
+// "calendar": {"country": "SE", "fiscal_year_start": "01-01"}, which transform::LoadFrame reads back.
+struct UploadCalendar {
+    std::string country = "SE";               // transform::HolidayCalendar::ForCountry: "SE" or "none"
+    std::string fiscal_year_start = "01-01";  // "MM-DD"
+};
+
+// Reads "country" and "fiscal_year_start" from named values (a form's fields, a CLI's flags; the names of
+// ingest::OptionLookup); a missing or empty one keeps the default. Values come back canonical ("se" → "SE",
+// "--07-01" → "07-01"). Errors are kBadRequest with the field's name in `column`.
+Expected<UploadCalendar> CalendarFromFields(const ingest::OptionLookup& lookup);
+
+// The metadata an upload keeps: the parse's validation report (ingest::ReportToJson) with the calendar.
+std::string UploadMetadataJson(const ingest::ParseReport& report, const UploadCalendar& calendar);
+
 struct IngestOptions {
     ingest::ParseOptions parse;
+    UploadCalendar calendar;  // checked by IngestFile: a bad one fails the upload
     // Bytes read so far and the file size.
     std::function<void(uint64_t bytes_read, uint64_t total_bytes)> progress;
 };

@@ -124,6 +124,23 @@ struct AnalysisResult {
     std::string reasons;  // JSON array of strings, most important first
 };
 
+// One rule's finding on one transaction (table rule_flags). Sparse: only the rows a rule-based algorithm had
+// something to say about get one.
+struct RuleFlag {
+    std::string transaction_id;
+    std::string rule_name;        // "<algorithm label>.<rule>", e.g. "timing.late_posting"
+    bool triggered = true;        // the rule's condition holds
+    double flag_value = 0.0;      // the quantity the rule measured; stored as its shortest exact decimal text
+    std::string metadata = "{}";  // JSON object: thresholds, the matched row, ...
+};
+
+// A flag read back for one transaction, with the run that raised it.
+struct TransactionFlag {
+    std::string run_id;
+    RuleFlag flag;
+    std::string created_at;
+};
+
 struct ResultQuery {
     std::optional<double> min_score;
     bool flagged_only = false;
@@ -156,10 +173,10 @@ public:
     virtual void Commit(std::string_view metadata) = 0;
 };
 
-// Writes one run's scores and results in chunks. Nothing is visible until Commit(metadata), which replaces any
-// earlier scores and results of the run and marks it completed (flagged_count = results written with flagged),
-// all in one transaction; destroying an uncommitted writer rolls back and leaves the run as it was.
-// WriteScores and WriteResults may be called any number of times, in any order. Writing or committing after
+// Writes one run's scores, results and rule flags in chunks. Nothing is visible until Commit(metadata), which
+// replaces any earlier scores, results and flags of the run and marks it completed (flagged_count = results written
+// with flagged), all in one transaction; destroying an uncommitted writer rolls back and leaves the run as it was.
+// WriteScores, WriteResults and WriteFlags may be called any number of times, in any order. Writing or committing after
 // Commit throws std::logic_error. An open writer holds a write lock on the run (PostgreSQL) or the whole database
 // (SQLite): a second writer for the run waits for it, so commit or destroy it before writing anything else from
 // the same thread (UpdateRunProgress included).
@@ -168,6 +185,7 @@ public:
     virtual ~RunResultWriter() = default;
     virtual void WriteScores(std::span<const AlgorithmScore> scores) = 0;
     virtual void WriteResults(std::span<const AnalysisResult> results) = 0;
+    virtual void WriteFlags(std::span<const RuleFlag> flags) = 0;
     virtual void Commit(std::string_view metadata) = 0;
 };
 
@@ -214,6 +232,14 @@ public:
                      std::span<const AnalysisResult> results, std::string_view metadata);
     virtual Page<ResultRow> ListResults(std::string_view workspace_id, std::string_view run_id,
                                         const ResultQuery& query) = 0;
+    // A run's rule flags, ordered by their transaction's file order, then rule name (bytewise); total counts them
+    // all. An unknown run (or one of another workspace) is an empty page.
+    virtual Page<RuleFlag> ListRuleFlags(std::string_view workspace_id, std::string_view run_id, int64_t limit,
+                                         int64_t offset) = 0;
+    // Every stored flag on one transaction, across runs: newest run first (by created_at, then id), then rule name.
+    // Empty for an unknown transaction (or one of another workspace).
+    virtual std::vector<TransactionFlag> ListTransactionFlags(std::string_view workspace_id,
+                                                              std::string_view transaction_id) = 0;
 };
 
 }  // namespace granska::store

@@ -19,6 +19,8 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "core/money.h"
@@ -1010,6 +1012,168 @@ TEST_P(StoreContractTest, RunResultWriterMisuseIsRejected) {
     EXPECT_THROW(writer->Commit("{}"), std::logic_error);
     EXPECT_EQ(store_->GetRun(workspace_, run.id)->status, "completed");
     EXPECT_EQ(store_->ListResults(workspace_, run.id, {}).total, 0);
+}
+
+void ExpectSameFlag(const RuleFlag& expected, const RuleFlag& actual) {
+    SCOPED_TRACE(expected.rule_name + " on " + expected.transaction_id);
+    EXPECT_EQ(expected.transaction_id, actual.transaction_id);
+    EXPECT_EQ(expected.rule_name, actual.rule_name);
+    EXPECT_EQ(expected.triggered, actual.triggered);
+    EXPECT_EQ(expected.flag_value, actual.flag_value);
+    ExpectSameJson(expected.metadata, actual.metadata);
+}
+
+TEST_P(StoreContractTest, RuleFlagsWrittenInChunksReadBackInFileOrderThenRuleNameWithEveryField) {
+    std::vector<Transaction> rows;
+    for (int i = 1; i <= 3; ++i) rows.push_back(Row(i, i));
+    const std::string upload_id = CommittedUpload(rows);
+    const auto stored = ReadAll(workspace_, upload_id);
+    const RunRows run_rows = RunRowsFor(stored, {0});
+    const store::Run run = NewRunFor(upload_id);
+    // Written against file order and rule order, between the scores and results.
+    const std::vector<RuleFlag> flags = {
+        {.transaction_id = stored[2].id, .rule_name = "timing.weekend", .flag_value = 6},
+        {.transaction_id = stored[0].id,
+         .rule_name = "timing.late_posting",
+         .flag_value = 0.1 + 0.2,  // 0.30000000000000004: only the shortest exact text keeps it
+         .metadata = R"({"threshold_days": 30, "matched": null})"},
+        {.transaction_id = stored[0].id, .rule_name = "duplicates.exact", .triggered = false, .flag_value = -1e300},
+        {.transaction_id = stored[2].id, .rule_name = "Timing.upper", .flag_value = 1234567.89, .metadata = "{}"}};
+    {
+        const std::span<const RuleFlag> all(flags);
+        auto writer = store_->BeginRunResults(workspace_, run.id);
+        writer->WriteFlags(all.subspan(0, 1));
+        writer->WriteScores(run_rows.scores);
+        writer->WriteFlags(all.subspan(1, 2));
+        writer->WriteFlags({});
+        writer->WriteResults(run_rows.results);
+        writer->WriteFlags(all.subspan(3));
+        writer->Commit("{}");
+    }
+
+    const Page<RuleFlag> page = store_->ListRuleFlags(workspace_, run.id, 50, 0);
+    EXPECT_EQ(page.total, 4);
+    // Row 1 before row 3; within a row, rule names by bytes ("T" < "t").
+    ASSERT_EQ(page.items.size(), 4u);
+    ExpectSameFlag(flags[2], page.items[0]);
+    ExpectSameFlag(flags[1], page.items[1]);
+    ExpectSameFlag(flags[3], page.items[2]);
+    ExpectSameFlag(flags[0], page.items[3]);
+    // The scores and results went in with them.
+    EXPECT_EQ(store_->ListResults(workspace_, run.id, {}).total, 3);
+    EXPECT_EQ(store_->GetRun(workspace_, run.id)->flagged_count, 1);
+
+    const Page<RuleFlag> second = store_->ListRuleFlags(workspace_, run.id, 2, 1);
+    EXPECT_EQ(second.total, 4);
+    ASSERT_EQ(second.items.size(), 2u);
+    ExpectSameFlag(flags[1], second.items[0]);
+    ExpectSameFlag(flags[3], second.items[1]);
+    EXPECT_TRUE(store_->ListRuleFlags(workspace_, run.id, 50, 4).items.empty());
+}
+
+TEST_P(StoreContractTest, RuleFlagsAreInvisibleUntilCommitAndARetryLeavesOnlyItsOwn) {
+    const std::string upload_id = CommittedUpload({Row(1, 1), Row(2, 2)});
+    const auto stored = ReadAll(workspace_, upload_id);
+    const store::Run run = NewRunFor(upload_id);
+    const std::vector<RuleFlag> first = {{.transaction_id = stored[0].id, .rule_name = "a.one", .flag_value = 1},
+                                         {.transaction_id = stored[1].id, .rule_name = "a.one", .flag_value = 2}};
+    {
+        auto writer = store_->BeginRunResults(workspace_, run.id);
+        writer->WriteFlags(first);
+        EXPECT_EQ(store_->ListRuleFlags(workspace_, run.id, 50, 0).total, 0);
+        writer->Commit("{}");
+    }
+    EXPECT_EQ(store_->ListRuleFlags(workspace_, run.id, 50, 0).total, 2);
+
+    // An abandoned retry changes nothing.
+    {
+        auto writer = store_->BeginRunResults(workspace_, run.id);
+        writer->WriteFlags(std::vector<RuleFlag>{{.transaction_id = stored[0].id, .rule_name = "b.two"}});
+    }
+    const Page<RuleFlag> kept = store_->ListRuleFlags(workspace_, run.id, 50, 0);
+    ASSERT_EQ(kept.items.size(), 2u);
+    ExpectSameFlag(first[0], kept.items[0]);
+    ExpectSameFlag(first[1], kept.items[1]);
+
+    // A committed retry replaces them, as if the run had happened once.
+    const RuleFlag retry{.transaction_id = stored[1].id, .rule_name = "b.two", .flag_value = 3};
+    {
+        auto writer = store_->BeginRunResults(workspace_, run.id);
+        writer->WriteFlags(std::span(&retry, 1));
+        writer->Commit("{}");
+    }
+    const Page<RuleFlag> replaced = store_->ListRuleFlags(workspace_, run.id, 50, 0);
+    EXPECT_EQ(replaced.total, 1);
+    ASSERT_EQ(replaced.items.size(), 1u);
+    ExpectSameFlag(retry, replaced.items[0]);
+    // CompleteRun (no flags) replaces them too.
+    store_->CompleteRun(workspace_, run.id, {}, {}, "{}");
+    EXPECT_EQ(store_->ListRuleFlags(workspace_, run.id, 50, 0).total, 0);
+}
+
+TEST_P(StoreContractTest, RuleFlagsOfAnotherWorkspaceOrAnUnknownRunAreAnEmptyPage) {
+    const std::string upload_id = CommittedUpload({Row(1, 1)});
+    const auto stored = ReadAll(workspace_, upload_id);
+    const store::Run run = NewRunFor(upload_id);
+    {
+        auto writer = store_->BeginRunResults(workspace_, run.id);
+        writer->WriteFlags(std::vector<RuleFlag>{{.transaction_id = stored[0].id, .rule_name = "a.one"}});
+        writer->Commit("{}");
+    }
+    const std::string other = store_->CreateWorkspace("other").id;
+    for (const Page<RuleFlag>& page :
+         {store_->ListRuleFlags(other, run.id, 50, 0), store_->ListRuleFlags(workspace_, NewUuidV7(), 50, 0),
+          store_->ListRuleFlags(workspace_, "not-a-uuid", 50, 0)}) {
+        EXPECT_TRUE(page.items.empty());
+        EXPECT_EQ(page.total, 0);
+    }
+    EXPECT_TRUE(store_->ListTransactionFlags(other, stored[0].id).empty());
+    EXPECT_TRUE(store_->ListTransactionFlags(workspace_, "not-a-uuid").empty());
+    EXPECT_TRUE(store_->ListTransactionFlags(workspace_, NewUuidV7()).empty());
+}
+
+TEST_P(StoreContractTest, TransactionFlagsListEveryRunNewestFirstThenRuleName) {
+    const std::string upload_id = CommittedUpload({Row(1, 1), Row(2, 2)});
+    const auto stored = ReadAll(workspace_, upload_id);
+    store::Run older = NewRunFor(upload_id);
+    store::Run newer = NewRunFor(upload_id);
+    // Runs created within one millisecond count as newer by id.
+    if (std::tie(older.created_at, older.id) > std::tie(newer.created_at, newer.id)) std::swap(older, newer);
+    auto write = [&](const store::Run& run, const std::vector<RuleFlag>& flags) {
+        auto writer = store_->BeginRunResults(workspace_, run.id);
+        writer->WriteFlags(flags);
+        writer->Commit("{}");
+    };
+    write(older, {{.transaction_id = stored[0].id, .rule_name = "a.first_but_older", .flag_value = 1},
+                  {.transaction_id = stored[1].id, .rule_name = "a.other_row", .flag_value = 9}});
+    write(newer,
+          {{.transaction_id = stored[0].id, .rule_name = "m.mid", .flag_value = 3},
+           {.transaction_id = stored[0].id, .rule_name = "b.first", .flag_value = 2, .metadata = R"({"k": 1})"}});
+
+    const std::vector<TransactionFlag> flags = store_->ListTransactionFlags(workspace_, stored[0].id);
+    ASSERT_EQ(flags.size(), 3u);
+    EXPECT_EQ(flags[0].run_id, newer.id);
+    EXPECT_EQ(flags[0].flag.rule_name, "b.first");
+    ExpectSameJson(R"({"k": 1})", flags[0].flag.metadata);
+    EXPECT_EQ(flags[1].run_id, newer.id);
+    EXPECT_EQ(flags[1].flag.rule_name, "m.mid");
+    EXPECT_EQ(flags[1].flag.flag_value, 3.0);
+    EXPECT_EQ(flags[2].run_id, older.id);
+    EXPECT_EQ(flags[2].flag.rule_name, "a.first_but_older");
+    for (const TransactionFlag& flag : flags) {
+        EXPECT_EQ(flag.flag.transaction_id, stored[0].id);
+        EXPECT_TRUE(IsTimestamp(flag.created_at)) << flag.created_at;
+    }
+}
+
+TEST_P(StoreContractTest, WriteFlagsMisuseIsRejected) {
+    const store::Run run = NewRunFor(CommittedUpload({Row(1, 1)}));
+    auto writer = store_->BeginRunResults(workspace_, run.id);
+    EXPECT_THROW(writer->WriteFlags(std::vector<RuleFlag>{{.transaction_id = "not-a-uuid", .rule_name = "a.b"}}),
+                 std::invalid_argument);
+    writer->Commit("{}");
+    EXPECT_THROW(writer->WriteFlags({}), std::logic_error);
+    EXPECT_EQ(store_->ListRuleFlags(workspace_, run.id, 50, 0).total, 0);
 }
 
 TEST_P(StoreContractTest, RunResultWriterOf50000RowsInChunksOf4096KeepsEveryRow) {

@@ -72,6 +72,26 @@ expect_eq "$code_output" "2" "exit code for an unsupported output extension"
 expect_eq "$code_strategy" "2" "exit code for an invalid strategy"
 grep -q "algorithms\[0\].params.threshold" strategy-err.txt || fail "strategy error names the field: $(cat strategy-err.txt)"
 
+# The calendar flags: a bad --fiscal-year-start or --country is exit code 2 with one line naming the field; a good
+# pair is kept in the upload's metadata (validate --json prints it).
+printf 'id,date,account,amount\nM,2024-06-21,5460,100.00\nJ,2024-07-15,5460,200.00\n' > calendar.csv
+set +e
+"$granska" analyze calendar.csv --db sqlite://./db/g.db --fiscal-year-start 13-01 > /dev/null 2> err.txt
+code_start=$?
+"$granska" validate calendar.csv --country XX > /dev/null 2> country-err.txt
+code_country=$?
+set -e
+expect_eq "$code_start" "2" "exit code for a bad --fiscal-year-start"
+expect_eq "$(wc -l < err.txt)" "1" "one error line for a bad --fiscal-year-start"
+grep -q "^granska: error: .*'fiscal_year_start'.*'13-01'" err.txt || fail "error names the field: $(cat err.txt)"
+expect_eq "$code_country" "2" "exit code for an unknown --country"
+grep -q "^granska: error: column 'country': .*'XX'" country-err.txt || fail "error names country: $(cat country-err.txt)"
+"$granska" validate calendar.csv --json --country none --fiscal-year-start 07-01 > report.json
+jq -e '.calendar == {"country": "none", "fiscal_year_start": "07-01"}' report.json > /dev/null ||
+    fail "validate --json carries the calendar: $(cat report.json)"
+"$granska" analyze calendar.csv --db sqlite://./db/g.db --country none --fiscal-year-start 07-01 -q ||
+    fail "analyze with calendar flags"
+
 # The sample ledger in both dialects: 50 080 rows each, and equal amounts give equal scores row by row.
 ledger="$source_dir/../shared/data/ledger"
 if [ -f "$ledger/ledger.csv" ] && [ -f "$ledger/ledger_semicolon.csv" ]; then

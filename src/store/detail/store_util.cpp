@@ -1,6 +1,7 @@
 #include "store/detail/store_util.h"
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <stdexcept>
@@ -28,6 +29,13 @@ std::optional<std::string> CanonicalId(std::string_view text) {
     std::string id(text);
     std::transform(id.begin(), id.end(), id.begin(), [](char c) { return c >= 'A' && c <= 'F' ? c - 'A' + 'a' : c; });
     return id;
+}
+
+std::optional<std::pair<std::string, std::string>> CanonicalIds(std::string_view workspace_id, std::string_view id) {
+    auto workspace = CanonicalId(workspace_id);
+    auto canonical = CanonicalId(id);
+    if (!workspace || !canonical) return std::nullopt;
+    return std::pair{std::move(*workspace), std::move(*canonical)};
 }
 
 std::string ErrorDetailsJson(const Error& error) {
@@ -82,10 +90,17 @@ std::string RequireId(std::string_view what, std::string_view id) {
 
 std::pair<std::string, std::string> RequireIds(std::string_view what, std::string_view workspace_id,
                                                std::string_view id) {
-    auto workspace = CanonicalId(workspace_id);
-    auto canonical = CanonicalId(id);
-    if (!workspace || !canonical) ThrowUnknownId(what, id);
-    return {std::move(*workspace), std::move(*canonical)};
+    auto ids = CanonicalIds(workspace_id, id);
+    if (!ids) ThrowUnknownId(what, id);
+    return std::move(*ids);
+}
+
+std::string FlagValueText(double value) { return fmt::format("{}", value); }
+
+double FlagValueFromText(std::string_view text) {
+    double value = 0.0;
+    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+    return error == std::errc() && end == text.data() + text.size() ? value : 0.0;
 }
 
 double Fraction(double progress) { return std::isnan(progress) ? 0.0 : std::clamp(progress, 0.0, 1.0); }

@@ -24,6 +24,8 @@ std::string NowTimestamp();
 
 // The lowercase canonical form of a UUID, or nullopt for any other text: ids are checked before they reach SQL.
 std::optional<std::string> CanonicalId(std::string_view text);
+// A workspace id and another id, both canonical, or nullopt when either is not a UUID (a read then finds nothing).
+std::optional<std::pair<std::string, std::string>> CanonicalIds(std::string_view workspace_id, std::string_view id);
 
 // Upload::error_details of a failed upload: {"error": code, "message", "line": n|null, "column": name|null}.
 std::string ErrorDetailsJson(const Error& error);
@@ -31,6 +33,11 @@ std::string ErrorDetailsJson(const Error& error);
 // "2024-03-31" and "13:05:00", the forms both backends store dates and times of day in.
 std::optional<Date> ParseDate(std::string_view text);
 std::optional<int32_t> ParseTimeOfDay(std::string_view text);
+
+// RuleFlag::flag_value as the TEXT column rule_flags.flag_value holds it: the shortest text that reads back as the
+// same double ("12.5", "nan", "inf"); reading gives 0 for NULL or unreadable text.
+std::string FlagValueText(double value);
+double FlagValueFromText(std::string_view text);
 
 // A mutation named an id that is not in the workspace. Callers get ids from Create/Get first, so this is a bug
 // in the caller (std::invalid_argument), not bad input.

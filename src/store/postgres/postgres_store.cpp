@@ -231,6 +231,14 @@ StoredTransaction ReadTransaction(const pqxx::row& r, pqxx::row::size_type first
     return out;
 }
 
+RuleFlag ReadFlag(const pqxx::row& r, pqxx::row::size_type first) {
+    return RuleFlag{.transaction_id = Text(r[first]),
+                    .rule_name = Text(r[first + 1]),
+                    .triggered = Bool(r[first + 2]),
+                    .flag_value = detail::FlagValueFromText(Text(r[first + 3])),
+                    .metadata = Text(r[first + 4])};
+}
+
 const std::vector<std::string>& TransactionCopyColumns() {
     static const std::vector<std::string> kColumns = {"id",
                                                       "workspace_id",
@@ -336,6 +344,7 @@ public:
         }
         work_->exec_params("DELETE FROM anomaly_scores WHERE run_id = $1", run_id_);
         work_->exec_params("DELETE FROM analysis_results WHERE run_id = $1", run_id_);
+        work_->exec_params("DELETE FROM rule_flags WHERE run_id = $1", run_id_);
     }
 
     ~PostgresRunResultWriter() override {
@@ -366,6 +375,18 @@ public:
         }
     }
 
+    void WriteFlags(std::span<const RuleFlag> flags) override {
+        if (committed_) throw std::logic_error("RunResultWriter::WriteFlags after Commit");
+        if (flags.empty()) return;
+        pqxx::stream_to& copy = Copy(Table::kFlags);
+        for (const RuleFlag& flag : flags) {
+            copy << std::forward_as_tuple(NewUuidV7(), run_id_, RequireId("transaction", flag.transaction_id),
+                                          flag.rule_name, std::string(flag.triggered ? "t" : "f"),
+                                          detail::FlagValueText(flag.flag_value), JsonOr(flag.metadata, "{}"),
+                                          created_at_);
+        }
+    }
+
     void Commit(std::string_view metadata) override {
         if (committed_) throw std::logic_error("RunResultWriter::Commit called twice");
         EndCopy();
@@ -376,13 +397,13 @@ public:
             JsonOr(metadata, "{}"), flagged_, NowTimestamp(), run_id_);
         work_->commit();
         committed_ = true;
-        RefreshStatistics(*lease_, "anomaly_scores, analysis_results");
+        RefreshStatistics(*lease_, "anomaly_scores, analysis_results, rule_flags");
     }
 
 private:
-    enum class Table { kNone, kScores, kResults };
+    enum class Table { kNone, kScores, kResults, kFlags };
 
-    // The COPY into table, ending the one into the other table first.
+    // The COPY into table, ending the one into another table first.
     pqxx::stream_to& Copy(Table table) {
         if (copy_table_ == table) return *copy_;
         EndCopy();
@@ -390,10 +411,14 @@ private:
                                                                "score",  "confidence",     "reason"};
         static const std::vector<std::string> kResultColumns = {"run_id",  "transaction_id", "score",
                                                                 "flagged", "rank",           "reasons"};
+        static const std::vector<std::string> kFlagColumns = {
+            "id", "run_id", "transaction_id", "rule_name", "triggered", "flag_value", "metadata", "created_at"};
         if (table == Table::kScores) {
             copy_.emplace(*work_, "anomaly_scores", kScoreColumns);
-        } else {
+        } else if (table == Table::kResults) {
             copy_.emplace(*work_, "analysis_results", kResultColumns);
+        } else {
+            copy_.emplace(*work_, "rule_flags", kFlagColumns);
         }
         copy_table_ = table;
         return *copy_;
@@ -408,6 +433,7 @@ private:
 
     ConnectionPool::Lease lease_;
     std::string run_id_;
+    std::string created_at_ = NowTimestamp();
     int64_t flagged_ = 0;
     bool committed_ = false;
     Table copy_table_ = Table::kNone;
@@ -707,63 +733,116 @@ public:
     Page<ResultRow> ListResults(std::string_view workspace_id, std::string_view run_id,
                                 const ResultQuery& query) override {
         Page<ResultRow> page;
-        const auto ws = CanonicalId(workspace_id);
-        const auto id = CanonicalId(run_id);
-        if (!ws || !id) return page;
-        auto db = pool_.Acquire();
-        // One snapshot for the count, the page and its scores.
-        pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> work(*db);
-        if (work.exec_params("SELECT 1 FROM analysis_runs WHERE id = $1 AND workspace_id = $2", *id, *ws).empty()) {
-            return page;
-        }
-        constexpr std::string_view kFilter =
-            "r.run_id = $1 AND ($2::float8 IS NULL OR r.score >= $2::float8) AND (NOT $3::boolean OR r.flagged)";
-        std::optional<std::string> min_score;
-        if (query.min_score) min_score = DoubleText(*query.min_score);
-        const bool flagged_only = query.flagged_only;
-        page.total = Int(work.exec_params(fmt::format("SELECT COUNT(*) FROM analysis_results r WHERE {}", kFilter), *id,
-                                          min_score, flagged_only)[0][0]);
-        const auto rows = work.exec_params(
-            fmt::format(
-                "SELECT r.transaction_id, r.score, r.flagged, r.rank, r.reasons::text, {} "
-                "FROM analysis_results r JOIN transactions t ON t.id = r.transaction_id AND t.workspace_id = $4 "
-                "WHERE {} ORDER BY r.rank, t.row_number LIMIT $5 OFFSET $6",
-                kTransactionColumns, kFilter),
-            *id, min_score, flagged_only, *ws, detail::PageLimit(query.limit), detail::PageOffset(query.offset));
-        std::unordered_map<std::string, size_t> index;
-        std::string ids = "{";
-        for (const auto& row : rows) {
-            ResultRow item;
-            item.result = AnalysisResult{.transaction_id = Text(row[0]),
-                                         .score = Double(row[1]),
-                                         .flagged = Bool(row[2]),
-                                         .rank = Int(row[3]),
-                                         .reasons = Text(row[4])};
-            item.transaction = ReadTransaction(row, 5);
-            index.emplace(item.result.transaction_id, page.items.size());
-            ids += (page.items.empty() ? "" : ",") + item.result.transaction_id;
-            page.items.push_back(std::move(item));
-        }
-        ids += "}";
-        if (page.items.empty()) return page;
-        // COLLATE "C": algorithm names sort by bytes, as on SQLite, whatever the database's locale.
-        const auto scores = work.exec_params(
-            "SELECT transaction_id, algorithm, score, confidence, reason FROM anomaly_scores "
-            "WHERE run_id = $1 AND transaction_id = ANY($2::uuid[]) ORDER BY transaction_id, algorithm COLLATE \"C\"",
-            *id, ids);
-        for (const auto& row : scores) {
-            const auto it = index.find(Text(row[0]));
-            if (it == index.end()) continue;
-            page.items[it->second].algorithm_scores.push_back(AlgorithmScore{.transaction_id = Text(row[0]),
-                                                                             .algorithm = Text(row[1]),
-                                                                             .score = Double(row[2]),
-                                                                             .confidence = Double(row[3]),
-                                                                             .reason = Text(row[4])});
-        }
+        InRunSnapshot(
+            workspace_id, run_id, [&](pqxx::transaction_base& work, const std::string& id, const std::string& ws) {
+                constexpr std::string_view kFilter =
+                    "r.run_id = $1 AND ($2::float8 IS NULL OR r.score >= $2::float8) AND (NOT $3::boolean OR "
+                    "r.flagged)";
+                std::optional<std::string> min_score;
+                if (query.min_score) min_score = DoubleText(*query.min_score);
+                const bool flagged_only = query.flagged_only;
+                page.total =
+                    Int(work.exec_params(fmt::format("SELECT COUNT(*) FROM analysis_results r WHERE {}", kFilter), id,
+                                         min_score, flagged_only)[0][0]);
+                const auto rows = work.exec_params(
+                    fmt::format("SELECT r.transaction_id, r.score, r.flagged, r.rank, r.reasons::text, {} "
+                                "FROM analysis_results r JOIN transactions t ON t.id = r.transaction_id AND "
+                                "t.workspace_id = $4 "
+                                "WHERE {} ORDER BY r.rank, t.row_number LIMIT $5 OFFSET $6",
+                                kTransactionColumns, kFilter),
+                    id, min_score, flagged_only, ws, detail::PageLimit(query.limit), detail::PageOffset(query.offset));
+                std::unordered_map<std::string, size_t> index;
+                std::string ids = "{";
+                for (const auto& row : rows) {
+                    ResultRow item;
+                    item.result = AnalysisResult{.transaction_id = Text(row[0]),
+                                                 .score = Double(row[1]),
+                                                 .flagged = Bool(row[2]),
+                                                 .rank = Int(row[3]),
+                                                 .reasons = Text(row[4])};
+                    item.transaction = ReadTransaction(row, 5);
+                    index.emplace(item.result.transaction_id, page.items.size());
+                    ids += (page.items.empty() ? "" : ",") + item.result.transaction_id;
+                    page.items.push_back(std::move(item));
+                }
+                ids += "}";
+                if (page.items.empty()) return;
+                // COLLATE "C": algorithm names sort by bytes, as on SQLite, whatever the database's locale.
+                const auto scores = work.exec_params(
+                    "SELECT transaction_id, algorithm, score, confidence, reason FROM anomaly_scores "
+                    "WHERE run_id = $1 AND transaction_id = ANY($2::uuid[]) ORDER BY transaction_id, algorithm COLLATE "
+                    "\"C\"",
+                    id, ids);
+                for (const auto& row : scores) {
+                    const auto it = index.find(Text(row[0]));
+                    if (it == index.end()) continue;
+                    page.items[it->second].algorithm_scores.push_back(AlgorithmScore{.transaction_id = Text(row[0]),
+                                                                                     .algorithm = Text(row[1]),
+                                                                                     .score = Double(row[2]),
+                                                                                     .confidence = Double(row[3]),
+                                                                                     .reason = Text(row[4])});
+                }
+            });
         return page;
     }
 
+    Page<RuleFlag> ListRuleFlags(std::string_view workspace_id, std::string_view run_id, int64_t limit,
+                                 int64_t offset) override {
+        Page<RuleFlag> page;
+        InRunSnapshot(workspace_id, run_id,
+                      [&](pqxx::transaction_base& work, const std::string& id, const std::string& /*workspace*/) {
+                          page.total =
+                              Int(work.exec_params("SELECT COUNT(*) FROM rule_flags WHERE run_id = $1", id)[0][0]);
+                          // COLLATE "C": rule names sort by bytes, as on SQLite, whatever the database's locale.
+                          const auto rows = work.exec_params(
+                              "SELECT f.transaction_id, f.rule_name, f.triggered, f.flag_value, f.metadata::text FROM "
+                              "rule_flags f "
+                              "JOIN transactions t ON t.id = f.transaction_id WHERE f.run_id = $1 "
+                              "ORDER BY t.row_number, f.rule_name COLLATE \"C\", f.id LIMIT $2 OFFSET $3",
+                              id, detail::PageLimit(limit), detail::PageOffset(offset));
+                          for (const auto& row : rows) page.items.push_back(ReadFlag(row, 0));
+                      });
+        return page;
+    }
+
+    std::vector<TransactionFlag> ListTransactionFlags(std::string_view workspace_id,
+                                                      std::string_view transaction_id) override {
+        std::vector<TransactionFlag> flags;
+        const auto ids = detail::CanonicalIds(workspace_id, transaction_id);
+        if (!ids) return flags;
+        const auto& [ws, id] = *ids;
+        auto db = pool_.Acquire();
+        pqxx::nontransaction work(*db);
+        const auto rows = work.exec_params(
+            fmt::format("SELECT f.transaction_id, f.rule_name, f.triggered, f.flag_value, f.metadata::text, "
+                        "f.run_id, {} FROM rule_flags f "
+                        "JOIN transactions t ON t.id = f.transaction_id AND t.workspace_id = $2 "
+                        "JOIN analysis_runs r ON r.id = f.run_id WHERE f.transaction_id = $1 "
+                        "ORDER BY r.created_at DESC, r.id DESC, f.rule_name COLLATE \"C\", f.id",
+                        Ts("f.created_at")),
+            id, ws);
+        for (const auto& row : rows) {
+            flags.push_back({.run_id = Text(row[5]), .flag = ReadFlag(row, 0), .created_at = Text(row[6])});
+        }
+        return flags;
+    }
+
 private:
+    // Calls read(work, run id, workspace id) in one read-only snapshot, so that every read sees the same rows, when
+    // the run is in the workspace; otherwise reads nothing.
+    template <typename Read>
+    void InRunSnapshot(std::string_view workspace_id, std::string_view run_id, const Read& read) {
+        const auto ids = detail::CanonicalIds(workspace_id, run_id);
+        if (!ids) return;
+        const auto& [ws, id] = *ids;
+        auto db = pool_.Acquire();
+        pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> work(*db);
+        if (work.exec_params("SELECT 1 FROM analysis_runs WHERE id = $1 AND workspace_id = $2", id, ws).empty()) {
+            return;
+        }
+        read(work, id, ws);
+    }
+
     ConnectionPool pool_;
 };
 

@@ -133,6 +133,32 @@ StoredTransaction ReadTransaction(const Statement& s, int first) {
     return out;
 }
 
+RuleFlag ReadFlag(const Statement& s, int first) {
+    return RuleFlag{.transaction_id = s.Text(first),
+                    .rule_name = s.Text(first + 1),
+                    .triggered = s.Int(first + 2) != 0,
+                    .flag_value = detail::FlagValueFromText(s.View(first + 3)),
+                    .metadata = s.Text(first + 4)};
+}
+
+// One read transaction for the scope: every read in it sees the same snapshot.
+class ReadSnapshot {
+public:
+    explicit ReadSnapshot(Connection& db) : db_(db) { db_.Exec("BEGIN"); }
+    ~ReadSnapshot() {
+        try {
+            db_.Exec("COMMIT");
+        } catch (const std::exception&) {
+            // A read-only transaction has nothing to lose; the pool rolls back a connection left open.
+        }
+    }
+    ReadSnapshot(const ReadSnapshot&) = delete;
+    ReadSnapshot& operator=(const ReadSnapshot&) = delete;
+
+private:
+    Connection& db_;
+};
+
 // Binds one row to the transactions INSERT (parameters 1..21, see kInsertTransaction).
 void BindTransaction(Statement& s, const std::string& id, const std::string& workspace_id, const std::string& upload_id,
                      const std::string& created_at, const Transaction& t) {
@@ -220,15 +246,20 @@ public:
               "VALUES (?1, ?2, ?3, ?4, ?5, ?6)")),
           insert_result_(
               lease_->Prepare("INSERT INTO analysis_results (run_id, transaction_id, score, flagged, rank, reasons) "
-                              "VALUES (?1, ?2, ?3, ?4, ?5, ?6)")) {
+                              "VALUES (?1, ?2, ?3, ?4, ?5, ?6)")),
+          insert_flag_(lease_->Prepare(
+              "INSERT INTO rule_flags (run_id, created_at, id, transaction_id, rule_name, triggered, flag_value, "
+              "metadata) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")) {
         {
             Statement exists = lease_->Prepare("SELECT 1 FROM analysis_runs WHERE id = ?1 AND workspace_id = ?2");
             if (!exists.Bind(1, run_id_).Bind(2, workspace_id).Step()) ThrowUnknownId("run", run_id_);
         }
         lease_->Prepare("DELETE FROM anomaly_scores WHERE run_id = ?1").Bind(1, run_id_).Run();
         lease_->Prepare("DELETE FROM analysis_results WHERE run_id = ?1").Bind(1, run_id_).Run();
+        lease_->Prepare("DELETE FROM rule_flags WHERE run_id = ?1").Bind(1, run_id_).Run();
         insert_score_.Bind(1, run_id_);
         insert_result_.Bind(1, run_id_);
+        insert_flag_.Bind(1, run_id_).Bind(2, NowTimestamp());
     }
 
     void WriteScores(std::span<const AlgorithmScore> scores) override {
@@ -251,6 +282,18 @@ public:
             insert.Run();
             insert.Reset();
             flagged_ += result.flagged ? 1 : 0;
+        }
+    }
+
+    void WriteFlags(std::span<const RuleFlag> flags) override {
+        if (committed_) throw std::logic_error("RunResultWriter::WriteFlags after Commit");
+        Statement& insert = insert_flag_;
+        for (const RuleFlag& flag : flags) {
+            insert.Bind(3, NewUuidV7()).Bind(4, RequireId("transaction", flag.transaction_id)).Bind(5, flag.rule_name);
+            insert.Bind(6, int64_t{flag.triggered}).Bind(7, detail::FlagValueText(flag.flag_value));
+            insert.Bind(8, JsonOr(flag.metadata, "{}"));
+            insert.Run();
+            insert.Reset();
         }
     }
 
@@ -279,6 +322,7 @@ private:
     // Reused for every row; declared last, so they are reset before the transaction ends.
     Statement insert_score_;
     Statement insert_result_;
+    Statement insert_flag_;
 };
 
 // Removes the temporary file behind ":memory:" (and its WAL files) once every connection is closed.
@@ -601,86 +645,121 @@ public:
     Page<ResultRow> ListResults(std::string_view workspace_id, std::string_view run_id,
                                 const ResultQuery& query) override {
         Page<ResultRow> page;
-        const auto ws = CanonicalId(workspace_id);
-        const auto id = CanonicalId(run_id);
-        if (!ws || !id) return page;
-        auto db = pool_.Acquire();
-        // One read transaction: the count, the page and its scores see the same snapshot.
-        db->Exec("BEGIN");
-        struct EndRead {
-            Connection& db;
-            ~EndRead() {
-                try {
-                    db.Exec("COMMIT");
-                } catch (const std::exception&) {
-                    // A read-only transaction has nothing to lose; the pool rolls back a connection left open.
+        InRunSnapshot(workspace_id, run_id, [&](Connection& db, const std::string& id, const std::string& ws) {
+            constexpr std::string_view kFilter =
+                "r.run_id = ?1 AND (?2 IS NULL OR r.score >= ?2) AND (?3 = 0 OR r.flagged = 1)";
+            auto bind_filter = [&](Statement& s) {
+                s.Bind(1, id);
+                if (query.min_score) {
+                    s.Bind(2, *query.min_score);
+                } else {
+                    s.BindNull(2);
+                }
+                s.Bind(3, int64_t{query.flagged_only});
+            };
+            {
+                Statement count = db.Prepare(fmt::format("SELECT COUNT(*) FROM analysis_results r WHERE {}", kFilter));
+                bind_filter(count);
+                count.Step();
+                page.total = count.Int(0);
+            }
+            std::unordered_map<std::string, size_t> index;
+            std::string ids = "[";
+            {
+                Statement s = db.Prepare(fmt::format(
+                    "SELECT r.transaction_id, r.score, r.flagged, r.rank, r.reasons, {} FROM analysis_results r "
+                    "JOIN transactions t ON t.id = r.transaction_id AND t.workspace_id = ?4 "
+                    "WHERE {} ORDER BY r.rank, t.row_number LIMIT ?5 OFFSET ?6",
+                    kTransactionColumns, kFilter));
+                bind_filter(s);
+                s.Bind(4, ws).Bind(5, detail::PageLimit(query.limit)).Bind(6, detail::PageOffset(query.offset));
+                while (s.Step()) {
+                    ResultRow row;
+                    row.result = AnalysisResult{.transaction_id = s.Text(0),
+                                                .score = s.Double(1),
+                                                .flagged = s.Int(2) != 0,
+                                                .rank = s.Int(3),
+                                                .reasons = s.Text(4)};
+                    row.transaction = ReadTransaction(s, 5);
+                    index.emplace(row.result.transaction_id, page.items.size());
+                    ids += fmt::format("{}\"{}\"", page.items.empty() ? "" : ",", row.result.transaction_id);
+                    page.items.push_back(std::move(row));
                 }
             }
-        } end_read{*db};
-        {
-            Statement exists = db->Prepare("SELECT 1 FROM analysis_runs WHERE id = ?1 AND workspace_id = ?2");
-            if (!exists.Bind(1, *id).Bind(2, *ws).Step()) return page;
-        }
-        constexpr std::string_view kFilter =
-            "r.run_id = ?1 AND (?2 IS NULL OR r.score >= ?2) AND (?3 = 0 OR r.flagged = 1)";
-        auto bind_filter = [&](Statement& s) {
-            s.Bind(1, *id);
-            if (query.min_score) {
-                s.Bind(2, *query.min_score);
-            } else {
-                s.BindNull(2);
-            }
-            s.Bind(3, int64_t{query.flagged_only});
-        };
-        {
-            Statement count = db->Prepare(fmt::format("SELECT COUNT(*) FROM analysis_results r WHERE {}", kFilter));
-            bind_filter(count);
-            count.Step();
-            page.total = count.Int(0);
-        }
-        std::unordered_map<std::string, size_t> index;
-        std::string ids = "[";
-        {
-            Statement s = db->Prepare(fmt::format(
-                "SELECT r.transaction_id, r.score, r.flagged, r.rank, r.reasons, {} FROM analysis_results r "
-                "JOIN transactions t ON t.id = r.transaction_id AND t.workspace_id = ?4 "
-                "WHERE {} ORDER BY r.rank, t.row_number LIMIT ?5 OFFSET ?6",
-                kTransactionColumns, kFilter));
-            bind_filter(s);
-            s.Bind(4, *ws).Bind(5, detail::PageLimit(query.limit)).Bind(6, detail::PageOffset(query.offset));
+            ids += "]";
+            if (page.items.empty()) return;
+            Statement s = db.Prepare(
+                "SELECT transaction_id, algorithm, score, confidence, reason FROM anomaly_scores "
+                "WHERE run_id = ?1 AND transaction_id IN (SELECT value FROM json_each(?2)) "
+                "ORDER BY transaction_id, algorithm");
+            s.Bind(1, id).Bind(2, ids);
             while (s.Step()) {
-                ResultRow row;
-                row.result = AnalysisResult{.transaction_id = s.Text(0),
-                                            .score = s.Double(1),
-                                            .flagged = s.Int(2) != 0,
-                                            .rank = s.Int(3),
-                                            .reasons = s.Text(4)};
-                row.transaction = ReadTransaction(s, 5);
-                index.emplace(row.result.transaction_id, page.items.size());
-                ids += fmt::format("{}\"{}\"", page.items.empty() ? "" : ",", row.result.transaction_id);
-                page.items.push_back(std::move(row));
+                const auto it = index.find(std::string(s.View(0)));
+                if (it == index.end()) continue;
+                page.items[it->second].algorithm_scores.push_back(AlgorithmScore{.transaction_id = s.Text(0),
+                                                                                 .algorithm = s.Text(1),
+                                                                                 .score = s.Double(2),
+                                                                                 .confidence = s.Double(3),
+                                                                                 .reason = s.Text(4)});
             }
-        }
-        ids += "]";
-        if (page.items.empty()) return page;
-        Statement s = db->Prepare(
-            "SELECT transaction_id, algorithm, score, confidence, reason FROM anomaly_scores "
-            "WHERE run_id = ?1 AND transaction_id IN (SELECT value FROM json_each(?2)) "
-            "ORDER BY transaction_id, algorithm");
-        s.Bind(1, *id).Bind(2, ids);
-        while (s.Step()) {
-            const auto it = index.find(std::string(s.View(0)));
-            if (it == index.end()) continue;
-            page.items[it->second].algorithm_scores.push_back(AlgorithmScore{.transaction_id = s.Text(0),
-                                                                             .algorithm = s.Text(1),
-                                                                             .score = s.Double(2),
-                                                                             .confidence = s.Double(3),
-                                                                             .reason = s.Text(4)});
-        }
+        });
         return page;
     }
 
+    Page<RuleFlag> ListRuleFlags(std::string_view workspace_id, std::string_view run_id, int64_t limit,
+                                 int64_t offset) override {
+        Page<RuleFlag> page;
+        InRunSnapshot(
+            workspace_id, run_id, [&](Connection& db, const std::string& id, const std::string& /*workspace*/) {
+                {
+                    Statement count = db.Prepare("SELECT COUNT(*) FROM rule_flags WHERE run_id = ?1");
+                    count.Bind(1, id).Step();
+                    page.total = count.Int(0);
+                }
+                Statement s = db.Prepare(
+                    "SELECT f.transaction_id, f.rule_name, f.triggered, f.flag_value, f.metadata FROM rule_flags f "
+                    "JOIN transactions t ON t.id = f.transaction_id "
+                    "WHERE f.run_id = ?1 ORDER BY t.row_number, f.rule_name, f.id LIMIT ?2 OFFSET ?3");
+                s.Bind(1, id).Bind(2, detail::PageLimit(limit)).Bind(3, detail::PageOffset(offset));
+                while (s.Step()) page.items.push_back(ReadFlag(s, 0));
+            });
+        return page;
+    }
+
+    std::vector<TransactionFlag> ListTransactionFlags(std::string_view workspace_id,
+                                                      std::string_view transaction_id) override {
+        std::vector<TransactionFlag> flags;
+        const auto ids = detail::CanonicalIds(workspace_id, transaction_id);
+        if (!ids) return flags;
+        const auto& [ws, id] = *ids;
+        auto db = pool_.Acquire();
+        Statement s = db->Prepare(
+            "SELECT f.transaction_id, f.rule_name, f.triggered, f.flag_value, f.metadata, f.run_id, f.created_at "
+            "FROM rule_flags f JOIN transactions t ON t.id = f.transaction_id AND t.workspace_id = ?2 "
+            "JOIN analysis_runs r ON r.id = f.run_id "
+            "WHERE f.transaction_id = ?1 ORDER BY r.created_at DESC, r.id DESC, f.rule_name, f.id");
+        s.Bind(1, id).Bind(2, ws);
+        while (s.Step()) flags.push_back({.run_id = s.Text(5), .flag = ReadFlag(s, 0), .created_at = s.Text(6)});
+        return flags;
+    }
+
 private:
+    // Calls read(db, run id, workspace id) in one read transaction, so that every read sees the same snapshot, when
+    // the run is in the workspace; otherwise reads nothing.
+    template <typename Read>
+    void InRunSnapshot(std::string_view workspace_id, std::string_view run_id, const Read& read) {
+        const auto ids = detail::CanonicalIds(workspace_id, run_id);
+        if (!ids) return;
+        const auto& [ws, id] = *ids;
+        auto db = pool_.Acquire();
+        ReadSnapshot snapshot(*db);
+        {
+            Statement exists = db->Prepare("SELECT 1 FROM analysis_runs WHERE id = ?1 AND workspace_id = ?2");
+            if (!exists.Bind(1, id).Bind(2, ws).Step()) return;
+        }
+        read(*db, id, ws);
+    }
+
     TemporaryFile temporary_;  // declared before the pool: removed after every connection has closed
     Pool pool_;
 };
