@@ -96,7 +96,13 @@ struct Day {
     int32_t date = 0;
     size_t begin = 0, end = 0;
     double total = 0.0;  // Σ|amount|, major units
+    bool closing = false;  // the last day of its month
 };
+
+// Weight, in days, of the weekday × month cell in a closing-day profile: month ends are judged mainly by month ends.
+constexpr double kClosingPrior = 2.0;
+// Month ends an account needs for a closing-day profile of its own.
+constexpr int64_t kMinClosingDays = 3;
 
 // A day's or week's finding, shared by its lines.
 struct Excess {
@@ -156,7 +162,7 @@ public:
                 const size_t i = lines_[k];
                 const double amount = std::abs(static_cast<double>(frame_.amount_minor[i]) / 100.0);
                 const double day_score = Inherit(daily[d], amount);
-                const double week_score = week != nullptr ? Inherit(*week, amount) : 0.0;
+                const double week_score = week != nullptr && !day.closing ? Inherit(*week, amount) : 0.0;
                 const double regular_score = regular ? RegularScore(*regular, i) : 0.0;
                 const double best = std::max({day_score, week_score, regular_score});
                 output_.score[i] = best;
@@ -164,7 +170,7 @@ public:
                 if (best < 0.3) continue;
                 if (best == day_score) {
                     output_.reason[i] = fmt::format(
-                        "Account {}'s postings on {} total {}, {:.1f} robust deviations above its usual {} for a {}.",
+                        "Account {}'s postings on {} total {}, {:.1f} robust deviations above its usual {} for {}.",
                         account_, Date{day.date}.ToString(), FormatAmount(day.total), daily[d].z,
                         FormatAmount(daily[d].typical), day_cells[d]);
                 } else if (best == week_score) {
@@ -185,7 +191,8 @@ private:
         days_.clear();
         for (size_t k = 0; k < lines_.size(); ++k) {
             const size_t i = lines_[k];
-            if (days_.empty() || days_.back().date != frame_.date_days[i]) days_.push_back({frame_.date_days[i], k, k, 0.0});
+            if (days_.empty() || days_.back().date != frame_.date_days[i])
+                days_.push_back({frame_.date_days[i], k, k, 0.0, frame_.days_to_period_end[i] == 0});
             days_.back().end = k + 1;
             days_.back().total += std::abs(static_cast<double>(frame_.amount_minor[i]) / 100.0);
         }
@@ -202,15 +209,17 @@ private:
     void ScoreDays(std::vector<Excess>& daily, std::vector<std::string>& cells) {
         std::array<std::vector<double>, 7 * 12> cell_values;
         std::array<std::vector<double>, 7> weekday_values;
-        std::vector<double> all;
+        std::vector<double> all, closing;
         for (const Day& day : days_) {
             const Date date{day.date};
             const double x = std::log1p(day.total);
             cell_values[static_cast<size_t>((date.IsoWeekday() - 1) * 12 + date.Month() - 1)].push_back(x);
             weekday_values[static_cast<size_t>(date.IsoWeekday() - 1)].push_back(x);
             all.push_back(x);
+            if (day.closing) closing.push_back(x);
         }
         const Baseline overall = ComputeBaseline(all, true);
+        const Baseline closing_baseline = ComputeBaseline(closing, true);
         const Centre account{overall.center, overall.scale};
         std::array<Centre, 7 * 12> cell_centre;
         for (size_t w = 0; w < 7; ++w) {
@@ -221,8 +230,13 @@ private:
         for (size_t d = 0; d < days_.size(); ++d) {
             const Date date{days_[d].date};
             const size_t w = static_cast<size_t>(date.IsoWeekday() - 1), m = static_cast<size_t>(date.Month() - 1);
-            daily[d] = Measure(days_[d].total, cell_centre[w * 12 + m]);
-            if (daily[d].score >= 0.3) cells[d] = fmt::format("{} in {}", kWeekdays[w], kMonths[m]);
+            const bool closing_profile = days_[d].closing && closing_baseline.count >= kMinClosingDays;
+            const Centre centre = closing_profile ? Shrink(closing_baseline, cell_centre[w * 12 + m], kClosingPrior)
+                                                  : cell_centre[w * 12 + m];
+            daily[d] = Measure(days_[d].total, centre);
+            if (daily[d].score < 0.3) continue;
+            cells[d] = closing_profile ? std::string("the last day of a month")
+                                       : fmt::format("a {} in {}", kWeekdays[w], kMonths[m]);
         }
     }
 
@@ -230,7 +244,8 @@ private:
     std::vector<Excess> ScoreWeeks(int32_t first_week) {
         const size_t span = static_cast<size_t>(WeekOf(days_.back().date) - first_week) + 1;
         std::vector<double> totals(span, 0.0);
-        for (const Day& day : days_) totals[static_cast<size_t>(WeekOf(day.date) - first_week)] += day.total;
+        for (const Day& day : days_)
+            if (!day.closing) totals[static_cast<size_t>(WeekOf(day.date) - first_week)] += day.total;
         std::vector<Excess> weeks(span);
         const auto window = static_cast<size_t>(params_.weeks);
         std::vector<double> previous;
@@ -284,7 +299,8 @@ private:
         }
         months_ = months;
         if (months < params_.regular_min_months) return std::nullopt;
-        const int64_t needed_months = std::max<int64_t>(params_.regular_min_months, (months + 1) / 2);
+        // A modal day recurs in at least three months out of four (a schedule, not a cluster of exceptions).
+        const int64_t needed_months = std::max<int64_t>(params_.regular_min_months, (3 * months + 3) / 4);
         const int tolerance = params_.regular_tolerance;
         std::optional<Regularity> best;
         for (const bool month_end : {false, true}) {
@@ -331,15 +347,15 @@ private:
         std::string days;
         for (const int centre : regular.centres) {
             if (!days.empty()) days += " or ";
-            days += !regular.month_end ? fmt::format("day {}", centre)
-                    : centre == 0      ? std::string("the last day of the month")
+            days += !regular.month_end ? fmt::format("on day {}", centre)
+                    : centre == 0      ? std::string("on the last day of the month")
                                        : fmt::format("{} days before month end", centre);
         }
         const std::string dated =
             regular.month_end
                 ? fmt::format("the {} ({} days before month end)", Ordinal(frame_.day_of_month[i]), frame_.days_to_period_end[i])
                 : fmt::format("the {}", Ordinal(frame_.day_of_month[i]));
-        return fmt::format("Account {} is posted on {} (±{}) in {} of {} months; this entry is dated {}.", account_,
+        return fmt::format("Account {} is posted {} (±{}) in {} of {} months; this entry is dated {}.", account_,
                            days, params_.regular_tolerance, FormatCount(regular.months_near), FormatCount(months_),
                            dated);
     }

@@ -8,15 +8,17 @@
 // centre = (n·m_cell + k·centre_weekday) / (n + k), the same for the scale, k = `shrinkage` days, scale ≥
 // `min_scale`. Days without postings are left out of the profile (a median over mostly empty days is 0 and would
 // flag every posting of a quiet account), so a large total on an otherwise empty day is measured against the
-// account's usual posting day. z = (x − centre) / scale.
+// account's usual posting day. The last day of a month, where settlements and accruals land, has its own profile
+// when the account has at least 3 of them: their median and MAD, shrunk with a weight of 2 days towards the cell.
+// z = (x − centre) / scale.
 // Level shifts. Weekly turnover (Monday to Sunday; weeks without postings count as 0) against the median and MAD
-// of the account's previous `weeks` weeks, where that median is not 0.
+// of the account's previous `weeks` weeks, where that median is not 0; month-end days stay out of the weekly totals.
 // Score of a day or week = z² / (z² + threshold²) on the high side. A line inherits it in proportion to its share of
 // the excess: × sqrt(min(1, |amount| / (T − typical T))), so small lines on a big day stay quiet.
 // Regular posting days (`regular_days`). An account whose lines, over at least `regular_min_months` months,
 // fall for ≥ `regular_share` within ±`regular_tolerance` days of at most two modal days of the month (counted
 // from the 1st, or back from the month's last day, whichever concentrates more), each modal day recurring in at
-// least half its months: a line d days outside those windows scores d² / (d² + regular_threshold²).
+// least three of four of its months: a line d days outside those windows scores d² / (d² + regular_threshold²).
 // Robust z: Iglewicz & Hoaglin (1993); seasonal profiles with shrinkage: Cleveland et al. (1990), Efron & Morris.
 
 #include <string>
