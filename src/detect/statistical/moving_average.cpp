@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <deque>
+#include <utility>
 
 #include "detect/detail/format.h"
 #include "detect/detail/params.h"
@@ -23,11 +25,14 @@ Expected<MovingAverageParams> MovingAverageParams::FromJson(const nlohmann::json
     reader.Read("threshold", params.threshold);
     reader.Read("min_history", params.min_history);
     reader.Read("min_spread", params.min_spread);
+    reader.Read("recurrence_days", params.recurrence_days);
     if (params.window < 2) reader.Fail("window", "'window' must be at least 2.");
     if (!(params.alpha > 0 && params.alpha <= 1)) reader.Fail("alpha", "'alpha' must be greater than 0 and at most 1.");
     if (!(params.threshold > 0)) reader.Fail("threshold", "'threshold' must be greater than 0.");
     if (params.min_history < 2) reader.Fail("min_history", "'min_history' must be at least 2.");
     if (!(params.min_spread > 0)) reader.Fail("min_spread", "'min_spread' must be greater than 0.");
+    if (params.recurrence_days < 0 || params.recurrence_days > 366)
+        reader.Fail("recurrence_days", "'recurrence_days' must be between 0 and 366.");
     if (auto finished = reader.Finish(); !finished) return Unexpected(std::move(finished).error());
     return params;
 }
@@ -44,13 +49,15 @@ AlgorithmInfo MovingAverage::Info() {
                 {"method", "string", R"("ewma")", "\"sma\" = mean of the previous window lines, \"ewma\" = exponentially "
                                                   "weighted"},
                 {"window", "integer", "20", "sma: previous lines in the average and the spread"},
-                {"alpha", "number", "0.1", "ewma: weight of the newest line, in (0, 1]"},
+                {"alpha", "number", "0.05", "ewma: weight of the newest line, in (0, 1]"},
                 {"value", "string", R"("log_amount")", "\"log_amount\" = ln(1+|amount|), or the signed \"amount\""},
-                {"direction", "string", R"("both")", "flag \"high\" values, \"low\" values or \"both\""},
+                {"direction", "string", R"("high")", "flag \"high\" values, \"low\" values or \"both\""},
                 {"threshold", "number", "4.0", "the deviations that score 0.5"},
                 {"min_history", "integer", "10", "lines of the account before the first one scored"},
                 {"min_spread", "number", "0.1",
                  "floor of the spread: in log units, or as a share of the average for \"amount\""},
+                {"recurrence_days", "integer", "0",
+                 "only the part beyond the account's extremes of this many previous days counts (0 = off)"},
             },
         .create = [](const nlohmann::json& json, std::string_view path) -> Expected<std::unique_ptr<Algorithm>> {
             auto params = MovingAverageParams::FromJson(json, path);
@@ -134,6 +141,30 @@ private:
     double average_ = 0.0, error_average_ = 0.0;
 };
 
+// The largest and smallest value of the lines of the last `days` days (monotonic deques: O(1) amortised per line).
+class RecentExtremes {
+public:
+    explicit RecentExtremes(int days) : days_(days) {}
+
+    void Forget(int32_t today) {
+        while (!high_.empty() && high_.front().first < today - days_) high_.pop_front();
+        while (!low_.empty() && low_.front().first < today - days_) low_.pop_front();
+    }
+    void Add(int32_t date, double value) {
+        while (!high_.empty() && high_.back().second <= value) high_.pop_back();
+        high_.emplace_back(date, value);
+        while (!low_.empty() && low_.back().second >= value) low_.pop_back();
+        low_.emplace_back(date, value);
+    }
+    bool empty() const { return high_.empty(); }
+    double high() const { return high_.front().second; }
+    double low() const { return low_.front().second; }
+
+private:
+    int days_;
+    std::deque<std::pair<int32_t, double>> high_, low_;
+};
+
 }  // namespace
 
 Expected<AlgorithmOutput> MovingAverage::Run(const transform::TransactionFrame& frame,
@@ -156,16 +187,24 @@ Expected<AlgorithmOutput> MovingAverage::Run(const transform::TransactionFrame& 
         if (lines.size() <= min_history) continue;
         const std::string& account = frame.account.values[static_cast<size_t>(frame.account.codes[lines.front()])];
         Trail trail(params_);
+        RecentExtremes recent(params_.recurrence_days);
         for (const size_t i : lines) {
             const double value = values[i];
+            const bool guard = params_.recurrence_days > 0;
+            if (guard) recent.Forget(frame.date_days[i]);
             if (trail.seen() < min_history) {
                 trail.Add(value);
+                if (guard) recent.Add(frame.date_days[i], value);
                 continue;
             }
             const double average = trail.average();
             const double floor = log_scale ? params_.min_spread : params_.min_spread * std::max(std::abs(average), 1.0);
             const double spread = std::max(trail.spread(), floor);
-            const double z = (value - average) / spread;
+            double z = (value - average) / spread;
+            // A size the account already reached within recurrence_days (a monthly settlement) is not news.
+            if (guard && !recent.empty())
+                z = z > 0 ? std::min(z, std::max((value - recent.high()) / spread, 0.0))
+                          : std::max(z, std::min((value - recent.low()) / spread, 0.0));
             const double excess = params_.direction == "high"  ? std::max(z, 0.0)
                                   : params_.direction == "low" ? std::max(-z, 0.0)
                                                                : std::abs(z);
@@ -180,12 +219,15 @@ Expected<AlgorithmOutput> MovingAverage::Run(const transform::TransactionFrame& 
                                       FormatCount(static_cast<int64_t>(support)))
                         : fmt::format("exponentially weighted moving average {} (alpha {:g}) over its previous {} lines",
                                       FormatAmount(typical), params_.alpha, FormatCount(static_cast<int64_t>(trail.seen())));
+                const std::string_view side =
+                    z > 0 ? (log_scale ? "larger than" : "above") : (log_scale ? "smaller than" : "below");
                 output.reason[i] = fmt::format("Amount {} is {:.1f} deviations {} account {}'s {}.",
                                                FormatAmount(static_cast<double>(frame.amount_minor[i]) / 100.0),
-                                               std::abs(z), z > 0 ? "above" : "below", account, over);
+                                               std::abs(z), side, account, over);
             }
             // An outlier enters the history clipped (Huber), so that it does not hide the lines after it.
             trail.Add(std::clamp(value, average - clip * spread, average + clip * spread));
+            if (guard) recent.Add(frame.date_days[i], value);
         }
         context.progress(static_cast<double>(a + 1) / static_cast<double>(accounts.size()));
     }
