@@ -46,8 +46,9 @@ AlgorithmInfo MovingAverage::Info() {
             "or exponentially weighted), in units of the account's recent spread; lines in date order.",
         .params =
             {
-                {"method", "string", R"("ewma")", "\"sma\" = mean of the previous window lines, \"ewma\" = exponentially "
-                                                  "weighted"},
+                {"method", "string", R"("ewma")",
+                 "\"sma\" = mean of the previous window lines, \"ewma\" = exponentially "
+                 "weighted"},
                 {"window", "integer", "20", "sma: previous lines in the average and the spread"},
                 {"alpha", "number", "0.05", "ewma: weight of the newest line, in (0, 1]"},
                 {"value", "string", R"("log_amount")", "\"log_amount\" = ln(1+|amount|), or the signed \"amount\""},
@@ -93,8 +94,7 @@ public:
     }
     // Lines the average stands on: all seen (ewma, up to its effective length (2 − α) / α) or the window.
     double support() const {
-        return std::min(static_cast<double>(seen_),
-                        sma_ ? static_cast<double>(window_) : (2.0 - alpha_) / alpha_);
+        return std::min(static_cast<double>(seen_), sma_ ? static_cast<double>(window_) : (2.0 - alpha_) / alpha_);
     }
 
     // Adds a line; its forecast error is measured against the average before it.
@@ -217,8 +217,9 @@ Expected<AlgorithmOutput> MovingAverage::Run(const transform::TransactionFrame& 
                     params_.method == "sma"
                         ? fmt::format("moving average {} over its previous {} lines", FormatAmount(typical),
                                       FormatCount(static_cast<int64_t>(support)))
-                        : fmt::format("exponentially weighted moving average {} (alpha {:g}) over its previous {} lines",
-                                      FormatAmount(typical), params_.alpha, FormatCount(static_cast<int64_t>(trail.seen())));
+                        : fmt::format(
+                              "exponentially weighted moving average {} (alpha {:g}) over its previous {} lines",
+                              FormatAmount(typical), params_.alpha, FormatCount(static_cast<int64_t>(trail.seen())));
                 const std::string_view side =
                     z > 0 ? (log_scale ? "larger than" : "above") : (log_scale ? "smaller than" : "below");
                 output.reason[i] = fmt::format("Amount {} is {:.1f} deviations {} account {}'s {}.",

@@ -32,8 +32,12 @@ using testing::Score;
 TEST(MovingAverageTest, SmaComparesWithThePreviousWindowInDateOrder) {
     // The 130.00 line comes first in the file but is dated last: it is compared with the four lines before it.
     const std::vector<Line> lines = {{"A", 130, 9}, {"A", 100, 1}, {"A", 102, 2}, {"A", 98, 3}, {"A", 100, 4}};
-    const auto output = Make({{"method", "sma"}, {"window", 4}, {"min_history", 4}, {"value", "amount"},
-                              {"min_spread", 0.01}, {"recurrence_days", 0}})
+    const auto output = Make({{"method", "sma"},
+                              {"window", 4},
+                              {"min_history", 4},
+                              {"value", "amount"},
+                              {"min_spread", 0.01},
+                              {"recurrence_days", 0}})
                             ->Run(MakeFrame(lines), {});
     ASSERT_TRUE(output);
     // Average (100 + 102 + 98 + 100) / 4 = 100. Forecast errors: 102 vs 100 → 2, 98 vs 101 → 3, 100 vs 100 → 0;
@@ -48,8 +52,12 @@ TEST(MovingAverageTest, SmaComparesWithThePreviousWindowInDateOrder) {
 
 TEST(MovingAverageTest, EwmaWeighsRecentLines) {
     const std::vector<Line> lines = {{"A", 10, 1}, {"A", 12, 2}, {"A", 14, 3}, {"A", 30, 4}};
-    const auto output = Make({{"method", "ewma"}, {"alpha", 0.5}, {"min_history", 3}, {"value", "amount"},
-                              {"min_spread", 0.01}, {"recurrence_days", 0}})
+    const auto output = Make({{"method", "ewma"},
+                              {"alpha", 0.5},
+                              {"min_history", 3},
+                              {"value", "amount"},
+                              {"min_spread", 0.01},
+                              {"recurrence_days", 0}})
                             ->Run(MakeFrame(lines), {});
     ASSERT_TRUE(output);
     // Weights max(α, 1/n): average 10 → (10 + 12) / 2 = 11 → 11 + 0.5 × (14 − 11) = 12.5.
@@ -140,12 +148,18 @@ TEST(MovingAverageTest, ASizeReachedWithinRecurrenceDaysIsNotNews) {
 
 TEST(MovingAverageParamsTest, RejectsBadFieldsByPath) {
     const std::vector<std::pair<nlohmann::json, std::string>> cases = {
-        {{{"method", "median"}}, "p.method"},     {{{"window", 1}}, "p.window"},
-        {{{"alpha", 0}}, "p.alpha"},             {{{"alpha", 1.5}}, "p.alpha"},
-        {{{"value", "weekday"}}, "p.value"},     {{{"direction", "up"}}, "p.direction"},
-        {{{"threshold", 0}}, "p.threshold"},     {{{"min_history", 1}}, "p.min_history"},
-        {{{"min_spread", -0.1}}, "p.min_spread"}, {{{"windows", 5}}, "p.windows"},
-        {{{"window", "20"}}, "p.window"},        {{{"recurrence_days", -1}}, "p.recurrence_days"},
+        {{{"method", "median"}}, "p.method"},
+        {{{"window", 1}}, "p.window"},
+        {{{"alpha", 0}}, "p.alpha"},
+        {{{"alpha", 1.5}}, "p.alpha"},
+        {{{"value", "weekday"}}, "p.value"},
+        {{{"direction", "up"}}, "p.direction"},
+        {{{"threshold", 0}}, "p.threshold"},
+        {{{"min_history", 1}}, "p.min_history"},
+        {{{"min_spread", -0.1}}, "p.min_spread"},
+        {{{"windows", 5}}, "p.windows"},
+        {{{"window", "20"}}, "p.window"},
+        {{{"recurrence_days", -1}}, "p.recurrence_days"},
     };
     testing::ExpectRejected<MovingAverageParams>(cases);
     EXPECT_TRUE(MovingAverageParams::FromJson({{"alpha", 1.0}, {"method", "sma"}}, "p"));

@@ -61,7 +61,8 @@ AlgorithmInfo Timeseries::Info() {
                 {"weekly", "boolean", "true", "compare each week's turnover with the median of the previous weeks"},
                 {"weeks", "integer", "8", "previous weeks in the weekly median"},
                 {"regular_days", "boolean", "true", "flag postings away from an account's regular day of the month"},
-                {"regular_share", "number", "0.8", "share of an account's lines near its modal days to call it regular"},
+                {"regular_share", "number", "0.8",
+                 "share of an account's lines near its modal days to call it regular"},
                 {"regular_tolerance", "integer", "2", "± days around a modal day"},
                 {"regular_min_months", "integer", "6", "distinct months a regular account must be posted in"},
                 {"regular_threshold", "number", "3.0", "days beyond the tolerance that score 0.5"},
@@ -78,13 +79,17 @@ namespace {
 
 constexpr std::array<std::string_view, 7> kWeekdays = {"Monday", "Tuesday",  "Wednesday", "Thursday",
                                                        "Friday", "Saturday", "Sunday"};
-constexpr std::array<std::string_view, 12> kMonths = {"January", "February", "March",     "April",   "May",      "June",
-                                                      "July",    "August",   "September", "October", "November",
-                                                      "December"};
+constexpr std::array<std::string_view, 12> kMonths = {"January",   "February", "March",    "April",
+                                                      "May",       "June",     "July",     "August",
+                                                      "September", "October",  "November", "December"};
 
 std::string Ordinal(int day) {
     const int tens = day % 100 / 10;
-    const std::string_view suffix = tens == 1 ? "th" : day % 10 == 1 ? "st" : day % 10 == 2 ? "nd" : day % 10 == 3 ? "rd" : "th";
+    const std::string_view suffix = tens == 1       ? "th"
+                                    : day % 10 == 1 ? "st"
+                                    : day % 10 == 2 ? "nd"
+                                    : day % 10 == 3 ? "rd"
+                                                    : "th";
     return fmt::format("{}{}", day, suffix);
 }
 
@@ -95,7 +100,7 @@ int32_t WeekOf(int32_t days) { return static_cast<int32_t>(std::floor((days + 3)
 struct Day {
     int32_t date = 0;
     size_t begin = 0, end = 0;
-    double total = 0.0;  // Σ|amount|, major units
+    double total = 0.0;    // Σ|amount|, major units
     bool closing = false;  // the last day of its month
 };
 
@@ -149,15 +154,15 @@ public:
             first_week = WeekOf(days_.front().date);
             weekly = ScoreWeeks(first_week);
         }
-        const std::optional<Regularity> regular =
-            params_.regular_days ? FindRegularity() : std::optional<Regularity>();
+        const std::optional<Regularity> regular = params_.regular_days ? FindRegularity() : std::optional<Regularity>();
         const double profile_confidence =
-            profiled ? static_cast<double>(days_.size()) / static_cast<double>(days_.size() + static_cast<size_t>(params_.min_days)) : 0.0;
+            profiled ? static_cast<double>(days_.size()) /
+                           static_cast<double>(days_.size() + static_cast<size_t>(params_.min_days))
+                     : 0.0;
 
         for (size_t d = 0; d < days_.size(); ++d) {
             const Day& day = days_[d];
-            const Excess* week =
-                weekly.empty() ? nullptr : &weekly[static_cast<size_t>(WeekOf(day.date) - first_week)];
+            const Excess* week = weekly.empty() ? nullptr : &weekly[static_cast<size_t>(WeekOf(day.date) - first_week)];
             for (size_t k = day.begin; k < day.end; ++k) {
                 const size_t i = lines_[k];
                 const double amount = std::abs(static_cast<double>(frame_.amount_minor[i]) / 100.0);
@@ -166,7 +171,8 @@ public:
                 const double regular_score = regular ? RegularScore(*regular, i) : 0.0;
                 const double best = std::max({day_score, week_score, regular_score});
                 output_.score[i] = best;
-                output_.confidence[i] = best > 0 && best == regular_score && regular ? regular->share : profile_confidence;
+                output_.confidence[i] =
+                    best > 0 && best == regular_score && regular ? regular->share : profile_confidence;
                 if (best < 0.3) continue;
                 if (best == day_score) {
                     output_.reason[i] = fmt::format(
@@ -175,10 +181,12 @@ public:
                         FormatAmount(daily[d].typical), day_cells[d]);
                 } else if (best == week_score) {
                     output_.reason[i] = fmt::format(
-                        "Account {}'s postings in the week of {} total {}, {:.1f} robust deviations above the median {} "
+                        "Account {}'s postings in the week of {} total {}, {:.1f} robust deviations above the median "
+                        "{} "
                         "of its previous {} weeks.",
-                        account_, Date{(WeekOf(day.date)) * 7 - 3}.ToString(), FormatAmount(week->typical + week->excess),
-                        week->z, FormatAmount(week->typical), params_.weeks);
+                        account_, Date{(WeekOf(day.date)) * 7 - 3}.ToString(),
+                        FormatAmount(week->typical + week->excess), week->z, FormatAmount(week->typical),
+                        params_.weeks);
                 } else {
                     output_.reason[i] = RegularReason(*regular, i);
                 }
@@ -225,7 +233,8 @@ private:
         for (size_t w = 0; w < 7; ++w) {
             const Centre weekday = Shrink(ComputeBaseline(weekday_values[w], true), account, params_.shrinkage);
             for (size_t m = 0; m < 12; ++m)
-                cell_centre[w * 12 + m] = Shrink(ComputeBaseline(cell_values[w * 12 + m], true), weekday, params_.shrinkage);
+                cell_centre[w * 12 + m] =
+                    Shrink(ComputeBaseline(cell_values[w * 12 + m], true), weekday, params_.shrinkage);
         }
         for (size_t d = 0; d < days_.size(); ++d) {
             const Date date{days_[d].date};
@@ -351,13 +360,12 @@ private:
                     : centre == 0      ? std::string("on the last day of the month")
                                        : fmt::format("{} days before month end", centre);
         }
-        const std::string dated =
-            regular.month_end
-                ? fmt::format("the {} ({} days before month end)", Ordinal(frame_.day_of_month[i]), frame_.days_to_period_end[i])
-                : fmt::format("the {}", Ordinal(frame_.day_of_month[i]));
-        return fmt::format("Account {} is posted {} (±{}) in {} of {} months; this entry is dated {}.", account_,
-                           days, params_.regular_tolerance, FormatCount(regular.months_near), FormatCount(months_),
-                           dated);
+        const std::string dated = regular.month_end
+                                      ? fmt::format("the {} ({} days before month end)",
+                                                    Ordinal(frame_.day_of_month[i]), frame_.days_to_period_end[i])
+                                      : fmt::format("the {}", Ordinal(frame_.day_of_month[i]));
+        return fmt::format("Account {} is posted {} (±{}) in {} of {} months; this entry is dated {}.", account_, days,
+                           params_.regular_tolerance, FormatCount(regular.months_near), FormatCount(months_), dated);
     }
 
     const TimeseriesParams& params_;

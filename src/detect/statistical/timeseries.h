@@ -28,16 +28,16 @@
 namespace granska::detect {
 
 struct TimeseriesParams {
-    double threshold = 4.0;       // robust z of a day's or week's turnover that scores 0.5
-    int min_days = 20;            // posting days an account needs for its daily profile
-    double shrinkage = 10.0;      // days of weight the coarser profile carries in a cell
-    double min_scale = 0.25;      // floor of the robust scale, in log units
-    bool weekly = true;           // the level-shift test on weekly totals
-    int weeks = 8;                // previous weeks the weekly median is taken over
-    bool regular_days = true;     // the posting-day regularity test
-    double regular_share = 0.8;   // share of the account's lines near its modal days
-    int regular_tolerance = 2;    // ± days around a modal day
-    int regular_min_months = 6;   // distinct months the account must be posted in
+    double threshold = 4.0;          // robust z of a day's or week's turnover that scores 0.5
+    int min_days = 20;               // posting days an account needs for its daily profile
+    double shrinkage = 10.0;         // days of weight the coarser profile carries in a cell
+    double min_scale = 0.25;         // floor of the robust scale, in log units
+    bool weekly = true;              // the level-shift test on weekly totals
+    int weeks = 8;                   // previous weeks the weekly median is taken over
+    bool regular_days = true;        // the posting-day regularity test
+    double regular_share = 0.8;      // share of the account's lines near its modal days
+    int regular_tolerance = 2;       // ± days around a modal day
+    int regular_min_months = 6;      // distinct months the account must be posted in
     double regular_threshold = 3.0;  // days beyond the tolerance that score 0.5
 
     static Expected<TimeseriesParams> FromJson(const nlohmann::json& params, std::string_view path);

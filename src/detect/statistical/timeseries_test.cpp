@@ -37,8 +37,12 @@ std::vector<Line> MondaySpike() {
 }
 
 TEST(TimeseriesTest, DailySpikeAgainstItsWeekdayMonthCell) {
-    const auto output = Make({{"shrinkage", 0}, {"min_days", 5}, {"weekly", false}, {"regular_days", false},
-                              {"min_scale", 0.01}, {"threshold", 2.0}})
+    const auto output = Make({{"shrinkage", 0},
+                              {"min_days", 5},
+                              {"weekly", false},
+                              {"regular_days", false},
+                              {"min_scale", 0.01},
+                              {"threshold", 2.0}})
                             ->Run(MakeFrame(MondaySpike()), {});
     ASSERT_TRUE(output);
     // x = ln 101 on four days, ln 10 001 on the 29th: median ln 101, MAD 0 → 1.2533 × mean deviation
@@ -60,8 +64,12 @@ TEST(TimeseriesTest, SmallCellsAreShrunkTowardsTheWeekdayProfile) {
     // Mondays of February (5, 12, 19, 26) at 1 000.00 each join January's Mondays.
     std::vector<Line> lines = MondaySpike();
     for (const int day : {5, 12, 19, 26}) lines.push_back({"A", 1000, 2, day});
-    const auto output = Make({{"shrinkage", 5}, {"min_days", 5}, {"weekly", false}, {"regular_days", false},
-                              {"min_scale", 0.01}, {"threshold", 2.0}})
+    const auto output = Make({{"shrinkage", 5},
+                              {"min_days", 5},
+                              {"weekly", false},
+                              {"regular_days", false},
+                              {"min_scale", 0.01},
+                              {"threshold", 2.0}})
                             ->Run(MakeFrame(lines), {});
     ASSERT_TRUE(output);
     const double a = std::log(101.0), b = std::log(1001.0), c = std::log(10001.0);
@@ -90,7 +98,8 @@ TEST(TimeseriesTest, WeeklyLevelShiftAgainstThePreviousWeeks) {
     // the previous 8 weeks with no spread: scale = floor 0.25, z = (ln 7 001 − ln 1 001) / 0.25 = 7.78.
     const double z = (std::log(7001.0) - std::log(1001.0)) / 0.25;
     // Each 1 000.00 line carries a sixth of the 6 000.00 excess: weight sqrt(1 / 6).
-    for (size_t i = 10; i < lines.size(); ++i) EXPECT_NEAR(output->score[i], Score(z, 4.0) * std::sqrt(1.0 / 6.0), 1e-9);
+    for (size_t i = 10; i < lines.size(); ++i)
+        EXPECT_NEAR(output->score[i], Score(z, 4.0) * std::sqrt(1.0 / 6.0), 1e-9);
     for (size_t i = 0; i < 10; ++i) EXPECT_EQ(output->score[i], 0.0) << i;
     EXPECT_EQ(output->reason[10],
               "Account W's postings in the week of 2024-03-11 total 7 000.00, 7.8 robust deviations above the median "

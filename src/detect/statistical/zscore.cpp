@@ -118,11 +118,11 @@ Expected<AlgorithmOutput> Zscore::Run(const transform::TransactionFrame& frame, 
         if (per_month) {
             const Date date{frame.date_days[group.front()]};
             const std::string month = fmt::format("{:04}-{:02}", date.Year(), date.Month());
-            where = own ? fmt::format("account {} in {}", account_name, month)
-                    : account_fallback
-                        ? fmt::format("account {} ({} has only {} of its lines)", account_name, month, FormatCount(size))
-                        : fmt::format("all lines (account {} has only {})", account_name,
-                                      FormatCount(account_size[account]));
+            where = own                ? fmt::format("account {} in {}", account_name, month)
+                    : account_fallback ? fmt::format("account {} ({} has only {} of its lines)", account_name, month,
+                                                     FormatCount(size))
+                                       : fmt::format("all lines (account {} has only {})", account_name,
+                                                     FormatCount(account_size[account]));
         } else if (per_account) {
             where = own ? fmt::format("account {}", account_name)
                         : fmt::format("all lines (account {} has only {})", account_name, FormatCount(size));

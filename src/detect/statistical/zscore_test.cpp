@@ -19,11 +19,14 @@ struct Line {
 transform::TransactionFrame MakeFrame(const std::vector<Line>& lines) {
     std::vector<testing::TestLine> test_lines;
     for (const Line& line : lines)
-        test_lines.push_back({line.account, static_cast<double>(line.minor) / 100.0, *Date::FromYmd(2024, line.month, 1)});
+        test_lines.push_back(
+            {line.account, static_cast<double>(line.minor) / 100.0, *Date::FromYmd(2024, line.month, 1)});
     return testing::MakeFrame(test_lines);
 }
 
-std::unique_ptr<Algorithm> Make(const nlohmann::json& params) { return testing::MakeAlgorithm<ZscoreParams, Zscore>(params); }
+std::unique_ptr<Algorithm> Make(const nlohmann::json& params) {
+    return testing::MakeAlgorithm<ZscoreParams, Zscore>(params);
+}
 
 // Account A: 100.00 … 119.00 and one 10 000.00 line (row 21).
 std::vector<Line> PlantedOutlier() {
