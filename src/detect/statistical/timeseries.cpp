@@ -181,10 +181,9 @@ public:
                         FormatAmount(daily[d].typical), day_cells[d]);
                 } else if (best == week_score) {
                     output_.reason[i] = fmt::format(
-                        "Account {}'s postings in the week of {} total {}, {:.1f} robust deviations above the median "
-                        "{} "
-                        "of its previous {} weeks.",
-                        account_, Date{(WeekOf(day.date)) * 7 - 3}.ToString(),
+                        "Account {}'s postings in the week of {} total {}, {:.1f} robust deviations above the "
+                        "median {} of its previous {} weeks.",
+                        account_, Date{WeekOf(day.date) * 7 - 3}.ToString(),
                         FormatAmount(week->typical + week->excess), week->z, FormatAmount(week->typical),
                         params_.weeks);
                 } else {
