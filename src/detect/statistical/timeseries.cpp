@@ -183,9 +183,8 @@ public:
                     output_.reason[i] = fmt::format(
                         "Account {}'s postings in the week of {} total {}, {:.1f} robust deviations above the "
                         "median {} of its previous {} weeks.",
-                        account_, Date{WeekOf(day.date) * 7 - 3}.ToString(),
-                        FormatAmount(week->typical + week->excess), week->z, FormatAmount(week->typical),
-                        params_.weeks);
+                        account_, Date{WeekOf(day.date) * 7 - 3}.ToString(), FormatAmount(week->typical + week->excess),
+                        week->z, FormatAmount(week->typical), params_.weeks);
                 } else {
                     output_.reason[i] = RegularReason(*regular, i);
                 }
