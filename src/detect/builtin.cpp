@@ -10,6 +10,8 @@
 #include "detect/rules/time_of_day.h"
 #include "detect/rules/weekend_threshold.h"
 #include "detect/statistical/correlation.h"
+#include "detect/statistical/moving_average.h"
+#include "detect/statistical/timeseries.h"
 #include "detect/statistical/zscore.h"
 
 namespace granska::detect {
@@ -17,6 +19,8 @@ namespace granska::detect {
 // The one list of built-in algorithms (DESIGN.md names), statistical then rule-based.
 void RegisterBuiltinAlgorithms(Registry& registry) {
     registry.Add(Zscore::Info());
+    registry.Add(MovingAverage::Info());
+    registry.Add(Timeseries::Info());
     registry.Add(Correlation::Info());
     registry.Add(WeekendThreshold::Info());
     registry.Add(Periodization::Info());

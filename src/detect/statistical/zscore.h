@@ -1,8 +1,9 @@
 #pragma once
 // zscore: how far each amount lies from its group's centre, in (robust) standard deviations.
-// Groups: all lines, or per account. Classic: mean and sample standard deviation. Robust: median and
-// 1.4826 × MAD (Iglewicz & Hoaglin), falling back to 1.2533 × mean absolute deviation when MAD is 0.
-// Score = z² / (z² + threshold²): 0.5 exactly at the threshold, rising towards 1.
+// Groups: all lines, per account, or per account × calendar month (a month with fewer than min_group_size
+// lines is compared with its whole account, an account that small with all lines; the reason says which). Classic: mean
+// and sample standard deviation. Robust: median and 1.4826 × MAD (Iglewicz & Hoaglin), falling back to 1.2533 × mean
+// absolute deviation when MAD is 0. Score = z² / (z² + threshold²): 0.5 exactly at the threshold, rising towards 1.
 
 #include <string>
 
@@ -11,7 +12,7 @@
 namespace granska::detect {
 
 struct ZscoreParams {
-    std::string group_by = "account";  // "none" | "account"
+    std::string group_by = "account";  // "none" | "account" | "account_month"
     bool robust = true;
     std::string value = "log_amount";  // "log_amount" | "amount"
     std::string direction = "both";    // "both" | "high" | "low"

@@ -5,35 +5,27 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "detect/statistical/detail/test_support.h"
+
 namespace granska::detect {
 namespace {
 
 struct Line {
     std::string account;
     int64_t minor;
+    int month = 1;  // of 2024
 };
 
 transform::TransactionFrame MakeFrame(const std::vector<Line>& lines) {
-    std::vector<store::StoredTransaction> rows;
-    for (size_t i = 0; i < lines.size(); ++i) {
-        store::StoredTransaction row;
-        row.id = "id-" + std::to_string(i);
-        row.transaction.row_number = static_cast<int64_t>(i + 1);
-        row.transaction.external_id = std::to_string(i + 1);
-        row.transaction.date = *Date::FromYmd(2024, 1, 1);
-        row.transaction.account = lines[i].account;
-        row.transaction.amount = Money{lines[i].minor};
-        rows.push_back(std::move(row));
-    }
-    transform::FrameBuilder builder;
-    builder.Append(rows);
-    return std::move(builder).Finish();
+    std::vector<testing::TestLine> test_lines;
+    for (const Line& line : lines)
+        test_lines.push_back(
+            {line.account, static_cast<double>(line.minor) / 100.0, *Date::FromYmd(2024, line.month, 1)});
+    return testing::MakeFrame(test_lines);
 }
 
 std::unique_ptr<Algorithm> Make(const nlohmann::json& params) {
-    auto params_or = ZscoreParams::FromJson(params, "algorithms[0].params");
-    EXPECT_TRUE(params_or) << params_or.error().message;
-    return std::make_unique<Zscore>(*params_or);
+    return testing::MakeAlgorithm<ZscoreParams, Zscore>(params);
 }
 
 // Account A: 100.00 … 119.00 and one 10 000.00 line (row 21).
@@ -127,6 +119,66 @@ TEST(ZscoreTest, IdenticalAmountsScoreZero) {
     const auto output = Make({})->Run(MakeFrame(lines), {});
     ASSERT_TRUE(output);
     for (const double score : output->score) EXPECT_EQ(score, 0.0);
+}
+
+// Account A: January 100.00 … 110.00 and a planted 200.00; February 1 000.00 … 1 011.00; March 500.00 twice.
+std::vector<Line> MonthlyLevels() {
+    std::vector<Line> lines;
+    for (int i = 0; i <= 10; ++i) lines.push_back({"A", (100 + i) * 100, 1});
+    lines.push_back({"A", 200 * 100, 1});
+    for (int i = 0; i < 12; ++i) lines.push_back({"A", (1000 + i) * 100, 2});
+    lines.push_back({"A", 500 * 100, 3});
+    lines.push_back({"A", 500 * 100, 3});
+    return lines;
+}
+
+TEST(ZscoreTest, AccountMonthComparesEachLineWithItsMonth) {
+    const auto output = Make({{"group_by", "account_month"}, {"value", "amount"}})->Run(MakeFrame(MonthlyLevels()), {});
+    ASSERT_TRUE(output);
+    // January: median of 100…110 and 200 = (105 + 106) / 2 = 105.5; absolute deviations 0.5, 0.5, 1.5, 1.5, 2.5,
+    // 2.5, 3.5, 3.5, 4.5, 4.5, 5.5, 94.5 → MAD 3, scale 1.4826 × 3. The 200.00 line: z = 94.5 / 4.4478.
+    const double z = 94.5 / (1.4826 * 3.0);
+    EXPECT_NEAR(output->score[11], z * z / (z * z + 9.0), 1e-9);
+    EXPECT_NE(output->reason[11].find("account A in 2024-01"), std::string::npos) << output->reason[11];
+    EXPECT_NE(output->reason[11].find("the median of account A in 2024-01 (105.50 over 12 lines)"), std::string::npos)
+        << output->reason[11];
+    // February's 1 011.00: median 1 005.5, MAD 3 → z = 5.5 / 4.4478; per month nothing stands out.
+    const double z_feb = 5.5 / (1.4826 * 3.0);
+    EXPECT_NEAR(output->score[23], z_feb * z_feb / (z_feb * z_feb + 9.0), 1e-9);
+    EXPECT_NEAR(output->confidence[0], 12.0 / 22.0, 1e-12);
+}
+
+TEST(ZscoreTest, AccountMonthSmallMonthFallsBackToTheAccount) {
+    const auto output = Make({{"group_by", "account_month"}, {"value", "amount"}})->Run(MakeFrame(MonthlyLevels()), {});
+    ASSERT_TRUE(output);
+    // March has 2 lines (< 10): compared with all 26 lines of A, weight 0.75. Sorted A: 100…110 (11), 200, 500, 500,
+    // 1 000…1 011 (12) → median = (500 + 500) / 2 = 500; the 500.00 lines are the median: z = 0.
+    EXPECT_NEAR(output->score[24], 0.0, 1e-12);
+    EXPECT_NEAR(output->confidence[24], 0.75 * 26.0 / 36.0, 1e-12);
+    // The reason, for the same month with a far larger line, names the fallback.
+    std::vector<Line> lines = MonthlyLevels();
+    lines[25].minor = 1'000'000 * 100;
+    const auto planted = Make({{"group_by", "account_month"}})->Run(MakeFrame(lines), {});
+    ASSERT_TRUE(planted);
+    EXPECT_NE(planted->reason[25].find("than usual for account A (2024-03 has only 2 of its lines)"), std::string::npos)
+        << planted->reason[25];
+}
+
+TEST(ZscoreTest, AccountMonthSmallAccountFallsBackToAllLines) {
+    std::vector<Line> lines = MonthlyLevels();
+    lines.push_back({"RARE", 90'000'000, 1});
+    lines.push_back({"RARE", 300, 1});
+    const auto output = Make({{"group_by", "account_month"}})->Run(MakeFrame(lines), {});
+    ASSERT_TRUE(output);
+    EXPECT_NE(output->reason[26].find("than usual for all lines (account RARE has only 2)"), std::string::npos)
+        << output->reason[26];
+    EXPECT_NEAR(output->confidence[26], 0.5 * 28.0 / 38.0, 1e-12);
+}
+
+TEST(ZscoreParamsTest, AcceptsAccountMonth) {
+    const auto params = ZscoreParams::FromJson({{"group_by", "account_month"}}, "p");
+    ASSERT_TRUE(params);
+    EXPECT_EQ(params->group_by, "account_month");
 }
 
 TEST(ZscoreParamsTest, RejectsBadFieldsByPath) {
