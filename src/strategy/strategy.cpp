@@ -10,12 +10,39 @@ namespace granska::strategy {
 
 namespace {
 
-constexpr std::array<Preset, 1> kPresets = {{
+constexpr std::string_view kJournalEntryAuditDescription =
+    "The journal-entry tests of ISA 240 / AS 2401: unusual amounts per account and over time, rare account pairs, "
+    "weekend and holiday entries, late and period-end postings and their reversals, round amounts, Benford "
+    "digits, duplicates, numbering gaps, rare accounts and rare users; whole vouchers flagged, the top 1 %.";
+
+// Weights under noisy_or: each rule-based test's finding counts in full; the statistical ones, which give every
+// row some score, count half, and Benford's law, a test of a whole group of amounts, a quarter.
+constexpr std::array<Preset, 2> kPresets = {{
     {"quick-scan", "Robust z-score of amounts per account; flags the top 1 %.",
      R"({"name": "quick-scan",
   "description": "Robust z-score of amounts per account; flags the top 1 %.",
   "algorithms": [{"name": "zscore", "weight": 1.0, "params": {"group_by": "account", "robust": true}}],
   "combine": {"method": "weighted_mean"},
+  "threshold": {"type": "top_percent", "value": 1.0}})"},
+    {"journal-entry-audit", kJournalEntryAuditDescription,
+     R"({"name": "journal-entry-audit",
+  "description": "The journal-entry tests of ISA 240 / AS 2401: unusual amounts per account and over time, rare account pairs, weekend and holiday entries, late and period-end postings and their reversals, round amounts, Benford digits, duplicates, numbering gaps, rare accounts and rare users; whole vouchers flagged, the top 1 %.",
+  "algorithms": [
+    {"name": "zscore", "weight": 0.5, "params": {"group_by": "account", "robust": true}},
+    {"name": "moving_average", "weight": 0.5, "params": {}},
+    {"name": "timeseries", "weight": 0.5, "params": {}},
+    {"name": "correlation", "weight": 1.0, "params": {}},
+    {"name": "weekend_threshold", "weight": 1.0, "params": {}},
+    {"name": "periodization", "weight": 1.0, "params": {}},
+    {"name": "time_of_day", "weight": 1.0, "params": {}},
+    {"name": "round_amount", "weight": 1.0, "params": {}},
+    {"name": "benford", "weight": 0.25, "params": {}},
+    {"name": "duplicates", "weight": 1.0, "params": {}},
+    {"name": "numbering_gaps", "weight": 1.0, "params": {}},
+    {"name": "rare_account", "weight": 1.0, "params": {}},
+    {"name": "rare_user", "weight": 1.0, "params": {}}
+  ],
+  "combine": {"method": "noisy_or", "per_voucher": true},
   "threshold": {"type": "top_percent", "value": 1.0}})"},
 }};
 
