@@ -135,26 +135,35 @@ struct AnalyzeArgs {
     bool quiet = false;
 };
 
-int Analyze(const AnalyzeArgs& args, const std::string& db_url, const detect::Registry& registry) {
+// The strategy a preset name or a strategy file gives.
+strategy::Strategy LoadStrategy(std::string_view preset_name, const std::string& strategy_file,
+                                const detect::Registry& registry) {
     std::string strategy_json;
-    if (!args.strategy_file.empty()) {
-        strategy_json = ReadWholeFile(args.strategy_file);
+    if (!strategy_file.empty()) {
+        strategy_json = ReadWholeFile(strategy_file);
     } else {
-        const std::string name =
-            args.strategy_name.empty() ? std::string(strategy::kDefaultPreset) : args.strategy_name;
-        const strategy::Preset* preset = strategy::FindPreset(name);
+        const strategy::Preset* preset = strategy::FindPreset(preset_name);
         if (preset == nullptr) {
             Fail(BadRequest("unknown_strategy",
-                            fmt::format("Unknown strategy '{}'; see `granska strategies list`.", name)));
+                            fmt::format("Unknown strategy '{}'; see `granska strategies list`.", preset_name)));
         }
         strategy_json = std::string(preset->json);
     }
     auto parsed = strategy::ParseStrategy(strategy_json, registry);
     if (!parsed) {
         Error error = std::move(parsed).error();
-        if (!args.strategy_file.empty()) error.file = args.strategy_file;
+        if (!strategy_file.empty()) error.file = strategy_file;
         Fail(std::move(error));
     }
+    return std::move(*parsed);
+}
+
+int Analyze(const AnalyzeArgs& args, const std::string& db_url, const detect::Registry& registry) {
+    // A named strategy is checked before the file is read; without one, the file decides (a ledger gets the
+    // journal-entry audit) once it is in.
+    const bool chosen = !args.strategy_file.empty() || !args.strategy_name.empty();
+    std::optional<strategy::Strategy> parsed;
+    if (chosen) parsed = LoadStrategy(args.strategy_name, args.strategy_file, registry);
 
     const ingest::ParseOptions parse = args.parse.Options(args.file);
     const engine::UploadCalendar calendar = args.parse.Calendar();
@@ -184,6 +193,10 @@ int Analyze(const AnalyzeArgs& args, const std::string& db_url, const detect::Re
     if (!args.quiet || !ingested.ok()) cli::PrintParseReport(ingested.parse, parse.file_name, stderr);
     if (!ingested.ok()) Fail(*ingested.parse.error);
 
+    if (!chosen) {
+        const auto stored = store->GetUpload(store::kDefaultWorkspaceId, upload.id);
+        parsed = LoadStrategy(strategy::DefaultPresetFor(stored ? stored->metadata : "{}"), "", registry);
+    }
     const store::Run run = store->CreateRun({.workspace_id = std::string(store::kDefaultWorkspaceId),
                                              .upload_id = upload.id,
                                              .strategy_name = parsed->name,
@@ -283,8 +296,10 @@ void ListAlgorithms(const detect::Registry& registry) {
 
 void ListStrategies() {
     for (const strategy::Preset& preset : strategy::Presets()) {
-        fmt::print("{}{}\n  {}\n", preset.name, preset.name == strategy::kDefaultPreset ? " (default)" : "",
-                   preset.description);
+        const std::string_view role = preset.name == strategy::kLedgerPreset    ? " (default for ledgers)"
+                                      : preset.name == strategy::kDefaultPreset ? " (default for other files)"
+                                                                                : "";
+        fmt::print("{}{}\n  {}\n", preset.name, role, preset.description);
     }
 }
 
@@ -304,7 +319,7 @@ int Main(int argc, char** argv) {
     analyze_cmd->add_option("file", analyze.file, "the transactions file: CSV, JSON, Excel, SIE4 or XML")
         ->required()
         ->check(CLI::ExistingFile);
-    auto* strategy_opt = analyze_cmd->add_option("--strategy", analyze.strategy_name, "a built-in strategy by name");
+    auto* strategy_opt = analyze_cmd->add_option("--strategy", analyze.strategy_name, "a built-in strategy by name (default: journal-entry-audit for a ledger — an SIE file or a file with voucher numbers —, quick-scan otherwise)");
     analyze_cmd->add_option("--strategy-file", analyze.strategy_file, "a strategy JSON file")->excludes(strategy_opt);
     analyze_cmd->add_option("--output,-o", analyze.output, "write every row's scores to OUT.csv or OUT.json");
     analyze.parse.AddTo(analyze_cmd);

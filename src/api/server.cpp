@@ -319,7 +319,12 @@ private:
                                            fmt::format("The upload is {}; only a completed upload can be analysed.",
                                                        upload->status)));
         }
-        const store::Run run = QueueRun(*workspace, upload->id, request->strategy);
+        if (!request->strategy) {
+            auto preset = detail::ParseStrategyText(strategy::DefaultPresetFor(upload->metadata), registry_);
+            if (!preset) return SendError(res, preset.error());
+            request->strategy = std::move(*preset);
+        }
+        const store::Run run = QueueRun(*workspace, upload->id, *request->strategy);
         SendJson(res, 202, {{"run_id", run.id}, {"status", run.status}, {"strategy", run.strategy_name}});
     }
 

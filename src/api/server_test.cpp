@@ -361,6 +361,20 @@ TEST_F(ServerTest, UploadWithStrategyQueuesARun) {
     EXPECT_EQ(status["strategy"], "quick-scan");
 }
 
+TEST_F(ServerTest, RunWithoutAStrategyGivesALedgerTheJournalEntryAudit) {
+    // Voucher numbers make a file a ledger; the small ledger above has none and got quick-scan.
+    const std::string csv = "verifikation,datum,konto,belopp\nA1,2024-01-02,1930,-100.00\nA1,2024-01-02,5010,100.00\n"
+                            "A2,2024-01-03,1930,-250.00\nA2,2024-01-03,5010,250.00\n";
+    const auto uploaded = Upload(csv);
+    ASSERT_TRUE(uploaded);
+    ASSERT_EQ(uploaded->status, 201) << uploaded->body;
+    const auto started = StartRun({{"upload_id", Body(uploaded).value("id", "")}});
+    ASSERT_TRUE(started);
+    ASSERT_EQ(started->status, 202) << started->body;
+    EXPECT_EQ(Body(started)["strategy"], "journal-entry-audit");
+    EXPECT_EQ(WaitForRun(Body(started)["run_id"]).value("status", ""), "completed");
+}
+
 TEST_F(ServerTest, RunCompletesAndRanksThePlantedOutlierFirst) {
     const std::string upload_id = UploadLedger();
     const auto started = StartRun({{"upload_id", upload_id}});

@@ -34,7 +34,7 @@ constexpr std::string_view kCounterpartySynonyms[] = {"counterparty", "motpart",
                                                       "payee",        "supplier", "customer"};
 constexpr std::string_view kCurrencySynonyms[] = {"currency", "valuta"};
 constexpr std::string_view kVoucherSeriesSynonyms[] = {"voucher_series", "verifikationsserie", "serie", "series"};
-constexpr std::string_view kVoucherNumberSynonyms[] = {"voucher_number", "verifikationsnummer", "vernr", "ver_nr",
+constexpr std::string_view kVoucherNumberSynonyms[] = {"voucher_number", "verifikationsnummer", "verifikationsnr", "verifikation", "vernr", "ver_nr",
                                                        "voucher"};
 constexpr std::string_view kDebitSynonyms[] = {"debit", "debet", "debit_amount", "debetbelopp", "debet_sek"};
 constexpr std::string_view kCreditSynonyms[] = {"credit", "kredit", "credit_amount", "kreditbelopp", "kredit_sek"};

@@ -134,8 +134,8 @@ Expected<RunRequest> ParseRunRequest(std::string_view body, const detect::Regist
     }
     RunRequest request{.upload_id = upload_id->get<std::string>()};
     const auto chosen = json.find("strategy");
+    if (chosen == json.end() || chosen->is_null()) return request;
     auto parsed = [&]() -> Expected<strategy::Strategy> {
-        if (chosen == json.end() || chosen->is_null()) return ParsePresetName(strategy::kDefaultPreset, registry);
         if (chosen->is_string()) return ParsePresetName(chosen->get<std::string>(), registry);
         if (chosen->is_object()) return strategy::ParseStrategy(chosen->dump(), registry);
         Error error = InvalidInput("bad_strategy", "\"strategy\" must be a strategy name or a strategy object.");

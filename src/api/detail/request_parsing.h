@@ -41,10 +41,10 @@ Expected<strategy::Strategy> ParseStrategyText(std::string_view text, const dete
 
 struct RunRequest {
     std::string upload_id;
-    strategy::Strategy strategy;
+    std::optional<strategy::Strategy> strategy;  // none given: the upload's default (strategy::DefaultPresetFor)
 };
 
-// {"upload_id": "...", "strategy": "quick-scan" | {...}}; without "strategy", the default preset.
+// {"upload_id": "...", "strategy": "quick-scan" | {...}}; without "strategy", no strategy (the upload decides).
 Expected<RunRequest> ParseRunRequest(std::string_view body, const detect::Registry& registry);
 
 }  // namespace granska::api::detail

@@ -88,11 +88,11 @@ TEST_F(RequestParsingTest, StrategyTextRejectsUnknownPreset) {
     EXPECT_EQ(parsed.error().column, "strategy");
 }
 
-TEST_F(RequestParsingTest, RunRequestDefaultsToTheDefaultPreset) {
+TEST_F(RequestParsingTest, RunRequestWithoutAStrategyLeavesTheChoiceToTheUpload) {
     const auto request = ParseRunRequest(R"({"upload_id": "abc"})", registry_);
     ASSERT_TRUE(request) << request.error().message;
     EXPECT_EQ(request->upload_id, "abc");
-    EXPECT_EQ(request->strategy.name, strategy::kDefaultPreset);
+    EXPECT_FALSE(request->strategy);
 }
 
 TEST_F(RequestParsingTest, RunRequestRejectsBodyThatIsNotJson) {
