@@ -156,7 +156,7 @@ AlgorithmInfo AccountRules::Info() {
                  "account or pattern → {min_amount, max_amount, allowed_weekdays [1..7], allowed_users [...], "
                  "allowed_counter_accounts [...]}"},
             },
-        .create = rules1::FactoryOf<AccountRules, AccountRulesParams>(),
+        .create = FactoryOf<AccountRules, AccountRulesParams>(),
     };
 }
 
@@ -177,7 +177,7 @@ Expected<AlgorithmOutput> AccountRules::Run(const transform::TransactionFrame& f
 
     for (size_t i = 0; i < rows; ++i) {
         if (i % 65'536 == 0) {
-            if (rules1::Cancelled(context)) return Unexpected(Internal("cancelled"));
+            if (Cancelled(context)) return Unexpected(Internal("cancelled"));
             context.progress(static_cast<double>(i) / static_cast<double>(rows));
         }
         const int r = rule_of[static_cast<size_t>(frame.account.codes[i])];

@@ -10,19 +10,11 @@
 #include <nlohmann/json_fwd.hpp>
 #include <utility>
 
+#include "detect/detail/algorithm_support.h"
 #include "detect/registry.h"
 
 namespace granska::detect::rules1 {
 
-// The registry factory of algorithm A, configured by P::FromJson (which names the bad field).
-template <class A, class P>
-AlgorithmFactory FactoryOf() {
-    return [](const nlohmann::json& json, std::string_view path) -> Expected<std::unique_ptr<Algorithm>> {
-        auto params = P::FromJson(json, path);
-        if (!params) return Unexpected(std::move(params).error());
-        return std::unique_ptr<Algorithm>(std::make_unique<A>(std::move(*params)));
-    };
-}
 
 // Score of an amount that is ratio × its reference (threshold, typical size): ExcessScore(log10(ratio) + 0.5, 0.75).
 // 0.31 at ratio 1, 0.80 at 10, 0.92 at 100; 0 at ratio ≤ 10^-0.5.
@@ -38,7 +30,6 @@ inline double AmountMajor(const transform::TransactionFrame& frame, size_t row) 
     return static_cast<double>(frame.amount_minor[row]) / 100.0;
 }
 
-inline bool Cancelled(const RunContext& context) { return context.cancelled != nullptr && context.cancelled->load(); }
 
 // The last day of the row's period (month).
 inline int32_t PeriodEndDay(const transform::TransactionFrame& frame, size_t row) {

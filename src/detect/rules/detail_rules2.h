@@ -9,13 +9,12 @@
 
 #include "detect/algorithm.h"
 #include "detect/detail/params.h"
+#include "detect/detail/algorithm_support.h"
 #include "detect/registry.h"
 #include "transform/frame.h"
 
 namespace granska::detect {
 
-// True when the engine asked the algorithm to stop.
-inline bool Cancelled(const RunContext& context) { return context.cancelled != nullptr && context.cancelled->load(); }
 
 // A voucher's display name: its "<series> <number>", or "row <row number>" for a row without a voucher number.
 std::string VoucherName(const transform::TransactionFrame& frame, size_t row);
@@ -44,15 +43,6 @@ struct RarityRule {
 // Reads and validates "max_count" (>= 1) and "max_share" (in (0, 1]) into rule.
 void ReadRarityRule(ParamReader& reader, RarityRule& rule);
 
-// The registry factory of an algorithm A configured by P::FromJson.
-template <class A, class P>
-AlgorithmFactory FactoryOf() {
-    return [](const nlohmann::json& json, std::string_view path) -> Expected<std::unique_ptr<Algorithm>> {
-        auto params = P::FromJson(json, path);
-        if (!params) return Unexpected(std::move(params).error());
-        return std::unique_ptr<Algorithm>(std::make_unique<A>(std::move(*params)));
-    };
-}
 
 // Runs a rarity rule over one category column (accounts or users). Rows with a rare value score by the rule and
 // get a RuleFlag named rule_name; with other_lines_weight > 0 the voucher's other lines score weight × the rare

@@ -62,7 +62,7 @@ AlgorithmInfo Periodization::Info() {
                 {"match_counter_account", "boolean", "true",
                  "the reversing voucher must mirror the original voucher's counter lines"},
             },
-        .create = rules1::FactoryOf<Periodization, PeriodizationParams>(),
+        .create = FactoryOf<Periodization, PeriodizationParams>(),
     };
 }
 
@@ -121,7 +121,7 @@ Expected<void> Periodization::LatePosting(const transform::TransactionFrame& fra
     const size_t rows = frame.size();
     const double limit = params_.max_lag_days;
     for (size_t i = 0; i < rows; ++i) {
-        if (i % 65'536 == 0 && rules1::Cancelled(context)) return Unexpected(Internal("cancelled"));
+        if (i % 65'536 == 0 && Cancelled(context)) return Unexpected(Internal("cancelled"));
         const int32_t lag = frame.posting_lag_days[i];
         if (lag <= 0) continue;
         const int32_t registered = frame.registration_days[i];
@@ -181,7 +181,7 @@ Expected<void> Periodization::Reversals(const transform::TransactionFrame& frame
                                 static_cast<int32_t>(i)});
     }
     std::sort(entries.begin(), entries.end());
-    if (rules1::Cancelled(context)) return Unexpected(Internal("cancelled"));
+    if (Cancelled(context)) return Unexpected(Internal("cancelled"));
 
     struct Pair {
         size_t original;
@@ -210,7 +210,7 @@ Expected<void> Periodization::Reversals(const transform::TransactionFrame& frame
             break;
         }
     }
-    if (rules1::Cancelled(context)) return Unexpected(Internal("cancelled"));
+    if (Cancelled(context)) return Unexpected(Internal("cancelled"));
 
     // The median |amount| of each account that has a pair.
     std::vector<std::vector<double>> amounts(frame.account.values.size());

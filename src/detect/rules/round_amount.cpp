@@ -64,7 +64,7 @@ AlgorithmInfo RoundAmount::Info() {
                 {"account_history", "boolean", "true",
                  "score less when the account's other amounts are as round (share of them)"},
             },
-        .create = rules1::FactoryOf<RoundAmount, RoundAmountParams>(),
+        .create = FactoryOf<RoundAmount, RoundAmountParams>(),
     };
 }
 
@@ -85,11 +85,11 @@ Expected<AlgorithmOutput> RoundAmount::Run(const transform::TransactionFrame& fr
     for (size_t a = 0; a < accounts; ++a) {
         for (size_t s = kSlots - 1; s > 0; --s) at_least[a * kSlots + s - 1] += at_least[a * kSlots + s];
     }
-    if (rules1::Cancelled(context)) return Unexpected(Internal("cancelled"));
+    if (Cancelled(context)) return Unexpected(Internal("cancelled"));
 
     for (size_t i = 0; i < rows; ++i) {
         if (i % 65'536 == 0) {
-            if (rules1::Cancelled(context)) return Unexpected(Internal("cancelled"));
+            if (Cancelled(context)) return Unexpected(Internal("cancelled"));
             context.progress(static_cast<double>(i) / static_cast<double>(rows));
         }
         if (frame.amount_minor[i] == 0) continue;

@@ -46,7 +46,7 @@ AlgorithmInfo TimeOfDay::Info() {
                 {"end_hour", "integer", "19", "working hours end, exclusive (1..24)"},
                 {"weekends", "boolean", "true", "timed entries on weekends and public holidays are off hours too"},
             },
-        .create = rules1::FactoryOf<TimeOfDay, TimeOfDayParams>(),
+        .create = FactoryOf<TimeOfDay, TimeOfDayParams>(),
     };
 }
 
@@ -57,7 +57,7 @@ Expected<AlgorithmOutput> TimeOfDay::Run(const transform::TransactionFrame& fram
     const int end = params_.end_hour;
     for (size_t i = 0; i < rows; ++i) {
         if (i % 65'536 == 0) {
-            if (rules1::Cancelled(context)) return Unexpected(Internal("cancelled"));
+            if (Cancelled(context)) return Unexpected(Internal("cancelled"));
             context.progress(static_cast<double>(i) / static_cast<double>(rows));
         }
         const int hour = frame.hour[i];

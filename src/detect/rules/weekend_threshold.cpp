@@ -49,7 +49,7 @@ AlgorithmInfo WeekendThreshold::Info() {
                 {"skip_period_end", "boolean", "true",
                  "leave out rows dated on the last day of their month (closing entries dated by convention)"},
             },
-        .create = rules1::FactoryOf<WeekendThreshold, WeekendThresholdParams>(),
+        .create = FactoryOf<WeekendThreshold, WeekendThresholdParams>(),
     };
 }
 
@@ -94,7 +94,7 @@ Expected<AlgorithmOutput> WeekendThreshold::Run(const transform::TransactionFram
     constexpr size_t kChunk = 65'536;
     for (size_t i = 0; i < rows; ++i) {
         if (i % kChunk == 0) {
-            if (rules1::Cancelled(context)) return Unexpected(Internal("cancelled"));
+            if (Cancelled(context)) return Unexpected(Internal("cancelled"));
             context.progress(static_cast<double>(i) / static_cast<double>(rows));
         }
         output.confidence[i] = 1.0;
