@@ -197,7 +197,9 @@ Combined Combine(const strategy::Strategy& strategy, std::span<const detect::Alg
         ++combined.flagged_count;
     }
 
-    // Reasons: each algorithm's own sentence, strongest contribution first.
+    // Reasons: each algorithm's own sentence, strongest contribution first; after the first, only those of
+    // algorithms that score the row at least kReasonScore (a faint finding would bury the real ones).
+    constexpr double kReasonScore = 0.25;
     combined.reasons.resize(rows);
     std::vector<std::pair<double, size_t>> contributions;
     for (size_t i = 0; i < rows; ++i) {
@@ -210,7 +212,9 @@ Combined Combine(const strategy::Strategy& strategy, std::span<const detect::Alg
         std::stable_sort(contributions.begin(), contributions.end(),
                          [](const auto& x, const auto& y) { return x.first > y.first; });
         for (size_t k = 0; k < std::min<size_t>(3, contributions.size()); ++k) {
-            combined.reasons[i].push_back(outputs[contributions[k].second].reason[i]);
+            const size_t a = contributions[k].second;
+            if (k > 0 && outputs[a].score[i] < kReasonScore) break;
+            combined.reasons[i].push_back(outputs[a].reason[i]);
         }
     }
     // A line that scores by its voucher says why, first: the voucher's top line and that line's first reason.

@@ -115,6 +115,13 @@ TEST_F(CombineTest, ReasonsComeStrongestContributionFirst) {
     const Combined combined = Combine(strategy, outputs, rows);
     EXPECT_EQ(combined.reasons[0], (std::vector<std::string>{"second says", "first says"}));  // 1.2 > 0.9
     EXPECT_TRUE(combined.reasons[1].empty());
+
+    // After the first, a faint finding (score below 0.25) is left out.
+    const std::vector<detect::AlgorithmOutput> faint = {Output({0.9, 0.2}, {"strong", "faint only"}),
+                                                        Output({0.2, 0.0}, {"faint", ""})};
+    const Combined filtered = Combine(strategy, faint, rows);
+    EXPECT_EQ(filtered.reasons[0], (std::vector<std::string>{"strong"}));
+    EXPECT_EQ(filtered.reasons[1], (std::vector<std::string>{"faint only"}));  // the only one is kept
 }
 
 TEST_F(CombineTest, PerVoucherLinesTakeTheirVouchersHighestScoreAndSayWhy) {

@@ -141,6 +141,11 @@ TEST(JournalEntryAuditTest, BeatsThePythonBaselineOnTheLabelledLedgerAndCatchesE
     auto outcome = RunAnalysis(*store, registry, workspace, run.id, {});
     ASSERT_TRUE(outcome) << outcome.error().message;
 
+    // Reasons are sentences; "; " separates them in the CLI's output, so none may contain it.
+    for (const auto& reasons : outcome->reasons) {
+        for (const std::string& reason : reasons) EXPECT_EQ(reason.find("; "), std::string::npos) << reason;
+    }
+
     // Lines, then vouchers (a voucher's score is its highest line's).
     const size_t rows = outcome->frame.size();
     ASSERT_EQ(rows, labels.size());

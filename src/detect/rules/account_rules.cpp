@@ -239,7 +239,7 @@ Expected<AlgorithmOutput> AccountRules::Run(const transform::TransactionFrame& f
         output.score[i] = 1.0 - keep;
         const std::string& account = frame.account.values[static_cast<size_t>(frame.account.codes[i])];
         const std::string which = rule.pattern == account ? "its rule" : fmt::format("the rule for {}", rule.pattern);
-        output.reason[i] = fmt::format("Account {} breaks {}: {}.", account, which, fmt::join(clauses, "; "));
+        output.reason[i] = fmt::format("Account {} breaks {}: {}.", account, which, fmt::join(clauses, ", "));
     }
     context.progress(1.0);
     return output;

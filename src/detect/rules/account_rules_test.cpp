@@ -57,7 +57,7 @@ TEST(AccountRulesTest, BrokenConditionsCombine) {
     EXPECT_NEAR(amount_score, 0.693895, 1e-6);
     EXPECT_NEAR(output->score[3], 1.0 - (1.0 - amount_score) * (1.0 - 0.8), 1e-12);
     EXPECT_EQ(output->reason[3],
-              "Account 7210 breaks the rule for 7*: amount 50 000.00 is above the maximum 20 000.00; it is dated on "
+              "Account 7210 breaks the rule for 7*: amount 50 000.00 is above the maximum 20 000.00, it is dated on "
               "a Saturday, not an allowed weekday.");
     std::vector<std::string> rules;
     for (const RuleFlag& flag : output->flags) {

@@ -188,8 +188,8 @@ Expected<AlgorithmOutput> Benford::Run(const transform::TransactionFrame& frame,
         const double n = static_cast<double>(group.n);
         output.confidence[i] = (pooled ? 0.5 : 1.0) * n / (n + min_size);
         const std::string pooled_note = pooled && own != static_cast<size_t>(whole)
-                                            ? fmt::format("; {} has only {} amounts, too few to test alone",
-                                                          groups[own].name, FormatCount(groups[own].n))
+                                            ? fmt::format(" Only {} amounts are in {}, too few to test it alone.",
+                                                          FormatCount(groups[own].n), groups[own].name)
                                             : std::string();
         for (size_t t = 0; t < tests.size(); ++t) {
             const DigitTest& test = *tests[t];
@@ -203,7 +203,7 @@ Expected<AlgorithmOutput> Benford::Run(const transform::TransactionFrame& frame,
                 output.score[i] = score;
                 output.reason[i] = score >= 0.3 ? fmt::format(
                                                       "{} {} {} {:.1f}× as often as Benford's law expects in {} (MAD "
-                                                      "{:.4f}, {}{}).",
+                                                      "{:.4f}, {}).{}",
                                                       test.noun, digits, test.verb, result.ratio[bin], group.name,
                                                       result.mad, conformity, pooled_note)
                                                 : std::string();

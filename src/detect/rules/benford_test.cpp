@@ -72,7 +72,7 @@ TEST(BenfordTest, SmallGroupsAreTestedWithTheWholeUpload) {
     EXPECT_NEAR(output->confidence[kFirstOfClass6], 0.5 * 2240.0 / 2540.0, 1e-12);
     EXPECT_EQ(output->reason[kFirstOfClass6],
               "First digit 4 occurs 2.0× as often as Benford's law expects in all amounts (MAD 0.0215, "
-              "nonconformity; account class 6 has only 40 amounts, too few to test alone).");
+              "nonconformity). Only 40 amounts are in account class 6, too few to test it alone.");
 }
 
 TEST(BenfordTest, FlagsCarryTheGroupsMad) {

@@ -136,9 +136,9 @@ Expected<void> Periodization::LatePosting(const transform::TransactionFrame& fra
         const double score = ExcessScore(weight * lag, limit);
         const Date date{frame.date_days[i]};
         const std::string closed =
-            closed_year     ? fmt::format("; that dates it into fiscal year {}, closed on {}", frame.fiscal_year[i],
+            closed_year     ? fmt::format(", which dates it into fiscal year {}, closed on {}", frame.fiscal_year[i],
                                           rules1::DateText(year_close))
-            : closed_period ? fmt::format("; that dates it into {} {}, closed on {}", MonthName(date.Month()),
+            : closed_period ? fmt::format(", which dates it into {} {}, closed on {}", MonthName(date.Month()),
                                           date.Year(), rules1::DateText(period_close))
                             : std::string();
         Offer(output, i, score,

@@ -40,13 +40,13 @@ TEST(PeriodizationTest, LatePostingScoresTheWeightedLag) {
     EXPECT_NEAR(output->score[3], 12996.0 / (12996.0 + 900.0), 1e-12);  // w 2: 114² / (114² + 30²)
     EXPECT_NEAR(output->score[4], 1225.0 / 2125.0, 1e-12);              // w 1: 35² / (35² + 30²)
     EXPECT_EQ(output->reason[0],
-              "Dated 2024-02-09 but registered 2024-03-24, 44 days later (limit 30); that dates it into February "
+              "Dated 2024-02-09 but registered 2024-03-24, 44 days later (limit 30), which dates it into February "
               "2024, closed on 2024-03-10.");
     EXPECT_EQ(output->reason[2],
-              "Dated 2024-01-30 but registered 2024-02-20, 21 days later (limit 30); that dates it into January "
+              "Dated 2024-01-30 but registered 2024-02-20, 21 days later (limit 30), which dates it into January "
               "2024, closed on 2024-02-10, at the period end.");
     EXPECT_EQ(output->reason[3],
-              "Dated 2024-12-20 but registered 2025-02-15, 57 days later (limit 30); that dates it into fiscal "
+              "Dated 2024-12-20 but registered 2025-02-15, 57 days later (limit 30), which dates it into fiscal "
               "year 2024, closed on 2025-01-10.");
     EXPECT_EQ(output->reason[4], "Dated 2024-03-01 but registered 2024-04-05, 35 days later (limit 30).");
     ASSERT_EQ(output->flags.size(), 4u);

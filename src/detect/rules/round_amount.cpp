@@ -116,7 +116,7 @@ Expected<AlgorithmOutput> RoundAmount::Run(const transform::TransactionFrame& fr
             const std::string percent =
                 100.0 * share < 0.1 ? std::string("under 0.1%") : fmt::format("{:.1f}%", 100.0 * share);
             output.reason[i] =
-                fmt::format("Amount {} is a round {} × {}; {} of account {}'s amounts ({} of {}) are this round.",
+                fmt::format("Amount {} is a round {} × {}, and {} of account {}'s amounts ({} of {}) are this round.",
                             FormatAmount(rules1::AmountMajor(frame, i)), FormatCount(mantissa), FormatCount(unit),
                             percent, frame.account.values[account], FormatCount(as_round), FormatCount(lines));
         }

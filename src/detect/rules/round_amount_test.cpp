@@ -38,7 +38,7 @@ TEST(RoundAmountTest, RoundnessSizeAndRarityMakeTheScore) {
     for (size_t i = 0; i < 20; ++i) EXPECT_EQ(output->score[i], 0.0) << i;
     EXPECT_NEAR(output->confidence[20], 0.5 + 0.5 * 21.0 / 41.0, 1e-12);
     EXPECT_EQ(output->reason[20],
-              "Amount 50 000.00 is a round 5 × 10 000; 4.8% of account 5460's amounts (1 of 21) are this round.");
+              "Amount 50 000.00 is a round 5 × 10 000, and 4.8% of account 5460's amounts (1 of 21) are this round.");
     ASSERT_EQ(output->flags.size(), 1u);
     EXPECT_EQ(output->flags[0].row, 20u);
     EXPECT_EQ(output->flags[0].rule, "round_amount");
@@ -56,7 +56,7 @@ TEST(RoundAmountTest, TinySharesReadAsUnderATenthOfAPercent) {
     ASSERT_TRUE(output);
     EXPECT_NEAR(output->score[1'200], 0.64 * SizeFactor(50.0), 1e-12);
     EXPECT_EQ(output->reason[1'200],
-              "Amount -50 000.00 is a round 5 × 10 000; under 0.1% of account 1930's amounts (1 of 1 201) are this "
+              "Amount -50 000.00 is a round 5 × 10 000, and under 0.1% of account 1930's amounts (1 of 1 201) are this "
               "round.");
 }
 

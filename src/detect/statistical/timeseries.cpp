@@ -362,7 +362,7 @@ private:
                                       ? fmt::format("the {} ({} days before month end)",
                                                     Ordinal(frame_.day_of_month[i]), frame_.days_to_period_end[i])
                                       : fmt::format("the {}", Ordinal(frame_.day_of_month[i]));
-        return fmt::format("Account {} is posted {} (±{}) in {} of {} months; this entry is dated {}.", account_, days,
+        return fmt::format("Account {} is posted {} (±{}) in {} of {} months, but this entry is dated {}.", account_, days,
                            params_.regular_tolerance, FormatCount(regular.months_near), FormatCount(months_), dated);
     }
 

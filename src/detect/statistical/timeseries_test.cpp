@@ -120,7 +120,7 @@ TEST(TimeseriesTest, PostingOffTheRegularDayOfMonth) {
     EXPECT_NEAR(output->score[24], 81.0 / 90.0, 1e-12);
     EXPECT_NEAR(output->confidence[24], 24.0 / 25.0, 1e-12);
     EXPECT_EQ(output->reason[24],
-              "Account 7010 is posted on day 25 (±2) in 12 of 12 months; this entry is dated the 14th.");
+              "Account 7010 is posted on day 25 (±2) in 12 of 12 months, but this entry is dated the 14th.");
     for (size_t i = 0; i < 24; ++i) EXPECT_EQ(output->score[i], 0.0) << i;
 
     const auto off = Make({{"regular_days", false}})->Run(MakeFrame(lines), {});
@@ -140,7 +140,7 @@ TEST(TimeseriesTest, RegularDayCountedBackFromMonthEnd) {
     // 15 June is 15 days before month end: 225 / (225 + 9).
     EXPECT_NEAR(output->score[12], 225.0 / 234.0, 1e-12);
     EXPECT_EQ(output->reason[12],
-              "Account 5010 is posted on the last day of the month (±0) in 12 of 12 months; this entry is dated the "
+              "Account 5010 is posted on the last day of the month (±0) in 12 of 12 months, but this entry is dated the "
               "15th (15 days before month end).");
 }
 
