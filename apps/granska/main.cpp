@@ -288,7 +288,7 @@ void ListAlgorithms(const detect::Registry& registry) {
     for (const detect::AlgorithmInfo* info : registry.List()) {
         fmt::print("{} [{}]\n  {}\n", info->name, detect::TypeName(info->type), info->description);
         for (const auto& param : info->params) {
-            fmt::print("    {:<16} {:<8} default {:<14} {}\n", param.name, param.type, param.default_value,
+            fmt::print("    {:<22} {:<8} default {:<16} {}\n", param.name, param.type, param.default_value,
                        param.description);
         }
     }
