@@ -1,3 +1,4 @@
+#include "detect/ml/isolation_forest.h"
 #include "detect/registry.h"
 #include "detect/rules/account_rules.h"
 #include "detect/rules/benford.h"
@@ -16,7 +17,7 @@
 
 namespace granska::detect {
 
-// The one list of built-in algorithms (DESIGN.md names), statistical then rule-based.
+// The one list of built-in algorithms (DESIGN.md names), statistical, rule-based, then ML.
 void RegisterBuiltinAlgorithms(Registry& registry) {
     registry.Add(Zscore::Info());
     registry.Add(MovingAverage::Info());
@@ -32,6 +33,7 @@ void RegisterBuiltinAlgorithms(Registry& registry) {
     registry.Add(NumberingGaps::Info());
     registry.Add(RareAccount::Info());
     registry.Add(RareUser::Info());
+    registry.Add(IsolationForest::Info());
 }
 
 }  // namespace granska::detect

@@ -1,0 +1,341 @@
+#include "detect/ml/isolation_forest.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <numeric>
+#include <random>
+#include <thread>
+#include <unordered_map>
+
+#include "detect/detail/algorithm_support.h"
+#include "detect/detail/params.h"
+#include "detect/detail/stats.h"
+
+namespace granska::detect {
+namespace {
+
+constexpr double kEulerGamma = 0.5772156649;
+constexpr double kReasonScore = 0.55;  // IF scores near 0.5 are normal
+constexpr size_t kRowBlock = 512;      // rows scored together: the block's feature values stay in cache
+
+uint64_t SplitMix64(uint64_t x) {
+    x += 0x9e3779b97f4a7c15ULL;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+    return x ^ (x >> 31);
+}
+
+// The chosen features, column-major: value of column c at row r is values[c * rows + r].
+struct FeatureMatrix {
+    size_t rows = 0;
+    size_t cols = 0;
+    std::vector<double> values;
+    double At(size_t row, size_t col) const { return values[col * rows + row]; }
+};
+
+FeatureMatrix BuildMatrix(const transform::TransactionFrame& frame, const std::vector<std::string>& features) {
+    FeatureMatrix matrix{.rows = frame.size(), .cols = features.size(), .values = {}};
+    matrix.values.reserve(matrix.rows * matrix.cols);
+    std::vector<double> finite;
+    for (const std::string& name : features) {
+        const std::vector<double> column = frame.NumericFeature(name);
+        const size_t start = matrix.values.size();
+        matrix.values.insert(matrix.values.end(), column.begin(), column.end());
+        const auto begin = matrix.values.begin() + static_cast<std::ptrdiff_t>(start);
+        if (std::all_of(begin, matrix.values.end(), [](double v) { return std::isfinite(v); })) continue;
+        // Missing-value policy: impute by the feature's median.
+        finite.clear();
+        std::copy_if(column.begin(), column.end(), std::back_inserter(finite), [](double v) { return std::isfinite(v); });
+        const double median = Median(finite);
+        std::replace_if(begin, matrix.values.end(), [](double v) { return !std::isfinite(v); }, median);
+    }
+    return matrix;
+}
+
+// All trees' nodes in flat arrays (struct of arrays); a tree's nodes are contiguous from root[t].
+struct Forest {
+    std::vector<int32_t> feature;   // split feature; -1 = external node
+    std::vector<double> threshold;  // internal: go left when x < threshold; external: depth + c(size)
+    std::vector<int32_t> left;      // internal: left child; the right child is left + 1
+    std::vector<int32_t> size;      // training rows that reached the node
+    std::vector<int32_t> root;
+
+    int32_t AddNode() {
+        feature.push_back(-1);
+        threshold.push_back(0.0);
+        left.push_back(-1);
+        size.push_back(0);
+        return static_cast<int32_t>(feature.size() - 1);
+    }
+    void Append(const Forest& tree) {
+        const auto base = static_cast<int32_t>(feature.size());
+        root.push_back(base);
+        feature.insert(feature.end(), tree.feature.begin(), tree.feature.end());
+        threshold.insert(threshold.end(), tree.threshold.begin(), tree.threshold.end());
+        for (const int32_t child : tree.left) left.push_back(child < 0 ? child : child + base);
+        size.insert(size.end(), tree.size.begin(), tree.size.end());
+    }
+    // The external node row reaches in the tree rooted at node.
+    int32_t Leaf(const FeatureMatrix& x, size_t row, int32_t node) const {
+        while (feature[static_cast<size_t>(node)] >= 0) {
+            const auto n = static_cast<size_t>(node);
+            node = left[n] + (x.At(row, static_cast<size_t>(feature[n])) < threshold[n] ? 0 : 1);
+        }
+        return node;
+    }
+};
+
+// psi distinct rows of n, without replacement (a Fisher–Yates shuffle that stores only the displaced slots).
+std::vector<uint32_t> SubSample(size_t n, size_t psi, std::mt19937_64& rng) {
+    std::vector<uint32_t> sample(psi);
+    std::unordered_map<size_t, size_t> moved;
+    const auto slot = [&moved](size_t i) {
+        const auto it = moved.find(i);
+        return it == moved.end() ? i : it->second;
+    };
+    for (size_t i = 0; i < psi; ++i) {
+        const size_t j = std::uniform_int_distribution<size_t>(i, n - 1)(rng);
+        const size_t picked = slot(j);
+        moved[j] = slot(i);
+        sample[i] = static_cast<uint32_t>(picked);
+    }
+    return sample;
+}
+
+Forest BuildTree(const FeatureMatrix& x, size_t psi, int max_depth, uint64_t seed) {
+    std::mt19937_64 rng(seed);
+    std::vector<uint32_t> rows = SubSample(x.rows, psi, rng);
+    Forest tree;
+    tree.feature.reserve(2 * psi);
+    struct Pending {
+        int32_t node;
+        size_t begin, end;
+        int depth;
+    };
+    std::vector<Pending> stack = {{tree.AddNode(), 0, psi, 0}};
+    std::vector<size_t> varying;
+    std::vector<double> low(x.cols), high(x.cols);
+    while (!stack.empty()) {
+        const Pending p = stack.back();
+        stack.pop_back();
+        const auto node = static_cast<size_t>(p.node);
+        const size_t count = p.end - p.begin;
+        tree.size[node] = static_cast<int32_t>(count);
+        varying.clear();
+        if (p.depth < max_depth && count > 1) {
+            for (size_t c = 0; c < x.cols; ++c) {
+                low[c] = high[c] = x.At(rows[p.begin], c);
+                for (size_t i = p.begin + 1; i < p.end; ++i) {
+                    const double v = x.At(rows[i], c);
+                    low[c] = std::min(low[c], v);
+                    high[c] = std::max(high[c], v);
+                }
+                if (high[c] > low[c]) varying.push_back(c);
+            }
+        }
+        if (varying.empty()) {  // external node
+            tree.threshold[node] = p.depth + IsolationAveragePathLength(static_cast<int64_t>(count));
+            continue;
+        }
+        const size_t f = varying[std::uniform_int_distribution<size_t>(0, varying.size() - 1)(rng)];
+        double split = low[f] + std::uniform_real_distribution<double>(0.0, 1.0)(rng) * (high[f] - low[f]);
+        if (!(split > low[f])) split = high[f];  // both sides keep at least one row
+        const auto first = rows.begin() + static_cast<std::ptrdiff_t>(p.begin);
+        const auto middle = std::partition(first, rows.begin() + static_cast<std::ptrdiff_t>(p.end),
+                                           [&](uint32_t r) { return x.At(r, f) < split; });
+        const size_t mid = p.begin + static_cast<size_t>(middle - first);
+        const int32_t left = tree.AddNode();
+        tree.AddNode();
+        tree.feature[node] = static_cast<int32_t>(f);
+        tree.threshold[node] = split;
+        tree.left[node] = left;
+        stack.push_back({left + 1, mid, p.end, p.depth + 1});
+        stack.push_back({left, p.begin, mid, p.depth + 1});
+    }
+    return tree;
+}
+
+// Runs work(i) for i in [0, count) on `threads` threads (the caller's included); the caller's thread reports
+// progress. False when cancelled.
+template <class Work>
+bool ParallelFor(size_t count, size_t threads, const RunContext& context, double from, double to, Work work) {
+    std::atomic<size_t> next{0};
+    std::atomic<size_t> done{0};
+    std::atomic<bool> stop{false};
+    const auto run = [&](bool reports) {
+        while (!stop.load(std::memory_order_relaxed)) {
+            if (Cancelled(context)) {
+                stop = true;
+                break;
+            }
+            const size_t i = next.fetch_add(1);
+            if (i >= count) break;
+            work(i);
+            const size_t finished = done.fetch_add(1) + 1;
+            if (reports && finished * 100 / count != (finished - 1) * 100 / count) {  // about every 1%
+                context.progress(from + (to - from) * static_cast<double>(finished) / static_cast<double>(count));
+            }
+        }
+    };
+    {
+        std::vector<std::jthread> workers;
+        for (size_t t = 1; t < std::min(threads, count); ++t) workers.emplace_back(run, false);
+        run(true);
+    }
+    return !stop.load();
+}
+
+std::string Reason(const Forest& forest, const FeatureMatrix& x, size_t row, double path, double typical,
+                   const std::vector<std::string>& names) {
+    // Isolation earned per feature: a split leaving the row with n_child of the node's n_node rows earns
+    // log2(n_node / n_child).
+    std::vector<double> credit(x.cols, 0.0);
+    for (const int32_t root : forest.root) {
+        int32_t node = root;
+        while (forest.feature[static_cast<size_t>(node)] >= 0) {
+            const auto n = static_cast<size_t>(node);
+            const auto f = static_cast<size_t>(forest.feature[n]);
+            node = forest.left[n] + (x.At(row, f) < forest.threshold[n] ? 0 : 1);
+            credit[f] += std::log2(static_cast<double>(forest.size[n]) /
+                                   static_cast<double>(forest.size[static_cast<size_t>(node)]));
+        }
+    }
+    std::vector<size_t> order(x.cols);
+    std::iota(order.begin(), order.end(), size_t{0});
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return credit[a] > credit[b]; });
+    const double total = std::accumulate(credit.begin(), credit.end(), 0.0);
+    std::vector<std::string_view> deciding;
+    double covered = 0.0;
+    for (const size_t f : order) {  // the fewest features that earned 60% of the isolation, at most 3
+        if (credit[f] <= 0 || deciding.size() == 3 || covered >= 0.6 * total) break;
+        deciding.push_back(names[f]);
+        covered += credit[f];
+    }
+    return fmt::format("Isolated after {:.1f} splits on average (typical {:.1f}); the deciding feature{}: {}.", path,
+                       typical, deciding.size() == 1 ? "" : "s", fmt::join(deciding, ", "));
+}
+
+}  // namespace
+
+double IsolationAveragePathLength(int64_t n) {
+    if (n <= 1) return 0.0;
+    if (n == 2) return 1.0;
+    const auto m = static_cast<double>(n - 1);
+    return 2.0 * (std::log(m) + kEulerGamma) - 2.0 * m / static_cast<double>(n);
+}
+
+Expected<IsolationForestParams> IsolationForestParams::FromJson(const nlohmann::json& json, std::string_view path) {
+    IsolationForestParams params;
+    ParamReader reader(json, path);
+    reader.Read("n_trees", params.n_trees);
+    reader.Read("sample_size", params.sample_size);
+    reader.Read("max_depth", params.max_depth);
+    reader.Read("seed", params.seed);
+    reader.Read("features", params.features);
+    reader.Read("threads", params.threads);
+    if (params.n_trees < 1 || params.n_trees > 100'000)
+        reader.Fail("n_trees", "'n_trees' must be between 1 and 100 000.");
+    if (params.sample_size < 2) reader.Fail("sample_size", "'sample_size' must be at least 2.");
+    if (params.max_depth < 0 || params.max_depth > 64)
+        reader.Fail("max_depth", "'max_depth' must be between 0 (= ceil(log2 sample_size)) and 64.");
+    if (params.seed < 0) reader.Fail("seed", "'seed' must be 0 or more.");
+    if (params.threads < 0 || params.threads > 1024)
+        reader.Fail("threads", "'threads' must be between 0 (= all hardware threads) and 1024.");
+    if (params.features.empty()) reader.Fail("features", "'features' must name at least one numeric feature.");
+    const auto known = transform::TransactionFrame::NumericFeatureNames();
+    for (size_t i = 0; i < params.features.size(); ++i) {
+        const std::string& name = params.features[i];
+        const std::string field = fmt::format("features[{}]", i);
+        if (std::find(known.begin(), known.end(), name) == known.end()) {
+            reader.Fail(field, fmt::format("'{}' is \"{}\", not a numeric feature; known: {}.", field, name,
+                                           fmt::join(known, ", ")));
+        } else if (std::find(params.features.begin(), params.features.begin() + static_cast<std::ptrdiff_t>(i),
+                             name) != params.features.begin() + static_cast<std::ptrdiff_t>(i)) {
+            reader.Fail(field, fmt::format("'{}' repeats \"{}\".", field, name));
+        }
+    }
+    if (auto finished = reader.Finish(); !finished) return Unexpected(std::move(finished).error());
+    return params;
+}
+
+AlgorithmInfo IsolationForest::Info() {
+    return AlgorithmInfo{
+        .name = std::string(kName),
+        .type = kType,
+        .description =
+            "Isolation Forest (Liu, Ting & Zhou 2008): random trees split the lines on the chosen features; lines "
+            "that are isolated in few splits score high. The reason names the features that isolated the line.",
+        .params =
+            {
+                {"n_trees", "integer", "100", "number of trees"},
+                {"sample_size", "integer", "256", "lines drawn (without replacement) to grow each tree"},
+                {"max_depth", "integer", "0", "tree height limit; 0 = ceil(log2 sample_size)"},
+                {"seed", "integer", "42", "random seed; the same seed gives the same scores"},
+                {"features", "string list",
+                 R"(["log_amount", "weekday", "day_of_month", "posting_lag_days", "account_frequency", )"
+                 R"("user_frequency", "voucher_size"])",
+                 "numeric features the trees split on"},
+                {"threads", "integer", "0", "worker threads; 0 = all hardware threads (scores do not depend on it)"},
+            },
+        .create = FactoryOf<IsolationForest, IsolationForestParams>(),
+    };
+}
+
+Expected<AlgorithmOutput> IsolationForest::Run(const transform::TransactionFrame& frame,
+                                               const RunContext& context) const {
+    const size_t rows = frame.size();
+    AlgorithmOutput output(rows);
+    if (rows < 2) return output;
+    const FeatureMatrix x = BuildMatrix(frame, params_.features);
+    const size_t psi = std::min(rows, static_cast<size_t>(params_.sample_size));
+    const int max_depth =
+        params_.max_depth > 0 ? params_.max_depth : static_cast<int>(std::ceil(std::log2(static_cast<double>(psi))));
+    const size_t threads =
+        params_.threads > 0 ? static_cast<size_t>(params_.threads) : std::max(1u, std::thread::hardware_concurrency());
+    const auto n_trees = static_cast<size_t>(params_.n_trees);
+    const auto cancelled = [] { return Unexpected(Internal("cancelled")); };
+
+    std::vector<Forest> trees(n_trees);
+    const bool built = ParallelFor(n_trees, threads, context, 0.0, 0.4, [&](size_t t) {
+        trees[t] = BuildTree(x, psi, max_depth, SplitMix64(static_cast<uint64_t>(params_.seed) ^ t));
+    });
+    if (!built) return cancelled();
+    Forest forest;
+    for (const Forest& tree : trees) forest.Append(tree);
+    trees = {};
+
+    // E[h(x)] per row, over blocks of rows; each row sums its trees in tree order.
+    std::vector<double> path(rows, 0.0);
+    const size_t blocks = (rows + kRowBlock - 1) / kRowBlock;
+    const bool scored = ParallelFor(blocks, threads, context, 0.4, 0.9, [&](size_t b) {
+        const size_t begin = b * kRowBlock;
+        const size_t end = std::min(rows, begin + kRowBlock);
+        for (const int32_t root : forest.root) {
+            for (size_t r = begin; r < end; ++r) path[r] += forest.threshold[static_cast<size_t>(forest.Leaf(x, r, root))];
+        }
+        for (size_t r = begin; r < end; ++r) path[r] /= static_cast<double>(n_trees);
+    });
+    if (!scored) return cancelled();
+    const double norm = IsolationAveragePathLength(static_cast<int64_t>(psi));
+    const double confidence = static_cast<double>(psi) / static_cast<double>(psi + 32) *
+                              static_cast<double>(n_trees) / static_cast<double>(n_trees + 10);
+    std::vector<size_t> explain;
+    for (size_t r = 0; r < rows; ++r) {
+        output.score[r] = std::exp2(-path[r] / norm);
+        output.confidence[r] = confidence;
+        if (output.score[r] >= kReasonScore) explain.push_back(r);
+    }
+    std::vector<double> scratch(path);
+    const double typical = Median(scratch);
+    const bool explained = ParallelFor(explain.size(), threads, context, 0.9, 1.0, [&](size_t k) {
+        const size_t r = explain[k];
+        output.reason[r] = Reason(forest, x, r, path[r], typical, params_.features);
+    });
+    if (!explained) return cancelled();
+    return output;
+}
+
+}  // namespace granska::detect

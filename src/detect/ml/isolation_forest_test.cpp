@@ -1,0 +1,177 @@
+#include "detect/ml/isolation_forest.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <nlohmann/json.hpp>
+#include <numeric>
+
+#include "detect/statistical/detail/test_support.h"
+
+namespace granska::detect {
+namespace {
+
+using testing::TestLine;
+
+std::unique_ptr<Algorithm> Make(const nlohmann::json& params) {
+    return testing::MakeAlgorithm<IsolationForestParams, IsolationForest>(params);
+}
+
+const nlohmann::json kTwoFeatures = {"log_amount", "day_of_month"};
+
+TestLine Line(double amount, int day) { return {"1910", amount, *Date::FromYmd(2024, 3, day)}; }
+
+// A 2-D cluster of 200 distinct lines (amounts 100.00–199.50, days 10–19), then three far points: rows 200–202.
+std::vector<TestLine> ClusterWithOutliers() {
+    std::vector<TestLine> lines;
+    for (int i = 0; i < 200; ++i) lines.push_back(Line(100 + ((i * 37) % 200) * 0.5, 10 + i % 10));
+    lines.push_back(Line(1'000'000, 15));  // far in amount only
+    lines.push_back(Line(0.50, 1));        // far in both
+    lines.push_back(Line(150, 28));        // far in day only
+    return lines;
+}
+
+TEST(IsolationForestTest, AveragePathLengthFollowsThePaper) {
+    EXPECT_EQ(IsolationAveragePathLength(1), 0.0);
+    EXPECT_EQ(IsolationAveragePathLength(2), 1.0);
+    // 2 (ln 255 + 0.5772156649) − 2 · 255 / 256 = 2 · 6.1184804 − 1.9921875
+    EXPECT_NEAR(IsolationAveragePathLength(256), 10.2448, 1e-4);
+    // 2 (ln 2 + 0.5772156649) − 4 / 3
+    EXPECT_NEAR(IsolationAveragePathLength(3), 2.0 * (std::log(2.0) + 0.5772156649) - 4.0 / 3.0, 1e-12);
+}
+
+TEST(IsolationForestTest, TwoRowsScoreOneHalf) {
+    // ψ = 2, height limit 1: every tree splits the two rows apart, h = 1 = c(2), score 2^−1.
+    const auto output = Make({{"features", kTwoFeatures}})->Run(testing::MakeFrame({Line(10, 1), Line(20, 2)}), {});
+    ASSERT_TRUE(output);
+    EXPECT_DOUBLE_EQ(output->score[0], 0.5);
+    EXPECT_DOUBLE_EQ(output->score[1], 0.5);
+}
+
+TEST(IsolationForestTest, ExternalNodeAddsAveragePathLengthOfItsSize) {
+    // Rows a, a, b; ψ = 3, height limit ceil(log2 3) = 2. The root splits b off (h = 1); the two a's cannot be
+    // split, so their external node at depth 1 holds 2 rows: h = 1 + c(2) = 2. c(3) = 2 (ln 2 + γ) − 4/3.
+    const auto frame = testing::MakeFrame({Line(10, 5), Line(10, 5), Line(1000, 5)});
+    const auto output = Make({{"features", {"log_amount"}}, {"n_trees", 7}})->Run(frame, {});
+    ASSERT_TRUE(output);
+    const double c3 = 2.0 * (std::log(2.0) + 0.5772156649) - 4.0 / 3.0;
+    EXPECT_NEAR(output->score[0], std::exp2(-2.0 / c3), 1e-12);
+    EXPECT_NEAR(output->score[1], std::exp2(-2.0 / c3), 1e-12);
+    EXPECT_NEAR(output->score[2], std::exp2(-1.0 / c3), 1e-12);
+}
+
+TEST(IsolationForestTest, PlantedOutliersRankHighest) {
+    const auto output = Make({{"features", kTwoFeatures}})->Run(testing::MakeFrame(ClusterWithOutliers()), {});
+    ASSERT_TRUE(output);
+    std::vector<size_t> order(output->score.size());
+    std::iota(order.begin(), order.end(), size_t{0});
+    std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return output->score[a] > output->score[b]; });
+    std::vector<size_t> top(order.begin(), order.begin() + 3);
+    std::sort(top.begin(), top.end());
+    EXPECT_EQ(top, (std::vector<size_t>{200, 201, 202}));
+    for (size_t r = 200; r < 203; ++r) EXPECT_GE(output->score[r], 0.6) << r;
+    std::vector<double> cluster(output->score.begin(), output->score.begin() + 200);
+    std::nth_element(cluster.begin(), cluster.begin() + 100, cluster.end());
+    EXPECT_LT(cluster[100], 0.5);  // the typical line scores below one half
+}
+
+TEST(IsolationForestTest, ReasonNamesTheFeatureThatIsolatedTheRow) {
+    const auto output = Make({{"features", kTwoFeatures}})->Run(testing::MakeFrame(ClusterWithOutliers()), {});
+    ASSERT_TRUE(output);
+    const std::string& amount = output->reason[200];
+    EXPECT_TRUE(amount.starts_with("Isolated after ")) << amount;
+    EXPECT_NE(amount.find("(typical "), std::string::npos) << amount;
+    EXPECT_TRUE(amount.ends_with("; the deciding feature: log_amount.")) << amount;
+    const std::string& day = output->reason[202];
+    EXPECT_TRUE(day.ends_with("; the deciding feature: day_of_month.")) << day;
+    EXPECT_NE(output->reason[201].find("log_amount"), std::string::npos) << output->reason[201];
+    size_t quiet = 0;
+    for (size_t r = 0; r < 200; ++r) {
+        if (output->score[r] >= 0.55) continue;
+        EXPECT_EQ(output->reason[r], "") << r;
+        ++quiet;
+    }
+    EXPECT_GT(quiet, 150u);  // most of the cluster has nothing to say
+}
+
+TEST(IsolationForestTest, SameSeedGivesIdenticalScores) {
+    const auto frame = testing::MakeFrame(ClusterWithOutliers());
+    const auto first = Make({{"features", kTwoFeatures}, {"seed", 7}})->Run(frame, {});
+    const auto second = Make({{"features", kTwoFeatures}, {"seed", 7}})->Run(frame, {});
+    const auto other = Make({{"features", kTwoFeatures}, {"seed", 8}})->Run(frame, {});
+    ASSERT_TRUE(first && second && other);
+    EXPECT_EQ(first->score, second->score);
+    EXPECT_EQ(first->reason, second->reason);
+    EXPECT_NE(first->score, other->score);
+}
+
+TEST(IsolationForestTest, ThreadCountDoesNotChangeScores) {
+    // 1 500 rows: three row blocks, so the threads share both the trees and the rows.
+    std::vector<TestLine> lines = ClusterWithOutliers();
+    for (int i = 0; i < 1'297; ++i) lines.push_back(Line(50 + (i * 53) % 400, 1 + (i * 11) % 28));
+    const auto frame = testing::MakeFrame(lines);
+    const auto one = Make({{"threads", 1}, {"sample_size", 300}})->Run(frame, {});
+    const auto four = Make({{"threads", 4}, {"sample_size", 300}})->Run(frame, {});
+    ASSERT_TRUE(one && four);
+    EXPECT_EQ(one->score, four->score);
+    EXPECT_EQ(one->reason, four->reason);
+}
+
+TEST(IsolationForestTest, SampleSizeAboveRowCountUsesAllRows) {
+    // ψ = min(sample_size, rows): the normalisation c(ψ) uses the rows there are, so two rows still score 0.5.
+    const auto output = Make({{"features", kTwoFeatures}, {"sample_size", 1000}, {"max_depth", 5}})
+                            ->Run(testing::MakeFrame({Line(10, 1), Line(20, 2)}), {});
+    ASSERT_TRUE(output);
+    EXPECT_DOUBLE_EQ(output->score[0], 0.5);
+}
+
+TEST(IsolationForestTest, StopsWhenCancelled) {
+    const std::atomic<bool> cancelled{true};
+    RunContext context;
+    context.cancelled = &cancelled;
+    const auto output = Make({})->Run(testing::MakeFrame(ClusterWithOutliers()), context);
+    ASSERT_FALSE(output);
+    EXPECT_EQ(output.error().message, "cancelled");
+}
+
+TEST(IsolationForestTest, DefaultsAreThePapers) {
+    const auto params = IsolationForestParams::FromJson(nlohmann::json::object(), "p");
+    ASSERT_TRUE(params);
+    EXPECT_EQ(params->n_trees, 100);
+    EXPECT_EQ(params->sample_size, 256);
+    EXPECT_EQ(params->max_depth, 0);
+    EXPECT_EQ(params->seed, 42);
+    EXPECT_EQ(params->features.size(), 7u);
+    for (const std::string& name : params->features) {
+        const auto known = transform::TransactionFrame::NumericFeatureNames();
+        EXPECT_NE(std::find(known.begin(), known.end(), name), known.end()) << name;
+    }
+}
+
+TEST(IsolationForestTest, RejectsBadParametersNamingTheField) {
+    testing::ExpectRejected<IsolationForestParams>({
+        {{{"n_trees", 0}}, "p.n_trees"},
+        {{{"n_trees", "many"}}, "p.n_trees"},
+        {{{"sample_size", 1}}, "p.sample_size"},
+        {{{"max_depth", -1}}, "p.max_depth"},
+        {{{"max_depth", 65}}, "p.max_depth"},
+        {{{"seed", -3}}, "p.seed"},
+        {{{"threads", -1}}, "p.threads"},
+        {{{"features", nlohmann::json::array()}}, "p.features"},
+        {{{"features", "log_amount"}}, "p.features"},
+        {{{"features", {"log_amount", "log_amount"}}}, "p.features[1]"},
+        {{{"trees", 10}}, "p.trees"},
+    });
+}
+
+TEST(IsolationForestTest, RejectsUnknownFeatureNamingItsIndex) {
+    const auto params = IsolationForestParams::FromJson({{"features", {"log_amount", "amount_squared"}}}, "p");
+    ASSERT_FALSE(params);
+    EXPECT_EQ(params.error().column, "p.features[1]");
+    EXPECT_NE(params.error().message.find("amount_squared"), std::string::npos) << params.error().message;
+}
+
+}  // namespace
+}  // namespace granska::detect
