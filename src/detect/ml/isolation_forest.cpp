@@ -3,10 +3,12 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cmath>
 #include <numeric>
 #include <random>
+#include <span>
 #include <thread>
 #include <unordered_map>
 
@@ -19,7 +21,7 @@ namespace {
 
 constexpr double kEulerGamma = 0.5772156649;
 constexpr double kReasonScore = 0.55;  // IF scores near 0.5 are normal
-constexpr size_t kRowBlock = 512;      // rows scored together: the block's feature values stay in cache
+constexpr size_t kRowBlock = 256;      // rows scored together: the block's feature values stay in cache
 
 uint64_t SplitMix64(uint64_t x) {
     x += 0x9e3779b97f4a7c15ULL;
@@ -48,9 +50,11 @@ FeatureMatrix BuildMatrix(const transform::TransactionFrame& frame, const std::v
         if (std::all_of(begin, matrix.values.end(), [](double v) { return std::isfinite(v); })) continue;
         // Missing-value policy: impute by the feature's median.
         finite.clear();
-        std::copy_if(column.begin(), column.end(), std::back_inserter(finite), [](double v) { return std::isfinite(v); });
+        std::copy_if(column.begin(), column.end(), std::back_inserter(finite),
+                     [](double v) { return std::isfinite(v); });
         const double median = Median(finite);
-        std::replace_if(begin, matrix.values.end(), [](double v) { return !std::isfinite(v); }, median);
+        std::replace_if(
+            begin, matrix.values.end(), [](double v) { return !std::isfinite(v); }, median);
     }
     return matrix;
 }
@@ -60,14 +64,14 @@ struct Forest {
     std::vector<int32_t> feature;   // split feature; -1 = external node
     std::vector<double> threshold;  // internal: go left when x < threshold; external: depth + c(size)
     std::vector<int32_t> left;      // internal: left child; the right child is left + 1
-    std::vector<int32_t> size;      // training rows that reached the node
+    std::vector<float> gain;        // isolation earned by reaching the node: log2(parent's size / its size)
     std::vector<int32_t> root;
 
     int32_t AddNode() {
         feature.push_back(-1);
         threshold.push_back(0.0);
         left.push_back(-1);
-        size.push_back(0);
+        gain.push_back(0.0F);
         return static_cast<int32_t>(feature.size() - 1);
     }
     void Append(const Forest& tree) {
@@ -76,15 +80,7 @@ struct Forest {
         feature.insert(feature.end(), tree.feature.begin(), tree.feature.end());
         threshold.insert(threshold.end(), tree.threshold.begin(), tree.threshold.end());
         for (const int32_t child : tree.left) left.push_back(child < 0 ? child : child + base);
-        size.insert(size.end(), tree.size.begin(), tree.size.end());
-    }
-    // The external node row reaches in the tree rooted at node.
-    int32_t Leaf(const FeatureMatrix& x, size_t row, int32_t node) const {
-        while (feature[static_cast<size_t>(node)] >= 0) {
-            const auto n = static_cast<size_t>(node);
-            node = left[n] + (x.At(row, static_cast<size_t>(feature[n])) < threshold[n] ? 0 : 1);
-        }
-        return node;
+        gain.insert(gain.end(), tree.gain.begin(), tree.gain.end());
     }
 };
 
@@ -114,8 +110,9 @@ Forest BuildTree(const FeatureMatrix& x, size_t psi, int max_depth, uint64_t see
         int32_t node;
         size_t begin, end;
         int depth;
+        size_t parent_size;
     };
-    std::vector<Pending> stack = {{tree.AddNode(), 0, psi, 0}};
+    std::vector<Pending> stack = {{tree.AddNode(), 0, psi, 0, psi}};
     std::vector<size_t> varying;
     std::vector<double> low(x.cols), high(x.cols);
     while (!stack.empty()) {
@@ -123,7 +120,8 @@ Forest BuildTree(const FeatureMatrix& x, size_t psi, int max_depth, uint64_t see
         stack.pop_back();
         const auto node = static_cast<size_t>(p.node);
         const size_t count = p.end - p.begin;
-        tree.size[node] = static_cast<int32_t>(count);
+        tree.gain[node] =
+            static_cast<float>(std::log2(static_cast<double>(p.parent_size) / static_cast<double>(count)));
         varying.clear();
         if (p.depth < max_depth && count > 1) {
             for (size_t c = 0; c < x.cols; ++c) {
@@ -152,8 +150,8 @@ Forest BuildTree(const FeatureMatrix& x, size_t psi, int max_depth, uint64_t see
         tree.feature[node] = static_cast<int32_t>(f);
         tree.threshold[node] = split;
         tree.left[node] = left;
-        stack.push_back({left + 1, mid, p.end, p.depth + 1});
-        stack.push_back({left, p.begin, mid, p.depth + 1});
+        stack.push_back({left + 1, mid, p.end, p.depth + 1, count});
+        stack.push_back({left, p.begin, mid, p.depth + 1, count});
     }
     return tree;
 }
@@ -188,34 +186,31 @@ bool ParallelFor(size_t count, size_t threads, const RunContext& context, double
     return !stop.load();
 }
 
-std::string Reason(const Forest& forest, const FeatureMatrix& x, size_t row, double path, double typical,
-                   const std::vector<std::string>& names) {
-    // Isolation earned per feature: a split leaving the row with n_child of the node's n_node rows earns
-    // log2(n_node / n_child).
-    std::vector<double> credit(x.cols, 0.0);
-    for (const int32_t root : forest.root) {
-        int32_t node = root;
-        while (forest.feature[static_cast<size_t>(node)] >= 0) {
-            const auto n = static_cast<size_t>(node);
-            const auto f = static_cast<size_t>(forest.feature[n]);
-            node = forest.left[n] + (x.At(row, f) < forest.threshold[n] ? 0 : 1);
-            credit[f] += std::log2(static_cast<double>(forest.size[n]) /
-                                   static_cast<double>(forest.size[static_cast<size_t>(node)]));
-        }
-    }
-    std::vector<size_t> order(x.cols);
+// Up to three features that earned 60% of a row's isolation, the most first; -1 = no more.
+using Deciding = std::array<int8_t, 3>;
+
+Deciding DecidingFeatures(std::span<const float> credit) {
+    std::vector<size_t> order(credit.size());
     std::iota(order.begin(), order.end(), size_t{0});
     std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return credit[a] > credit[b]; });
     const double total = std::accumulate(credit.begin(), credit.end(), 0.0);
-    std::vector<std::string_view> deciding;
+    Deciding deciding = {-1, -1, -1};
     double covered = 0.0;
-    for (const size_t f : order) {  // the fewest features that earned 60% of the isolation, at most 3
-        if (credit[f] <= 0 || deciding.size() == 3 || covered >= 0.6 * total) break;
-        deciding.push_back(names[f]);
-        covered += credit[f];
+    const size_t most = std::min(deciding.size(), credit.size());
+    for (size_t k = 0; k < most && credit[order[k]] > 0 && covered < 0.6 * total; ++k) {
+        deciding[k] = static_cast<int8_t>(order[k]);
+        covered += credit[order[k]];
+    }
+    return deciding;
+}
+
+std::string Reason(double path, double typical, const Deciding& deciding, const std::vector<std::string>& names) {
+    std::vector<std::string_view> named;
+    for (const int8_t f : deciding) {
+        if (f >= 0) named.push_back(names[static_cast<size_t>(f)]);
     }
     return fmt::format("Isolated after {:.1f} splits on average (typical {:.1f}); the deciding feature{}: {}.", path,
-                       typical, deciding.size() == 1 ? "" : "s", fmt::join(deciding, ", "));
+                       typical, named.size() == 1 ? "" : "s", fmt::join(named, ", "));
 }
 
 }  // namespace
@@ -252,8 +247,8 @@ Expected<IsolationForestParams> IsolationForestParams::FromJson(const nlohmann::
         if (std::find(known.begin(), known.end(), name) == known.end()) {
             reader.Fail(field, fmt::format("'{}' is \"{}\", not a numeric feature; known: {}.", field, name,
                                            fmt::join(known, ", ")));
-        } else if (std::find(params.features.begin(), params.features.begin() + static_cast<std::ptrdiff_t>(i),
-                             name) != params.features.begin() + static_cast<std::ptrdiff_t>(i)) {
+        } else if (std::find(params.features.begin(), params.features.begin() + static_cast<std::ptrdiff_t>(i), name) !=
+                   params.features.begin() + static_cast<std::ptrdiff_t>(i)) {
             reader.Fail(field, fmt::format("'{}' repeats \"{}\".", field, name));
         }
     }
@@ -307,32 +302,52 @@ Expected<AlgorithmOutput> IsolationForest::Run(const transform::TransactionFrame
     for (const Forest& tree : trees) forest.Append(tree);
     trees = {};
 
-    // E[h(x)] per row, over blocks of rows; each row sums its trees in tree order.
+    // E[h(x)] per row, over blocks of rows that walk each tree level by level together (independent loads
+    // overlap); each row sums its trees in tree order. Isolation earned per feature: reaching a node of n_child of
+    // its parent's n_node training rows earns log2(n_node / n_child) to the parent's split feature.
+    const double norm = IsolationAveragePathLength(static_cast<int64_t>(psi));
+    const double confidence = static_cast<double>(psi) / static_cast<double>(psi + 32) * static_cast<double>(n_trees) /
+                              static_cast<double>(n_trees + 10);
+    const size_t cols = x.cols;
     std::vector<double> path(rows, 0.0);
+    std::vector<Deciding> deciding(rows, Deciding{-1, -1, -1});
     const size_t blocks = (rows + kRowBlock - 1) / kRowBlock;
-    const bool scored = ParallelFor(blocks, threads, context, 0.4, 0.9, [&](size_t b) {
+    const bool scored = ParallelFor(blocks, threads, context, 0.4, 0.95, [&](size_t b) {
         const size_t begin = b * kRowBlock;
-        const size_t end = std::min(rows, begin + kRowBlock);
+        const size_t count = std::min(rows, begin + kRowBlock) - begin;
+        std::array<int32_t, kRowBlock> node{};
+        std::vector<float> credit(count * cols, 0.0F);
         for (const int32_t root : forest.root) {
-            for (size_t r = begin; r < end; ++r) path[r] += forest.threshold[static_cast<size_t>(forest.Leaf(x, r, root))];
+            std::fill_n(node.begin(), count, root);
+            for (int level = 0; level < max_depth; ++level) {
+                for (size_t k = 0; k < count; ++k) {
+                    const auto n = static_cast<size_t>(node[k]);
+                    if (forest.feature[n] < 0) continue;
+                    const auto f = static_cast<size_t>(forest.feature[n]);
+                    const int32_t child = forest.left[n] + (x.At(begin + k, f) < forest.threshold[n] ? 0 : 1);
+                    credit[k * cols + f] += forest.gain[static_cast<size_t>(child)];
+                    node[k] = child;
+                }
+            }
+            for (size_t k = 0; k < count; ++k) path[begin + k] += forest.threshold[static_cast<size_t>(node[k])];
         }
-        for (size_t r = begin; r < end; ++r) path[r] /= static_cast<double>(n_trees);
+        for (size_t k = 0; k < count; ++k) {
+            const size_t r = begin + k;
+            path[r] /= static_cast<double>(n_trees);
+            output.score[r] = std::exp2(-path[r] / norm);
+            output.confidence[r] = confidence;
+            if (output.score[r] >= kReasonScore)
+                deciding[r] = DecidingFeatures(std::span<const float>(credit).subspan(k * cols, cols));
+        }
     });
     if (!scored) return cancelled();
-    const double norm = IsolationAveragePathLength(static_cast<int64_t>(psi));
-    const double confidence = static_cast<double>(psi) / static_cast<double>(psi + 32) *
-                              static_cast<double>(n_trees) / static_cast<double>(n_trees + 10);
-    std::vector<size_t> explain;
-    for (size_t r = 0; r < rows; ++r) {
-        output.score[r] = std::exp2(-path[r] / norm);
-        output.confidence[r] = confidence;
-        if (output.score[r] >= kReasonScore) explain.push_back(r);
-    }
     std::vector<double> scratch(path);
     const double typical = Median(scratch);
-    const bool explained = ParallelFor(explain.size(), threads, context, 0.9, 1.0, [&](size_t k) {
-        const size_t r = explain[k];
-        output.reason[r] = Reason(forest, x, r, path[r], typical, params_.features);
+    const bool explained = ParallelFor(blocks, threads, context, 0.95, 1.0, [&](size_t b) {
+        for (size_t r = b * kRowBlock; r < std::min(rows, (b + 1) * kRowBlock); ++r) {
+            if (output.score[r] >= kReasonScore)
+                output.reason[r] = Reason(path[r], typical, deciding[r], params_.features);
+        }
     });
     if (!explained) return cancelled();
     return output;

@@ -60,6 +60,10 @@ TEST(IsolationForestTest, ExternalNodeAddsAveragePathLengthOfItsSize) {
     EXPECT_NEAR(output->score[0], std::exp2(-2.0 / c3), 1e-12);
     EXPECT_NEAR(output->score[1], std::exp2(-2.0 / c3), 1e-12);
     EXPECT_NEAR(output->score[2], std::exp2(-1.0 / c3), 1e-12);
+    // b scores 2^(−1 / 1.2074) = 0.563 ≥ 0.55; the typical path is the median of {2, 2, 1}.
+    EXPECT_EQ(output->reason[2],
+              "Isolated after 1.0 splits on average (typical 2.0); the deciding feature: log_amount.");
+    EXPECT_EQ(output->reason[0], "");  // 0.317
 }
 
 TEST(IsolationForestTest, PlantedOutliersRankHighest) {
