@@ -6,6 +6,7 @@
 #include <array>
 #include <atomic>
 #include <cmath>
+#include <limits>
 #include <numeric>
 #include <random>
 #include <span>
@@ -30,7 +31,8 @@ uint64_t SplitMix64(uint64_t x) {
     return x ^ (x >> 31);
 }
 
-// The chosen features, column-major: value of column c at row r is values[c * rows + r].
+// The chosen features, column-major: value of column c at row r is values[c * rows + r]. Column `cols` is all
+// zeros: external nodes "split" on it with threshold +inf and lead to themselves, so walks need no branch.
 struct FeatureMatrix {
     size_t rows = 0;
     size_t cols = 0;
@@ -40,7 +42,7 @@ struct FeatureMatrix {
 
 FeatureMatrix BuildMatrix(const transform::TransactionFrame& frame, const std::vector<std::string>& features) {
     FeatureMatrix matrix{.rows = frame.size(), .cols = features.size(), .values = {}};
-    matrix.values.reserve(matrix.rows * matrix.cols);
+    matrix.values.reserve(matrix.rows * (matrix.cols + 1));
     std::vector<double> finite;
     for (const std::string& name : features) {
         const std::vector<double> column = frame.NumericFeature(name);
@@ -56,15 +58,17 @@ FeatureMatrix BuildMatrix(const transform::TransactionFrame& frame, const std::v
         std::replace_if(
             begin, matrix.values.end(), [](double v) { return !std::isfinite(v); }, median);
     }
+    matrix.values.resize(matrix.rows * (matrix.cols + 1), 0.0);
     return matrix;
 }
 
 // All trees' nodes in flat arrays (struct of arrays); a tree's nodes are contiguous from root[t].
 struct Forest {
-    std::vector<int32_t> feature;   // split feature; -1 = external node
-    std::vector<double> threshold;  // internal: go left when x < threshold; external: depth + c(size)
-    std::vector<int32_t> left;      // internal: left child; the right child is left + 1
+    std::vector<int32_t> feature;   // split feature; external nodes: the zero column
+    std::vector<double> threshold;  // go left when x < threshold; external nodes: +inf
+    std::vector<int32_t> left;      // left child; the right child is left + 1; external nodes: themselves
     std::vector<float> gain;        // isolation earned by reaching the node: log2(parent's size / its size)
+    std::vector<double> value;      // external nodes: path length depth + c(size)
     std::vector<int32_t> root;
 
     int32_t AddNode() {
@@ -72,6 +76,7 @@ struct Forest {
         threshold.push_back(0.0);
         left.push_back(-1);
         gain.push_back(0.0F);
+        value.push_back(0.0);
         return static_cast<int32_t>(feature.size() - 1);
     }
     void Append(const Forest& tree) {
@@ -79,8 +84,9 @@ struct Forest {
         root.push_back(base);
         feature.insert(feature.end(), tree.feature.begin(), tree.feature.end());
         threshold.insert(threshold.end(), tree.threshold.begin(), tree.threshold.end());
-        for (const int32_t child : tree.left) left.push_back(child < 0 ? child : child + base);
+        for (const int32_t child : tree.left) left.push_back(child + base);
         gain.insert(gain.end(), tree.gain.begin(), tree.gain.end());
+        value.insert(value.end(), tree.value.begin(), tree.value.end());
     }
 };
 
@@ -135,7 +141,10 @@ Forest BuildTree(const FeatureMatrix& x, size_t psi, int max_depth, uint64_t see
             }
         }
         if (varying.empty()) {  // external node
-            tree.threshold[node] = p.depth + IsolationAveragePathLength(static_cast<int64_t>(count));
+            tree.feature[node] = static_cast<int32_t>(x.cols);
+            tree.threshold[node] = std::numeric_limits<double>::infinity();
+            tree.left[node] = p.node;
+            tree.value[node] = p.depth + IsolationAveragePathLength(static_cast<int64_t>(count));
             continue;
         }
         const size_t f = varying[std::uniform_int_distribution<size_t>(0, varying.size() - 1)(rng)];
@@ -309,6 +318,7 @@ Expected<AlgorithmOutput> IsolationForest::Run(const transform::TransactionFrame
     const double confidence = static_cast<double>(psi) / static_cast<double>(psi + 32) * static_cast<double>(n_trees) /
                               static_cast<double>(n_trees + 10);
     const size_t cols = x.cols;
+    const size_t stride = cols + 1;  // the zero column collects the external nodes' self-loops
     std::vector<double> path(rows, 0.0);
     std::vector<Deciding> deciding(rows, Deciding{-1, -1, -1});
     const size_t blocks = (rows + kRowBlock - 1) / kRowBlock;
@@ -316,20 +326,19 @@ Expected<AlgorithmOutput> IsolationForest::Run(const transform::TransactionFrame
         const size_t begin = b * kRowBlock;
         const size_t count = std::min(rows, begin + kRowBlock) - begin;
         std::array<int32_t, kRowBlock> node{};
-        std::vector<float> credit(count * cols, 0.0F);
+        std::vector<float> credit(count * stride, 0.0F);
         for (const int32_t root : forest.root) {
             std::fill_n(node.begin(), count, root);
             for (int level = 0; level < max_depth; ++level) {
                 for (size_t k = 0; k < count; ++k) {
                     const auto n = static_cast<size_t>(node[k]);
-                    if (forest.feature[n] < 0) continue;
                     const auto f = static_cast<size_t>(forest.feature[n]);
                     const int32_t child = forest.left[n] + (x.At(begin + k, f) < forest.threshold[n] ? 0 : 1);
-                    credit[k * cols + f] += forest.gain[static_cast<size_t>(child)];
+                    credit[k * stride + f] += forest.gain[static_cast<size_t>(child)];
                     node[k] = child;
                 }
             }
-            for (size_t k = 0; k < count; ++k) path[begin + k] += forest.threshold[static_cast<size_t>(node[k])];
+            for (size_t k = 0; k < count; ++k) path[begin + k] += forest.value[static_cast<size_t>(node[k])];
         }
         for (size_t k = 0; k < count; ++k) {
             const size_t r = begin + k;
@@ -337,7 +346,7 @@ Expected<AlgorithmOutput> IsolationForest::Run(const transform::TransactionFrame
             output.score[r] = std::exp2(-path[r] / norm);
             output.confidence[r] = confidence;
             if (output.score[r] >= kReasonScore)
-                deciding[r] = DecidingFeatures(std::span<const float>(credit).subspan(k * cols, cols));
+                deciding[r] = DecidingFeatures(std::span<const float>(credit).subspan(k * stride, cols));
         }
     });
     if (!scored) return cancelled();
