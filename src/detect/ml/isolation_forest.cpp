@@ -195,6 +195,30 @@ bool ParallelFor(size_t count, size_t threads, const RunContext& context, double
     return !stop.load();
 }
 
+// Walks rows (at most kRowBlock) through every tree, level by level together so that their independent loads
+// overlap; adds each row's path lengths to path_sum (in tree order). With kCredit, credit[k * (cols + 1) + f]
+// collects the isolation feature f earned for row k: reaching a node that keeps n_child of its parent's n_node
+// training rows earns log2(n_node / n_child).
+template <bool kCredit>
+void WalkBlock(const Forest& forest, const FeatureMatrix& x, int max_depth, std::span<const size_t> rows,
+               std::span<double> path_sum, std::span<float> credit) {
+    const size_t stride = x.cols + 1;
+    std::array<int32_t, kRowBlock> node{};
+    for (const int32_t root : forest.root) {
+        std::fill_n(node.begin(), rows.size(), root);
+        for (int level = 0; level < max_depth; ++level) {
+            for (size_t k = 0; k < rows.size(); ++k) {
+                const auto n = static_cast<size_t>(node[k]);
+                const auto f = static_cast<size_t>(forest.feature[n]);
+                const int32_t child = forest.left[n] + (x.At(rows[k], f) < forest.threshold[n] ? 0 : 1);
+                if constexpr (kCredit) credit[k * stride + f] += forest.gain[static_cast<size_t>(child)];
+                node[k] = child;
+            }
+        }
+        for (size_t k = 0; k < rows.size(); ++k) path_sum[k] += forest.value[static_cast<size_t>(node[k])];
+    }
+}
+
 // Up to three features that earned 60% of a row's isolation, the most first; -1 = no more.
 using Deciding = std::array<int8_t, 3>;
 
@@ -311,53 +335,45 @@ Expected<AlgorithmOutput> IsolationForest::Run(const transform::TransactionFrame
     for (const Forest& tree : trees) forest.Append(tree);
     trees = {};
 
-    // E[h(x)] per row, over blocks of rows that walk each tree level by level together (independent loads
-    // overlap); each row sums its trees in tree order. Isolation earned per feature: reaching a node of n_child of
-    // its parent's n_node training rows earns log2(n_node / n_child) to the parent's split feature.
+    // Pass 1, E[h(x)] per row over blocks of rows; pass 2, for rows scoring >= 0.55 only, the isolation per feature.
     const double norm = IsolationAveragePathLength(static_cast<int64_t>(psi));
     const double confidence = static_cast<double>(psi) / static_cast<double>(psi + 32) * static_cast<double>(n_trees) /
                               static_cast<double>(n_trees + 10);
-    const size_t cols = x.cols;
-    const size_t stride = cols + 1;  // the zero column collects the external nodes' self-loops
     std::vector<double> path(rows, 0.0);
-    std::vector<Deciding> deciding(rows, Deciding{-1, -1, -1});
     const size_t blocks = (rows + kRowBlock - 1) / kRowBlock;
-    const bool scored = ParallelFor(blocks, threads, context, 0.4, 0.95, [&](size_t b) {
-        const size_t begin = b * kRowBlock;
-        const size_t count = std::min(rows, begin + kRowBlock) - begin;
-        std::array<int32_t, kRowBlock> node{};
-        std::vector<float> credit(count * stride, 0.0F);
-        for (const int32_t root : forest.root) {
-            std::fill_n(node.begin(), count, root);
-            for (int level = 0; level < max_depth; ++level) {
-                for (size_t k = 0; k < count; ++k) {
-                    const auto n = static_cast<size_t>(node[k]);
-                    const auto f = static_cast<size_t>(forest.feature[n]);
-                    const int32_t child = forest.left[n] + (x.At(begin + k, f) < forest.threshold[n] ? 0 : 1);
-                    credit[k * stride + f] += forest.gain[static_cast<size_t>(child)];
-                    node[k] = child;
-                }
-            }
-            for (size_t k = 0; k < count; ++k) path[begin + k] += forest.value[static_cast<size_t>(node[k])];
-        }
-        for (size_t k = 0; k < count; ++k) {
-            const size_t r = begin + k;
+    const bool scored = ParallelFor(blocks, threads, context, 0.4, 0.9, [&](size_t b) {
+        std::array<size_t, kRowBlock> block{};
+        const size_t count = std::min(rows, (b + 1) * kRowBlock) - b * kRowBlock;
+        std::iota(block.begin(), block.begin() + static_cast<std::ptrdiff_t>(count), b * kRowBlock);
+        const std::span<const size_t> block_rows(block.data(), count);
+        WalkBlock<false>(forest, x, max_depth, block_rows, std::span<double>(path).subspan(b * kRowBlock, count), {});
+        for (const size_t r : block_rows) {
             path[r] /= static_cast<double>(n_trees);
             output.score[r] = std::exp2(-path[r] / norm);
             output.confidence[r] = confidence;
-            if (output.score[r] >= kReasonScore)
-                deciding[r] = DecidingFeatures(std::span<const float>(credit).subspan(k * stride, cols));
         }
     });
     if (!scored) return cancelled();
+    std::vector<size_t> explain;
+    for (size_t r = 0; r < rows; ++r) {
+        if (output.score[r] >= kReasonScore) explain.push_back(r);
+    }
     std::vector<double> scratch(path);
     const double typical = Median(scratch);
-    const bool explained = ParallelFor(blocks, threads, context, 0.95, 1.0, [&](size_t b) {
-        for (size_t r = b * kRowBlock; r < std::min(rows, (b + 1) * kRowBlock); ++r) {
-            if (output.score[r] >= kReasonScore)
-                output.reason[r] = Reason(path[r], typical, deciding[r], params_.features);
-        }
-    });
+    const size_t stride = x.cols + 1;  // the zero column collects the external nodes' self-loops
+    const bool explained =
+        ParallelFor((explain.size() + kRowBlock - 1) / kRowBlock, threads, context, 0.9, 1.0, [&](size_t b) {
+            const auto block_rows = std::span<const size_t>(explain).subspan(
+                b * kRowBlock, std::min(kRowBlock, explain.size() - b * kRowBlock));
+            std::vector<double> unused(block_rows.size(), 0.0);
+            std::vector<float> credit(block_rows.size() * stride, 0.0F);
+            WalkBlock<true>(forest, x, max_depth, block_rows, unused, credit);
+            for (size_t k = 0; k < block_rows.size(); ++k) {
+                const Deciding deciding = DecidingFeatures(std::span<const float>(credit).subspan(k * stride, x.cols));
+                const size_t r = block_rows[k];
+                output.reason[r] = Reason(path[r], typical, deciding, params_.features);
+            }
+        });
     if (!explained) return cancelled();
     return output;
 }
