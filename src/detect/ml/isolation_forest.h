@@ -9,6 +9,7 @@
 // Reason (score ≥ 0.55): E[h] against the median over all rows, and the deciding features — those that earned the
 // most isolation on the row's paths, a split that leaves the row with n_child of the node's n_node training rows
 // earning log2(n_node / n_child).
+// Confidence = ψ / (ψ + 32) · n_trees / (n_trees + 10): the same for every row, higher with more evidence per tree.
 // Missing values: a non-finite feature value is imputed by that feature's median over the finite values (0 if none).
 // Deterministic: tree t uses std::mt19937_64 seeded by splitmix64(seed ^ t), and each row sums its trees in tree
 // order, so scores are identical for any thread count.

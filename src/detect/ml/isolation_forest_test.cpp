@@ -112,7 +112,7 @@ TEST(IsolationForestTest, SameSeedGivesIdenticalScores) {
 }
 
 TEST(IsolationForestTest, ThreadCountDoesNotChangeScores) {
-    // 1 500 rows: three row blocks, so the threads share both the trees and the rows.
+    // 1 500 rows: six blocks of 256 rows, so the threads share both the trees and the rows.
     std::vector<TestLine> lines = ClusterWithOutliers();
     for (int i = 0; i < 1'297; ++i) lines.push_back(Line(50 + (i * 53) % 400, 1 + (i * 11) % 28));
     const auto frame = testing::MakeFrame(lines);
