@@ -242,7 +242,7 @@ std::string Reason(double path, double typical, const Deciding& deciding, const 
     for (const int8_t f : deciding) {
         if (f >= 0) named.push_back(names[static_cast<size_t>(f)]);
     }
-    return fmt::format("Isolated after {:.1f} splits on average (typical {:.1f}); the deciding feature{}: {}.", path,
+    return fmt::format("Isolated after {:.1f} splits on average (typical {:.1f}), decided by the feature{} {}.", path,
                        typical, named.size() == 1 ? "" : "s", fmt::join(named, ", "));
 }
 

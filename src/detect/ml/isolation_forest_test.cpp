@@ -62,7 +62,7 @@ TEST(IsolationForestTest, ExternalNodeAddsAveragePathLengthOfItsSize) {
     EXPECT_NEAR(output->score[2], std::exp2(-1.0 / c3), 1e-12);
     // b scores 2^(−1 / 1.2074) = 0.563 ≥ 0.55; the typical path is the median of {2, 2, 1}.
     EXPECT_EQ(output->reason[2],
-              "Isolated after 1.0 splits on average (typical 2.0); the deciding feature: log_amount.");
+              "Isolated after 1.0 splits on average (typical 2.0), decided by the feature log_amount.");
     EXPECT_EQ(output->reason[0], "");  // 0.317
 }
 
@@ -87,9 +87,9 @@ TEST(IsolationForestTest, ReasonNamesTheFeatureThatIsolatedTheRow) {
     const std::string& amount = output->reason[200];
     EXPECT_TRUE(amount.starts_with("Isolated after ")) << amount;
     EXPECT_NE(amount.find("(typical "), std::string::npos) << amount;
-    EXPECT_TRUE(amount.ends_with("; the deciding feature: log_amount.")) << amount;
+    EXPECT_TRUE(amount.ends_with(", decided by the feature log_amount.")) << amount;
     const std::string& day = output->reason[202];
-    EXPECT_TRUE(day.ends_with("; the deciding feature: day_of_month.")) << day;
+    EXPECT_TRUE(day.ends_with(", decided by the feature day_of_month.")) << day;
     EXPECT_NE(output->reason[201].find("log_amount"), std::string::npos) << output->reason[201];
     size_t quiet = 0;
     for (size_t r = 0; r < 200; ++r) {
