@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/date.h"
+#include "detect/detail/algorithm_support.h"
 #include "detect/detail/format.h"
 #include "detect/detail/params.h"
 #include "detect/detail/stats.h"
@@ -222,11 +223,7 @@ AlgorithmInfo Correlation::Info() {
                 {"split_threshold", "number", "50000.0", "the approval limit"},
                 {"split_margin", "number", "0.1", "\"just under\" = within this share below the limit"},
             },
-        .create = [](const nlohmann::json& json, std::string_view path) -> Expected<std::unique_ptr<Algorithm>> {
-            auto params = CorrelationParams::FromJson(json, path);
-            if (!params) return Unexpected(std::move(params).error());
-            return std::unique_ptr<Algorithm>(std::make_unique<Correlation>(std::move(*params)));
-        },
+        .create = FactoryOf<Correlation, CorrelationParams>(),
     };
 }
 
@@ -234,7 +231,6 @@ Expected<AlgorithmOutput> Correlation::Run(const transform::TransactionFrame& fr
     const size_t rows = frame.size();
     AlgorithmOutput output(rows);
     if (rows == 0) return output;
-    const auto cancelled = [&] { return context.cancelled != nullptr && context.cancelled->load(); };
     Scorer scorer(frame, output);
 
     const VoucherAccounts vouchers = CollectVoucherAccounts(frame, static_cast<size_t>(params_.max_voucher_lines));
@@ -256,12 +252,12 @@ Expected<AlgorithmOutput> Correlation::Run(const transform::TransactionFrame& fr
                         ++pair_vouchers[PairKey(accounts[i].account, accounts[j].account)];
             }
         }
-        if (cancelled()) return Unexpected(Internal("cancelled"));
+        if (Cancelled(context)) return Unexpected(Internal("cancelled"));
         const double n = static_cast<double>(voucher_count);
         std::vector<double> best;
         std::vector<size_t> partner;
         for (size_t s = 0; s < vouchers.size(); ++s) {
-            if (s % kCancelStride == 0 && cancelled()) return Unexpected(Internal("cancelled"));
+            if (s % kCancelStride == 0 && Cancelled(context)) return Unexpected(Internal("cancelled"));
             const auto accounts = vouchers.Of(s);
             best.assign(accounts.size(), 0.0);
             partner.assign(accounts.size(), 0);
@@ -325,7 +321,7 @@ Expected<AlgorithmOutput> Correlation::Run(const transform::TransactionFrame& fr
             }
         };
         for_each_pair([&](size_t, auto, size_t, size_t, const PatternKey& key) { ++patterns[key].vouchers; });
-        if (cancelled()) return Unexpected(Internal("cancelled"));
+        if (Cancelled(context)) return Unexpected(Internal("cancelled"));
 
         // Samples of learnt patterns; lo = the pair's account with the lower code, ratio = |net hi| / |net lo|.
         struct Sample {
@@ -363,7 +359,7 @@ Expected<AlgorithmOutput> Correlation::Run(const transform::TransactionFrame& fr
         std::vector<std::pair<double, int64_t>> histogram;  // (rounded ratio, vouchers)
         std::vector<double> modes;
         for (size_t begin = 0; begin < samples.size();) {
-            if (cancelled()) return Unexpected(Internal("cancelled"));
+            if (Cancelled(context)) return Unexpected(Internal("cancelled"));
             size_t end = begin;
             while (end < samples.size() && samples[end].pattern == samples[begin].pattern) ++end;
             const auto group = std::span<const Sample>(samples).subspan(begin, end - begin);
@@ -513,7 +509,7 @@ Expected<AlgorithmOutput> Correlation::Run(const transform::TransactionFrame& fr
         std::vector<Window> windows(events.size());
         std::deque<size_t> best;  // window ends, their counts decreasing
         for (size_t begin = 0; begin < events.size();) {
-            if (cancelled()) return Unexpected(Internal("cancelled"));
+            if (Cancelled(context)) return Unexpected(Internal("cancelled"));
             size_t end = begin + 1;
             while (end < events.size() && same_key(events[begin], events[end])) ++end;
             // The longest window ending at each event (count 0 unless it qualifies) ...

@@ -7,6 +7,7 @@
 #include <deque>
 #include <utility>
 
+#include "detect/detail/algorithm_support.h"
 #include "detect/detail/format.h"
 #include "detect/detail/params.h"
 #include "detect/detail/stats.h"
@@ -60,11 +61,7 @@ AlgorithmInfo MovingAverage::Info() {
                 {"recurrence_days", "integer", "0",
                  "only the part beyond the account's extremes of this many previous days counts (0 = off)"},
             },
-        .create = [](const nlohmann::json& json, std::string_view path) -> Expected<std::unique_ptr<Algorithm>> {
-            auto params = MovingAverageParams::FromJson(json, path);
-            if (!params) return Unexpected(std::move(params).error());
-            return std::unique_ptr<Algorithm>(std::make_unique<MovingAverage>(std::move(*params)));
-        },
+        .create = FactoryOf<MovingAverage, MovingAverageParams>(),
     };
 }
 
@@ -182,7 +179,7 @@ Expected<AlgorithmOutput> MovingAverage::Run(const transform::TransactionFrame& 
     const double clip = 2.0 * params_.threshold;
 
     for (size_t a = 0; a < accounts.size(); ++a) {
-        if (context.cancelled != nullptr && context.cancelled->load()) return Unexpected(Internal("cancelled"));
+        if (Cancelled(context)) return Unexpected(Internal("cancelled"));
         const std::span<const size_t> lines = accounts.Run(a);
         if (lines.size() <= min_history) continue;
         const std::string& account = frame.account.values[static_cast<size_t>(frame.account.codes[lines.front()])];

@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "core/date.h"
+#include "detect/detail/algorithm_support.h"
 #include "detect/detail/format.h"
 #include "detect/detail/params.h"
 #include "detect/detail/stats.h"
@@ -67,11 +68,7 @@ AlgorithmInfo Timeseries::Info() {
                 {"regular_min_months", "integer", "6", "distinct months a regular account must be posted in"},
                 {"regular_threshold", "number", "3.0", "days beyond the tolerance that score 0.5"},
             },
-        .create = [](const nlohmann::json& json, std::string_view path) -> Expected<std::unique_ptr<Algorithm>> {
-            auto params = TimeseriesParams::FromJson(json, path);
-            if (!params) return Unexpected(std::move(params).error());
-            return std::unique_ptr<Algorithm>(std::make_unique<Timeseries>(std::move(*params)));
-        },
+        .create = FactoryOf<Timeseries, TimeseriesParams>(),
     };
 }
 
@@ -386,7 +383,7 @@ Expected<AlgorithmOutput> Timeseries::Run(const transform::TransactionFrame& fra
     const Runs accounts = SortedRuns(keys, 32);
     AccountScorer scorer(params_, frame, output);
     for (size_t a = 0; a < accounts.size(); ++a) {
-        if (context.cancelled != nullptr && context.cancelled->load()) return Unexpected(Internal("cancelled"));
+        if (Cancelled(context)) return Unexpected(Internal("cancelled"));
         scorer.Score(accounts.Run(a));
         if (a % 64 == 63 || a + 1 == accounts.size())
             context.progress(static_cast<double>(a + 1) / static_cast<double>(accounts.size()));

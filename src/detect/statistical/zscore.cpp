@@ -6,6 +6,7 @@
 #include <cmath>
 #include <numeric>
 
+#include "detect/detail/algorithm_support.h"
 #include "detect/detail/format.h"
 #include "detect/detail/params.h"
 #include "detect/detail/stats.h"
@@ -47,11 +48,7 @@ AlgorithmInfo Zscore::Info() {
                 {"threshold", "number", "3.0", "the |z| that scores 0.5"},
                 {"min_group_size", "integer", "10", "smaller groups are compared with all lines instead"},
             },
-        .create = [](const nlohmann::json& json, std::string_view path) -> Expected<std::unique_ptr<Algorithm>> {
-            auto params = ZscoreParams::FromJson(json, path);
-            if (!params) return Unexpected(std::move(params).error());
-            return std::unique_ptr<Algorithm>(std::make_unique<Zscore>(std::move(*params)));
-        },
+        .create = FactoryOf<Zscore, ZscoreParams>(),
     };
 }
 
@@ -97,7 +94,7 @@ Expected<AlgorithmOutput> Zscore::Run(const transform::TransactionFrame& frame, 
     const std::string_view unit = params_.robust ? "robust standard deviations" : "standard deviations";
 
     for (size_t g = 0; g < groups.size(); ++g) {
-        if (context.cancelled != nullptr && context.cancelled->load()) return Unexpected(Internal("cancelled"));
+        if (Cancelled(context)) return Unexpected(Internal("cancelled"));
         const std::span<const size_t> group = groups.Run(g);
         const size_t account = static_cast<size_t>(frame.account.codes[group.front()]);
         const std::string& account_name = frame.account.values[account];
