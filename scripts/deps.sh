@@ -11,11 +11,17 @@ packages=(
     nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev
     # parsers: JSON, xlsx (zip + XML), xls
     libsimdjson-dev libzip-dev libexpat1-dev libfreexl-dev
+    # linear algebra for the ML detectors
+    libeigen3-dev
     # tests and benchmarks
     libgtest-dev libgmock-dev libbenchmark-dev curl jq
     # servers started by scripts/test.sh
     postgresql redis-server
 )
+# --bench: also what the benchmark scripts compare against (scikit-learn, numpy).
+if [ "${1:-}" = "--bench" ]; then
+    packages+=(python3-sklearn python3-numpy)
+fi
 
 missing=()
 for package in "${packages[@]}"; do

@@ -33,6 +33,7 @@ struct AlgorithmOutput {
     std::vector<double> confidence;
     std::vector<std::string> reason;
     std::vector<RuleFlag> flags;  // rule-based algorithms only; any order
+    std::string model;            // ML algorithms: the fitted model (ml/model.h) to save with the run; "" otherwise
 
     explicit AlgorithmOutput(size_t rows) : score(rows, 0.0), confidence(rows, 0.0), reason(rows) {}
 };
@@ -42,6 +43,8 @@ struct RunContext {
     std::function<void(double)> progress = [](double) {};
     // Set by the engine to ask the algorithm to stop early; an algorithm checks it between chunks of work.
     const std::atomic<bool>* cancelled = nullptr;
+    // ML algorithms: a saved model (ml/model.h) to score with instead of fitting one; empty = fit on the frame.
+    std::string_view model;
 };
 
 class Algorithm {

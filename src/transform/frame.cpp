@@ -1,7 +1,12 @@
 #include "transform/frame.h"
 
+#include <simdjson.h>
+
 #include <algorithm>
 #include <array>
+#include <charconv>
+#include <cmath>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <unordered_map>
@@ -78,6 +83,35 @@ Date LastDayOfMonth(Date date) {
     return Date{first_of_next.days - 1};
 }
 
+constexpr double kMissing = std::numeric_limits<double>::quiet_NaN();
+
+// "1234.5", "-0,25", "1 234,50" (spaces and no-break spaces group digits; a lone comma is the decimal sign).
+std::optional<double> ParseNumber(std::string_view text) {
+    std::string cleaned;
+    cleaned.reserve(text.size());
+    for (size_t i = 0; i < text.size(); ++i) {
+        const char c = text[i];
+        if (c == ' ' || c == '\t') continue;
+        if (c == '\xC2' && i + 1 < text.size() && text[i + 1] == '\xA0') {  // U+00A0
+            ++i;
+            continue;
+        }
+        if (c == '\xE2' && i + 2 < text.size() && text[i + 1] == '\x80' && text[i + 2] == '\xAF') {  // U+202F
+            i += 2;
+            continue;
+        }
+        cleaned.push_back(c);
+    }
+    if (cleaned.find('.') == std::string::npos) std::replace(cleaned.begin(), cleaned.end(), ',', '.');
+    if (!cleaned.empty() && cleaned.front() == '+') cleaned.erase(0, 1);
+    double value = 0.0;
+    const auto [end, error] = std::from_chars(cleaned.data(), cleaned.data() + cleaned.size(), value);
+    if (cleaned.empty() || error != std::errc() || end != cleaned.data() + cleaned.size() || !std::isfinite(value)) {
+        return std::nullopt;
+    }
+    return value;
+}
+
 }  // namespace
 
 struct FrameBuilder::Dictionaries {
@@ -96,10 +130,62 @@ struct FrameBuilder::Dictionaries {
     Interner vouchers;
     std::string voucher_key;  // reused
     FiscalYear last_year{.start = Date{1}, .end = Date{0}};  // cache: rows come mostly in date order
+    simdjson::ondemand::parser json;
+    simdjson::padded_string raw;  // reused
+
+    void ReadRawColumns(TransactionFrame& f, const Transaction& t);
 };
 
+void FrameBuilder::Dictionaries::ReadRawColumns(TransactionFrame& f, const Transaction& t) {
+    for (RawColumn& column : f.raw_columns) column.values.push_back(kMissing);
+    if (t.raw_data.size() <= 2) return;  // "{}" or ""
+    if (raw.size() < t.raw_data.size()) raw = simdjson::padded_string(t.raw_data.size() * 2);
+    std::copy(t.raw_data.begin(), t.raw_data.end(), raw.data());
+    simdjson::ondemand::document document;
+    simdjson::ondemand::object object;
+    if (json.iterate(raw.data(), t.raw_data.size(), raw.size() + simdjson::SIMDJSON_PADDING).get(document) || document.get_object().get(object)) {
+        return;
+    }
+    for (auto field : object) {
+        std::string_view key;
+        if (field.unescaped_key().get(key)) return;
+        const auto column = std::find_if(f.raw_columns.begin(), f.raw_columns.end(),
+                                         [&](const RawColumn& c) { return c.name == key; });
+        if (column == f.raw_columns.end()) continue;
+        simdjson::ondemand::value value;
+        if (field.value().get(value)) return;
+        std::optional<double> number;
+        std::string_view text;
+        simdjson::ondemand::json_type type;
+        if (value.type().get(type)) return;
+        if (type == simdjson::ondemand::json_type::null) continue;
+        if (type == simdjson::ondemand::json_type::number) {
+            double parsed = 0.0;
+            if (!value.get_double().get(parsed)) number = parsed;
+            text = "(a number out of range)";
+        } else if (type == simdjson::ondemand::json_type::string) {
+            if (value.get_string().get(text)) return;
+            if (text.find_first_not_of(" \t") == std::string_view::npos) continue;  // blank: missing
+            number = ParseNumber(text);
+        } else {
+            text = type == simdjson::ondemand::json_type::boolean ? "(true/false)" : "(a list or object)";
+        }
+        if (number) {
+            column->values.back() = *number;
+            ++column->present;
+        } else if (column->bad_row == 0) {
+            column->bad_row = t.row_number;
+            column->bad_value = std::string(text);
+        }
+    }
+}
+
 FrameBuilder::FrameBuilder(FrameOptions options)
-    : dictionaries_(std::make_unique<Dictionaries>(std::move(options))) {}
+    : dictionaries_(std::make_unique<Dictionaries>(std::move(options))) {
+    for (const std::string& name : dictionaries_->options.raw_columns) {
+        if (!frame_.FindRawColumn(name)) frame_.raw_columns.push_back(RawColumn{.name = name});
+    }
+}
 FrameBuilder::~FrameBuilder() = default;
 
 TransactionFrame FrameBuilder::Finish() && {
@@ -171,6 +257,7 @@ void FrameBuilder::Append(std::span<const store::StoredTransaction> rows) {
         f.fiscal_period.push_back(static_cast<int8_t>(std::clamp(period, 1, 99)));
         f.days_to_period_end.push_back(static_cast<int16_t>(LastDayOfMonth(t.date).days - t.date.days));
         f.days_to_year_end.push_back(static_cast<int16_t>(std::min(year.end.days - t.date.days, 32767)));
+        if (!f.raw_columns.empty()) dictionaries_->ReadRawColumns(f, t);
     }
 }
 
@@ -202,7 +289,15 @@ std::vector<double> TransactionFrame::NumericFeature(std::string_view name) cons
     if (name == "user_frequency") return convert(user_frequency);
     if (name == "counterparty_frequency") return convert(counterparty_frequency);
     if (name == "voucher_size") return convert(voucher_size);
+    const RawColumn* raw = FindRawColumn(name);
+    if (raw != nullptr && raw->bad_row == 0) return raw->values;
     return {};
+}
+
+const RawColumn* TransactionFrame::FindRawColumn(std::string_view name) const {
+    const auto it =
+        std::find_if(raw_columns.begin(), raw_columns.end(), [&](const RawColumn& c) { return c.name == name; });
+    return it == raw_columns.end() ? nullptr : &*it;
 }
 
 FrameOptions FrameOptionsFromMetadata(std::string_view upload_metadata) {
@@ -250,10 +345,13 @@ std::optional<std::pair<int, int>> ParseMonthDay(std::string_view text) {
     return std::pair{month, day};
 }
 
-TransactionFrame LoadFrame(store::Store& store, std::string_view workspace_id, std::string_view upload_id) {
+TransactionFrame LoadFrame(store::Store& store, std::string_view workspace_id, std::string_view upload_id,
+                           std::span<const std::string> raw_columns) {
     auto upload = store.GetUpload(workspace_id, upload_id);
     if (!upload) throw std::invalid_argument(upload.error().message);
-    FrameBuilder builder(FrameOptionsFromMetadata(upload->metadata));
+    FrameOptions options = FrameOptionsFromMetadata(upload->metadata);
+    options.raw_columns.assign(raw_columns.begin(), raw_columns.end());
+    FrameBuilder builder(std::move(options));
     store.ForEachTransaction(workspace_id, upload_id, 8192,
                              [&builder](std::span<const store::StoredTransaction> batch) { builder.Append(batch); });
     return std::move(builder).Finish();

@@ -29,6 +29,20 @@ struct FrameOptions {
     int fiscal_year_start_month = 1;
     int fiscal_year_start_day = 1;
     std::vector<FiscalYear> fiscal_years;
+    // Columns of the uploaded file itself (raw_data keys) to load as numbers: the features a strategy names that
+    // are not derived ones. Others are not read (parsing every row's raw_data costs time).
+    std::vector<std::string> raw_columns;
+};
+
+// A column of the uploaded file read as numbers (FrameOptions::raw_columns). A value is a JSON number or a string
+// such as "1234.5", "-0,25" or "1 234,50"; null, "" or a row without the key is missing (NaN).
+struct RawColumn {
+    std::string name;
+    std::vector<double> values;  // per row; NaN = missing
+    size_t present = 0;          // rows with a value
+    // The first value that is not a number, if any: the column cannot be used as a numeric feature.
+    int64_t bad_row = 0;  // row_number; 0 = every value is a number
+    std::string bad_value;
 };
 
 // A dictionary-encoded string column: codes index into values; "" is a value like any other.
@@ -85,6 +99,10 @@ struct TransactionFrame {
     std::vector<int32_t> voucher_start;
     std::vector<int32_t> voucher_rows;
 
+    // The requested columns of the file itself, in FrameOptions::raw_columns order.
+    std::vector<RawColumn> raw_columns;
+    const RawColumn* FindRawColumn(std::string_view name) const;
+
     size_t size() const { return id.size(); }
     std::span<const int32_t> VoucherRows(int32_t voucher_code) const {
         const auto c = static_cast<size_t>(voucher_code);
@@ -93,7 +111,8 @@ struct TransactionFrame {
     }
     // True when the row has a voucher number (belongs to a real voucher).
     bool HasVoucher(size_t row) const { return !voucher.values[static_cast<size_t>(voucher.codes[row])].empty(); }
-    // Numeric feature by name ("log_amount", "weekday", ...); empty when the name is not a numeric feature.
+    // Numeric feature by name ("log_amount", "weekday", ...), else a loaded raw column that holds numbers only
+    // (NaN where missing); empty when the name is neither.
     std::vector<double> NumericFeature(std::string_view name) const;
     static std::span<const std::string_view> NumericFeatureNames();
 };
@@ -121,7 +140,9 @@ FrameOptions FrameOptionsFromMetadata(std::string_view upload_metadata);
 // "MM-DD" or "--MM-DD" → {month, day}; nullopt when it is not a day of the year.
 std::optional<std::pair<int, int>> ParseMonthDay(std::string_view text);
 
-// Loads an upload's rows from the store, in file order, with the upload's calendar.
-TransactionFrame LoadFrame(store::Store& store, std::string_view workspace_id, std::string_view upload_id);
+// Loads an upload's rows from the store, in file order, with the upload's calendar and the named columns of the
+// file itself (RawColumn).
+TransactionFrame LoadFrame(store::Store& store, std::string_view workspace_id, std::string_view upload_id,
+                           std::span<const std::string> raw_columns = {});
 
 }  // namespace granska::transform

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 namespace granska::transform {
 namespace {
 
@@ -105,6 +107,37 @@ TEST(FrameBuilderTest, FiscalYearsComeFromTheFileOrTheConfiguredStart) {
     EXPECT_EQ(ParseMonthDay("02-29"), (std::pair{2, 29}));
     EXPECT_FALSE(ParseMonthDay("13-01"));
     EXPECT_FALSE(ParseMonthDay("7-1"));
+}
+
+TEST(FrameBuilderTest, RequestedColumnsOfTheFileAreReadAsNumbers) {
+    std::vector<store::StoredTransaction> rows(5, Stored("r", 2024, 3, 1, 100, "5010"));
+    rows[0].transaction.raw_data = R"({"x0":"1 234,50","x1":"abc","note":"x"})";
+    rows[1].transaction.raw_data = R"({"x0":-0.25,"x1":"2"})";
+    rows[2].transaction.raw_data = R"({"x0":"","x1":null})";
+    rows[3].transaction.raw_data = "{}";
+    rows[4].transaction.raw_data = "{\"x0\":\"+7e2\",\"x1\":\"3\xC2\xA0" "000\"}";  // no-break space groups digits
+    for (size_t i = 0; i < rows.size(); ++i) rows[i].transaction.row_number = static_cast<int64_t>(i + 1);
+    FrameBuilder builder(FrameOptions{.raw_columns = {"x0", "x1", "missing"}});
+    builder.Append(rows);
+    const TransactionFrame frame = std::move(builder).Finish();
+    ASSERT_EQ(frame.raw_columns.size(), 3u);
+    const RawColumn& x0 = *frame.FindRawColumn("x0");
+    EXPECT_EQ(x0.present, 3u);
+    EXPECT_EQ(x0.bad_row, 0);
+    EXPECT_DOUBLE_EQ(x0.values[0], 1234.5);
+    EXPECT_DOUBLE_EQ(x0.values[1], -0.25);
+    EXPECT_TRUE(std::isnan(x0.values[2]));
+    EXPECT_TRUE(std::isnan(x0.values[3]));
+    EXPECT_DOUBLE_EQ(x0.values[4], 700.0);
+    EXPECT_EQ(frame.NumericFeature("x0").size(), 5u);
+    // x1 has a word in row 1: not a numeric column, and the frame says where.
+    const RawColumn& x1 = *frame.FindRawColumn("x1");
+    EXPECT_EQ(x1.bad_row, 1);
+    EXPECT_EQ(x1.bad_value, "abc");
+    EXPECT_DOUBLE_EQ(x1.values[4], 3000.0);
+    EXPECT_TRUE(frame.NumericFeature("x1").empty());
+    EXPECT_EQ(frame.FindRawColumn("missing")->present, 0u);
+    EXPECT_EQ(frame.FindRawColumn("note"), nullptr);  // not asked for
 }
 
 TEST(FrameBuilderTest, EveryNumericFeatureNameGivesOneValuePerRow) {

@@ -33,6 +33,8 @@ public:
     void Fail(std::string_view name, std::string_view message);
     // Fails on unknown fields (listing the known ones) or the first recorded error.
     Expected<void> Finish();
+    // The params object's JSON path ("algorithms[2].params").
+    const std::string& path() const { return path_; }
 
 private:
     const nlohmann::json* Field(std::string_view name);

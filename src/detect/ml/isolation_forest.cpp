@@ -8,6 +8,7 @@
 #include <cmath>
 #include <limits>
 #include <numeric>
+#include <optional>
 #include <random>
 #include <span>
 #include <thread>
@@ -16,6 +17,7 @@
 #include "detect/detail/algorithm_support.h"
 #include "detect/detail/params.h"
 #include "detect/detail/stats.h"
+#include "detect/ml/model.h"
 
 namespace granska::detect {
 namespace {
@@ -31,39 +33,9 @@ uint64_t SplitMix64(uint64_t x) {
     return x ^ (x >> 31);
 }
 
-// The chosen features, column-major: value of column c at row r is values[c * rows + r]. Column `cols` is all
-// zeros: external nodes "split" on it with threshold +inf and lead to themselves, so walks need no branch.
-struct FeatureMatrix {
-    size_t rows = 0;
-    size_t cols = 0;
-    std::vector<float> values;  // float: half the memory traffic of double, ample for isolating
-    float At(size_t row, size_t col) const { return values[col * rows + row]; }
-};
-
-FeatureMatrix BuildMatrix(const transform::TransactionFrame& frame, const std::vector<std::string>& features) {
-    FeatureMatrix matrix{.rows = frame.size(), .cols = features.size(), .values = {}};
-    matrix.values.reserve(matrix.rows * (matrix.cols + 1));
-    std::vector<double> finite;
-    const auto is_finite = [](double v) { return std::isfinite(v); };
-    for (const std::string& name : features) {
-        std::vector<double> column = frame.NumericFeature(name);
-        if (!std::all_of(column.begin(), column.end(), is_finite)) {  // missing-value policy: impute the median
-            finite.clear();
-            std::copy_if(column.begin(), column.end(), std::back_inserter(finite), is_finite);
-            const double median = Median(finite);
-            std::replace_if(
-                column.begin(), column.end(), [](double v) { return !std::isfinite(v); }, median);
-        }
-        std::transform(column.begin(), column.end(), std::back_inserter(matrix.values),
-                       [](double v) { return static_cast<float>(v); });
-    }
-    matrix.values.resize(matrix.rows * (matrix.cols + 1), 0.0F);
-    return matrix;
-}
-
 // All trees' nodes in flat arrays (struct of arrays); a tree's nodes are contiguous from root[t].
-struct Forest {
-    std::vector<int32_t> feature;  // split feature; external nodes: the zero column
+struct Nodes {
+    std::vector<int32_t> feature;  // split feature; external nodes: 0
     std::vector<float> threshold;  // go left when x < threshold; external nodes: +inf
     std::vector<int32_t> left;     // left child; the right child is left + 1; external nodes: themselves
     std::vector<float> gain;       // isolation earned by reaching the node: log2(parent's size / its size)
@@ -78,7 +50,7 @@ struct Forest {
         value.push_back(0.0);
         return static_cast<int32_t>(feature.size() - 1);
     }
-    void Append(const Forest& tree) {
+    void Append(const Nodes& tree) {
         const auto base = static_cast<int32_t>(feature.size());
         root.push_back(base);
         feature.insert(feature.end(), tree.feature.begin(), tree.feature.end());
@@ -106,10 +78,10 @@ std::vector<uint32_t> SubSample(size_t n, size_t psi, std::mt19937_64& rng) {
     return sample;
 }
 
-Forest BuildTree(const FeatureMatrix& x, size_t psi, int max_depth, uint64_t seed) {
+Nodes BuildTree(const FeatureMatrix& x, size_t psi, int max_depth, uint64_t seed) {
     std::mt19937_64 rng(seed);
     std::vector<uint32_t> rows = SubSample(x.rows, psi, rng);
-    Forest tree;
+    Nodes tree;
     tree.feature.reserve(2 * psi);
     struct Pending {
         int32_t node;
@@ -139,8 +111,8 @@ Forest BuildTree(const FeatureMatrix& x, size_t psi, int max_depth, uint64_t see
                 if (high[c] > low[c]) varying.push_back(c);
             }
         }
-        if (varying.empty()) {  // external node
-            tree.feature[node] = static_cast<int32_t>(x.cols);
+        if (varying.empty()) {  // external node: x < +inf leads back to itself
+            tree.feature[node] = 0;
             tree.threshold[node] = std::numeric_limits<float>::infinity();
             tree.left[node] = p.node;
             tree.value[node] = p.depth + IsolationAveragePathLength(static_cast<int64_t>(count));
@@ -196,13 +168,12 @@ bool ParallelFor(size_t count, size_t threads, const RunContext& context, double
 }
 
 // Walks rows (at most kRowBlock) through every tree, level by level together so that their independent loads
-// overlap; adds each row's path lengths to path_sum (in tree order). With kCredit, credit[k * (cols + 1) + f]
+// overlap; adds each row's path lengths to path_sum (in tree order). With kCredit, credit[k * x.cols + f]
 // collects the isolation feature f earned for row k: reaching a node that keeps n_child of its parent's n_node
 // training rows earns log2(n_node / n_child).
 template <bool kCredit>
-void WalkBlock(const Forest& forest, const FeatureMatrix& x, int max_depth, std::span<const size_t> rows,
+void WalkBlock(const Nodes& forest, const FeatureMatrix& x, int max_depth, std::span<const size_t> rows,
                std::span<double> path_sum, std::span<float> credit) {
-    const size_t stride = x.cols + 1;
     std::array<int32_t, kRowBlock> node{};
     for (const int32_t root : forest.root) {
         std::fill_n(node.begin(), rows.size(), root);
@@ -211,7 +182,9 @@ void WalkBlock(const Forest& forest, const FeatureMatrix& x, int max_depth, std:
                 const auto n = static_cast<size_t>(node[k]);
                 const auto f = static_cast<size_t>(forest.feature[n]);
                 const int32_t child = forest.left[n] + (x.At(rows[k], f) < forest.threshold[n] ? 0 : 1);
-                if constexpr (kCredit) credit[k * stride + f] += forest.gain[static_cast<size_t>(child)];
+                if constexpr (kCredit) {
+                    if (child != node[k]) credit[k * x.cols + f] += forest.gain[static_cast<size_t>(child)];
+                }
                 node[k] = child;
             }
         }
@@ -220,7 +193,7 @@ void WalkBlock(const Forest& forest, const FeatureMatrix& x, int max_depth, std:
 }
 
 // Up to three features that earned 60% of a row's isolation, the most first; -1 = no more.
-using Deciding = std::array<int8_t, 3>;
+using Deciding = std::array<int, 3>;
 
 Deciding DecidingFeatures(std::span<const float> credit) {
     std::vector<size_t> order(credit.size());
@@ -231,7 +204,7 @@ Deciding DecidingFeatures(std::span<const float> credit) {
     double covered = 0.0;
     const size_t most = std::min(deciding.size(), credit.size());
     for (size_t k = 0; k < most && credit[order[k]] > 0 && covered < 0.6 * total; ++k) {
-        deciding[k] = static_cast<int8_t>(order[k]);
+        deciding[k] = static_cast<int>(order[k]);
         covered += credit[order[k]];
     }
     return deciding;
@@ -239,7 +212,7 @@ Deciding DecidingFeatures(std::span<const float> credit) {
 
 std::string Reason(double path, double typical, const Deciding& deciding, const std::vector<std::string>& names) {
     std::vector<std::string_view> named;
-    for (const int8_t f : deciding) {
+    for (const int f : deciding) {
         if (f >= 0) named.push_back(names[static_cast<size_t>(f)]);
     }
     return fmt::format("Isolated after {:.1f} splits on average (typical {:.1f}), decided by the feature{} {}.", path,
@@ -262,7 +235,7 @@ Expected<IsolationForestParams> IsolationForestParams::FromJson(const nlohmann::
     reader.Read("sample_size", params.sample_size);
     reader.Read("max_depth", params.max_depth);
     reader.Read("seed", params.seed);
-    reader.Read("features", params.features);
+    params.features.Read(reader);
     reader.Read("threads", params.threads);
     if (params.n_trees < 1 || params.n_trees > 100'000)
         reader.Fail("n_trees", "'n_trees' must be between 1 and 100 000.");
@@ -272,22 +245,33 @@ Expected<IsolationForestParams> IsolationForestParams::FromJson(const nlohmann::
     if (params.seed < 0) reader.Fail("seed", "'seed' must be 0 or more.");
     if (params.threads < 0 || params.threads > 1024)
         reader.Fail("threads", "'threads' must be between 0 (= all hardware threads) and 1024.");
-    if (params.features.empty()) reader.Fail("features", "'features' must name at least one numeric feature.");
-    const auto known = transform::TransactionFrame::NumericFeatureNames();
-    for (size_t i = 0; i < params.features.size(); ++i) {
-        const std::string& name = params.features[i];
-        const std::string field = fmt::format("features[{}]", i);
-        if (std::find(known.begin(), known.end(), name) == known.end()) {
-            reader.Fail(field, fmt::format("'{}' is \"{}\", not a numeric feature; known: {}.", field, name,
-                                           fmt::join(known, ", ")));
-        } else if (std::find(params.features.begin(), params.features.begin() + static_cast<std::ptrdiff_t>(i), name) !=
-                   params.features.begin() + static_cast<std::ptrdiff_t>(i)) {
-            reader.Fail(field, fmt::format("'{}' repeats \"{}\".", field, name));
-        }
-    }
     if (auto finished = reader.Finish(); !finished) return Unexpected(std::move(finished).error());
     return params;
 }
+
+nlohmann::json IsolationForestParams::ToJson() const {
+    nlohmann::json json = {
+        {"n_trees", n_trees}, {"sample_size", sample_size}, {"max_depth", max_depth}, {"seed", seed}};
+    features.AddTo(json);
+    return json;
+}
+
+namespace {
+
+std::vector<ParamInfo> Params() {
+    std::vector<ParamInfo> params = {
+        {"n_trees", "integer", "100", "number of trees"},
+        {"sample_size", "integer", "256", "lines drawn (without replacement) to grow each tree"},
+        {"max_depth", "integer", "0", "tree height limit; 0 = ceil(log2 sample_size)"},
+        {"seed", "integer", "42", "random seed; the same seed gives the same scores"},
+        {"threads", "integer", "0", "worker threads; 0 = all hardware threads (scores do not depend on it)"},
+    };
+    const std::vector<ParamInfo> features = FeatureParamInfo(IsolationForestParams{}.features);
+    params.insert(params.end(), features.begin(), features.end());
+    return params;
+}
+
+}  // namespace
 
 AlgorithmInfo IsolationForest::Info() {
     return AlgorithmInfo{
@@ -296,85 +280,190 @@ AlgorithmInfo IsolationForest::Info() {
         .description =
             "Isolation Forest (Liu, Ting & Zhou 2008): random trees split the lines on the chosen features; lines "
             "that are isolated in few splits score high. The reason names the features that isolated the line.",
-        .params =
-            {
-                {"n_trees", "integer", "100", "number of trees"},
-                {"sample_size", "integer", "256", "lines drawn (without replacement) to grow each tree"},
-                {"max_depth", "integer", "0", "tree height limit; 0 = ceil(log2 sample_size)"},
-                {"seed", "integer", "42", "random seed; the same seed gives the same scores"},
-                {"features", "string list",
-                 R"(["log_amount", "weekday", "day_of_month", "posting_lag_days", "account_frequency", )"
-                 R"("user_frequency", "voucher_size"])",
-                 "numeric features the trees split on"},
-                {"threads", "integer", "0", "worker threads; 0 = all hardware threads (scores do not depend on it)"},
-            },
+        .params = Params(),
         .create = FactoryOf<IsolationForest, IsolationForestParams>(),
     };
+}
+
+struct IsolationForestModel::Forest : Nodes {};
+
+IsolationForestModel::IsolationForestModel() : forest_(std::make_unique<Forest>()) {}
+IsolationForestModel::~IsolationForestModel() = default;
+IsolationForestModel::IsolationForestModel(IsolationForestModel&&) noexcept = default;
+IsolationForestModel& IsolationForestModel::operator=(IsolationForestModel&&) noexcept = default;
+
+size_t IsolationForestModel::trees() const { return forest_->root.size(); }
+
+Expected<IsolationForestModel> IsolationForestModel::Fit(const FeatureMatrix& x, const IsolationForestParams& params,
+                                                         const RunContext& context) {
+    IsolationForestModel model;
+    const size_t psi = std::min(x.rows, static_cast<size_t>(params.sample_size));
+    model.psi_ = static_cast<int>(psi);
+    model.max_depth_ = params.max_depth > 0 ? params.max_depth
+                                            : static_cast<int>(std::ceil(std::log2(static_cast<double>(psi))));
+    if (x.rows < 2 || x.cols == 0) return model;  // no trees: every row scores 2^0 ... see Score
+    const auto n_trees = static_cast<size_t>(params.n_trees);
+    const size_t threads =
+        params.threads > 0 ? static_cast<size_t>(params.threads) : std::max(1u, std::thread::hardware_concurrency());
+    std::vector<Nodes> trees(n_trees);
+    const bool built = ParallelFor(n_trees, threads, context, 0.0, 1.0, [&](size_t t) {
+        trees[t] = BuildTree(x, psi, model.max_depth_, SplitMix64(static_cast<uint64_t>(params.seed) ^ t));
+    });
+    if (!built) return Unexpected(Internal("cancelled"));
+    for (const Nodes& tree : trees) model.forest_->Append(tree);
+    return model;
+}
+
+Expected<std::vector<double>> IsolationForestModel::Score(const FeatureMatrix& x, size_t threads,
+                                                          const RunContext& context,
+                                                          std::vector<double>* path_out) const {
+    const size_t rows = x.rows;
+    std::vector<double> score(rows, 0.5);  // no trees (fewer than 2 training rows): nothing is isolated
+    std::vector<double> path(rows, 0.0);
+    const size_t n_trees = trees();
+    if (n_trees > 0) {
+        const double norm = IsolationAveragePathLength(psi_);
+        const size_t blocks = (rows + kRowBlock - 1) / kRowBlock;
+        const bool scored = ParallelFor(blocks, threads, context, 0.0, 1.0, [&](size_t b) {
+            std::array<size_t, kRowBlock> block{};
+            const size_t count = std::min(rows, (b + 1) * kRowBlock) - b * kRowBlock;
+            std::iota(block.begin(), block.begin() + static_cast<std::ptrdiff_t>(count), b * kRowBlock);
+            const std::span<const size_t> block_rows(block.data(), count);
+            WalkBlock<false>(*forest_, x, max_depth_, block_rows,
+                             std::span<double>(path).subspan(b * kRowBlock, count), {});
+            for (const size_t r : block_rows) {
+                path[r] /= static_cast<double>(n_trees);
+                score[r] = std::exp2(-path[r] / norm);
+            }
+        });
+        if (!scored) return Unexpected(Internal("cancelled"));
+    }
+    if (path_out != nullptr) *path_out = std::move(path);
+    return score;
+}
+
+std::vector<std::array<int, 3>> IsolationForestModel::DecidingColumns(const FeatureMatrix& x,
+                                                                      std::span<const size_t> rows,
+                                                                      size_t threads) const {
+    std::vector<std::array<int, 3>> deciding(rows.size(), {-1, -1, -1});
+    if (trees() == 0 || x.cols == 0) return deciding;
+    ParallelFor((rows.size() + kRowBlock - 1) / kRowBlock, threads, RunContext{}, 0.0, 1.0, [&](size_t b) {
+        const auto block_rows = rows.subspan(b * kRowBlock, std::min(kRowBlock, rows.size() - b * kRowBlock));
+        std::vector<double> unused(block_rows.size(), 0.0);
+        std::vector<float> credit(block_rows.size() * x.cols, 0.0F);
+        WalkBlock<true>(*forest_, x, max_depth_, block_rows, unused, credit);
+        for (size_t k = 0; k < block_rows.size(); ++k) {
+            deciding[b * kRowBlock + k] = DecidingFeatures(std::span<const float>(credit).subspan(k * x.cols, x.cols));
+        }
+    });
+    return deciding;
+}
+
+nlohmann::json IsolationForestModel::ToJson() const {
+    const Forest& f = *forest_;
+    std::vector<float> threshold = f.threshold;  // +inf (external nodes) is not JSON: they are known by left = self
+    for (size_t n = 0; n < threshold.size(); ++n) {
+        if (f.left[n] == static_cast<int32_t>(n)) threshold[n] = 0.0F;
+    }
+    return {{"sample_size", psi_}, {"max_depth", max_depth_}, {"root", f.root},         {"feature", f.feature},
+            {"threshold", threshold}, {"left", f.left},        {"gain", f.gain},          {"value", f.value}};
+}
+
+Expected<IsolationForestModel> IsolationForestModel::FromJson(const nlohmann::json& json, size_t columns) {
+    IsolationForestModel model;
+    Forest& f = *model.forest_;
+    try {
+        model.psi_ = json.at("sample_size").get<int>();
+        model.max_depth_ = json.at("max_depth").get<int>();
+        f.root = json.at("root").get<std::vector<int32_t>>();
+        f.feature = json.at("feature").get<std::vector<int32_t>>();
+        f.threshold = json.at("threshold").get<std::vector<float>>();
+        f.left = json.at("left").get<std::vector<int32_t>>();
+        f.gain = json.at("gain").get<std::vector<float>>();
+        f.value = json.at("value").get<std::vector<double>>();
+    } catch (const nlohmann::json::exception& e) {
+        return Unexpected(InvalidInput("bad_model", fmt::format("The isolation forest is not readable: {}", e.what())));
+    }
+    const size_t nodes = f.feature.size();
+    bool valid = model.psi_ >= 1 && model.max_depth_ >= 1 && model.max_depth_ <= 64 && f.threshold.size() == nodes &&
+                 f.left.size() == nodes && f.gain.size() == nodes && f.value.size() == nodes;
+    for (size_t n = 0; valid && n < nodes; ++n) {
+        const int32_t left = f.left[n];
+        const bool external = left == static_cast<int32_t>(n);
+        valid = f.feature[n] >= 0 && static_cast<size_t>(f.feature[n]) < std::max<size_t>(columns, 1) &&
+                left >= 0 && (external || static_cast<size_t>(left) + 1 < nodes);
+        if (external) f.threshold[n] = std::numeric_limits<float>::infinity();
+    }
+    for (const int32_t root : f.root) valid = valid && root >= 0 && static_cast<size_t>(root) < nodes;
+    if (!valid) {
+        return Unexpected(InvalidInput(
+            "bad_model", fmt::format("The isolation forest does not fit {} feature columns or its nodes do not link up.",
+                                     columns)));
+    }
+    return model;
 }
 
 Expected<AlgorithmOutput> IsolationForest::Run(const transform::TransactionFrame& frame,
                                                const RunContext& context) const {
     const size_t rows = frame.size();
     AlgorithmOutput output(rows);
-    if (rows < 2) return output;
-    const FeatureMatrix x = BuildMatrix(frame, params_.features);
-    const size_t psi = std::min(rows, static_cast<size_t>(params_.sample_size));
-    const int max_depth =
-        params_.max_depth > 0 ? params_.max_depth : static_cast<int>(std::ceil(std::log2(static_cast<double>(psi))));
+    if (rows < 2 && context.model.empty()) return output;
     const size_t threads =
         params_.threads > 0 ? static_cast<size_t>(params_.threads) : std::max(1u, std::thread::hardware_concurrency());
-    const auto n_trees = static_cast<size_t>(params_.n_trees);
-    const auto cancelled = [] { return Unexpected(Internal("cancelled")); };
+    const auto scaled = [&context](double from, double to) {
+        RunContext part = context;
+        part.progress = [&context, from, to](double f) { context.progress(from + (to - from) * f); };
+        return part;
+    };
 
-    std::vector<Forest> trees(n_trees);
-    const bool built = ParallelFor(n_trees, threads, context, 0.0, 0.4, [&](size_t t) {
-        trees[t] = BuildTree(x, psi, max_depth, SplitMix64(static_cast<uint64_t>(params_.seed) ^ t));
-    });
-    if (!built) return cancelled();
-    Forest forest;
-    for (const Forest& tree : trees) forest.Append(tree);
-    trees = {};
+    // A saved model brings its own encoding and forest; otherwise both are fitted here and saved with the run.
+    FeatureEncoder encoder;
+    IsolationForestModel model;
+    nlohmann::json params_json;
+    std::optional<FeatureMatrix> x;
+    if (!context.model.empty()) {
+        auto document = ReadModelDocument(context.model, kName);
+        if (!document) return Unexpected(std::move(document).error());
+        encoder = std::move(document->encoder);
+        auto matrix = encoder.Transform(frame);
+        if (!matrix) return Unexpected(std::move(matrix).error());
+        x = std::move(*matrix);
+        auto loaded = IsolationForestModel::FromJson(document->model, x->cols);
+        if (!loaded) return Unexpected(std::move(loaded).error());
+        model = std::move(*loaded);
+    } else {
+        auto fitted = FeatureEncoder::Fit(frame, params_.features, /*standardize=*/false, params_.features.path);
+        if (!fitted) return Unexpected(std::move(fitted).error());
+        encoder = std::move(*fitted);
+        auto matrix = encoder.Transform(frame);
+        if (!matrix) return Unexpected(std::move(matrix).error());
+        x = std::move(*matrix);
+        auto grown = IsolationForestModel::Fit(*x, params_, scaled(0.0, 0.4));
+        if (!grown) return Unexpected(std::move(grown).error());
+        model = std::move(*grown);
+        output.model = WriteModelDocument(kName, params_.ToJson(), encoder, model.ToJson());
+    }
 
-    // Pass 1, E[h(x)] per row over blocks of rows; pass 2, for rows scoring >= 0.55 only, the isolation per feature.
-    const double norm = IsolationAveragePathLength(static_cast<int64_t>(psi));
-    const double confidence = static_cast<double>(psi) / static_cast<double>(psi + 32) * static_cast<double>(n_trees) /
-                              static_cast<double>(n_trees + 10);
-    std::vector<double> path(rows, 0.0);
-    const size_t blocks = (rows + kRowBlock - 1) / kRowBlock;
-    const bool scored = ParallelFor(blocks, threads, context, 0.4, 0.9, [&](size_t b) {
-        std::array<size_t, kRowBlock> block{};
-        const size_t count = std::min(rows, (b + 1) * kRowBlock) - b * kRowBlock;
-        std::iota(block.begin(), block.begin() + static_cast<std::ptrdiff_t>(count), b * kRowBlock);
-        const std::span<const size_t> block_rows(block.data(), count);
-        WalkBlock<false>(forest, x, max_depth, block_rows, std::span<double>(path).subspan(b * kRowBlock, count), {});
-        for (const size_t r : block_rows) {
-            path[r] /= static_cast<double>(n_trees);
-            output.score[r] = std::exp2(-path[r] / norm);
-            output.confidence[r] = confidence;
-        }
-    });
-    if (!scored) return cancelled();
+    std::vector<double> path;
+    auto scores = model.Score(*x, threads, scaled(0.4, 0.9), &path);
+    if (!scores) return Unexpected(std::move(scores).error());
+    output.score = std::move(*scores);
+    const auto psi = static_cast<double>(model.sample_size());
+    const auto n_trees = static_cast<double>(model.trees());
+    std::fill(output.confidence.begin(), output.confidence.end(), psi / (psi + 32.0) * n_trees / (n_trees + 10.0));
+
+    // The reason, for rows scoring >= kReasonScore only: E[h] against the median, and the deciding features.
     std::vector<size_t> explain;
     for (size_t r = 0; r < rows; ++r) {
         if (output.score[r] >= kReasonScore) explain.push_back(r);
     }
+    if (Cancelled(context)) return Unexpected(Internal("cancelled"));
     std::vector<double> scratch(path);
     const double typical = Median(scratch);
-    const size_t stride = x.cols + 1;  // the zero column collects the external nodes' self-loops
-    const bool explained =
-        ParallelFor((explain.size() + kRowBlock - 1) / kRowBlock, threads, context, 0.9, 1.0, [&](size_t b) {
-            const auto block_rows = std::span<const size_t>(explain).subspan(
-                b * kRowBlock, std::min(kRowBlock, explain.size() - b * kRowBlock));
-            std::vector<double> unused(block_rows.size(), 0.0);
-            std::vector<float> credit(block_rows.size() * stride, 0.0F);
-            WalkBlock<true>(forest, x, max_depth, block_rows, unused, credit);
-            for (size_t k = 0; k < block_rows.size(); ++k) {
-                const Deciding deciding = DecidingFeatures(std::span<const float>(credit).subspan(k * stride, x.cols));
-                const size_t r = block_rows[k];
-                output.reason[r] = Reason(path[r], typical, deciding, params_.features);
-            }
-        });
-    if (!explained) return cancelled();
+    const std::vector<Deciding> deciding = model.DecidingColumns(*x, explain, threads);
+    for (size_t k = 0; k < explain.size(); ++k) {
+        output.reason[explain[k]] = Reason(path[explain[k]], typical, deciding[k], x->names);
+    }
     return output;
 }
 

@@ -10,14 +10,20 @@
 // most isolation on the row's paths, a split that leaves the row with n_child of the node's n_node training rows
 // earning log2(n_node / n_child).
 // Confidence = ψ / (ψ + 32) · n_trees / (n_trees + 10): the same for every row, higher with more evidence per tree.
-// Missing values: a non-finite feature value is imputed by that feature's median over the finite values (0 if none).
+// Features (ml/features.h): derived features or the file's numeric columns, one-hot categoricals; a missing value is
+// imputed by the training median. Not standardized: splits do not care about scale.
+// Models (ml/model.h): the fitted forest is saved with the run; a later upload can be scored with it.
 // Deterministic: tree t uses std::mt19937_64 seeded by splitmix64(seed ^ t), and each row sums its trees in tree
 // order, so scores are identical for any thread count.
 
+#include <array>
 #include <cstdint>
+#include <span>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "detect/ml/features.h"
 #include "detect/registry.h"
 
 namespace granska::detect {
@@ -27,15 +33,47 @@ struct IsolationForestParams {
     int sample_size = 256;  // ψ; all rows when there are fewer
     int max_depth = 0;      // 0 = ceil(log2 ψ), the paper's height limit
     int seed = 42;
-    std::vector<std::string> features = {"log_amount",        "weekday",        "day_of_month", "posting_lag_days",
-                                         "account_frequency", "user_frequency", "voucher_size"};
+    FeatureParams features = {.features = {"log_amount", "weekday", "day_of_month", "posting_lag_days",
+                                           "account_frequency", "user_frequency", "voucher_size"}};
     int threads = 0;  // 0 = all hardware threads
 
     static Expected<IsolationForestParams> FromJson(const nlohmann::json& params, std::string_view path);
+    nlohmann::json ToJson() const;
 };
 
 // c(n): the average path length of an unsuccessful binary-search-tree search among n points (Liu et al., eq. 1).
 double IsolationAveragePathLength(int64_t n);
+
+// The fitted forest on its own: fit on a matrix, score a matrix, save and load (used by the algorithm, the ODDS
+// benchmark and tests). Scores are identical for any thread count.
+class IsolationForestModel {
+public:
+    IsolationForestModel();
+    ~IsolationForestModel();
+    IsolationForestModel(IsolationForestModel&&) noexcept;
+    IsolationForestModel& operator=(IsolationForestModel&&) noexcept;
+
+    // Grows params.n_trees trees on x (cancellable through context; progress 0..1 of the fit).
+    static Expected<IsolationForestModel> Fit(const FeatureMatrix& x, const IsolationForestParams& params,
+                                              const RunContext& context = {});
+    // 2^(−E[h]/c(ψ)) per row; path (optional) receives E[h]. Fails only when cancelled.
+    Expected<std::vector<double>> Score(const FeatureMatrix& x, size_t threads, const RunContext& context = {},
+                                        std::vector<double>* path = nullptr) const;
+    // For each given row, up to three columns of x whose splits isolated it most (-1 = none), most first.
+    std::vector<std::array<int, 3>> DecidingColumns(const FeatureMatrix& x, std::span<const size_t> rows,
+                                                    size_t threads) const;
+
+    size_t trees() const;
+    int sample_size() const { return psi_; }
+    nlohmann::json ToJson() const;
+    static Expected<IsolationForestModel> FromJson(const nlohmann::json& json, size_t columns);
+
+private:
+    struct Forest;
+    std::unique_ptr<Forest> forest_;
+    int psi_ = 0;
+    int max_depth_ = 0;
+};
 
 class IsolationForest final : public Algorithm {
 public:

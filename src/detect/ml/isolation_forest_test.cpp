@@ -7,6 +7,7 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 #include <numeric>
+#include <tuple>
 
 #include "detect/statistical/detail/test_support.h"
 
@@ -147,8 +148,8 @@ TEST(IsolationForestTest, DefaultsAreThePapers) {
     EXPECT_EQ(params->sample_size, 256);
     EXPECT_EQ(params->max_depth, 0);
     EXPECT_EQ(params->seed, 42);
-    EXPECT_EQ(params->features.size(), 7u);
-    for (const std::string& name : params->features) {
+    EXPECT_EQ(params->features.features.size(), 7u);
+    for (const std::string& name : params->features.features) {
         const auto known = transform::TransactionFrame::NumericFeatureNames();
         EXPECT_NE(std::find(known.begin(), known.end(), name), known.end()) << name;
     }
@@ -166,15 +167,81 @@ TEST(IsolationForestTest, RejectsBadParametersNamingTheField) {
         {{{"features", nlohmann::json::array()}}, "p.features"},
         {{{"features", "log_amount"}}, "p.features"},
         {{{"features", {"log_amount", "log_amount"}}}, "p.features[1]"},
+        {{{"categorical", {"account", "colour"}}}, "p.categorical[1]"},
+        {{{"categorical", {"user", "user"}}}, "p.categorical[1]"},
+        {{{"max_categories", 0}}, "p.max_categories"},
+        {{{"min_category_share", 1.0}}, "p.min_category_share"},
+        {{{"missing", "drop"}}, "p.missing"},
         {{{"trees", 10}}, "p.trees"},
     });
 }
 
-TEST(IsolationForestTest, RejectsUnknownFeatureNamingItsIndex) {
-    const auto params = IsolationForestParams::FromJson({{"features", {"log_amount", "amount_squared"}}}, "p");
-    ASSERT_FALSE(params);
-    EXPECT_EQ(params.error().column, "p.features[1]");
-    EXPECT_NE(params.error().message.find("amount_squared"), std::string::npos) << params.error().message;
+TEST(IsolationForestTest, RejectsUnknownFeatureWhenRunNamingItsIndex) {
+    // Any name may be a column of the uploaded file, so the name is checked against the frame it runs on.
+    const auto output = Make({{"features", {"log_amount", "amount_squared"}}})->Run(testing::MakeFrame(ClusterWithOutliers()), {});
+    ASSERT_FALSE(output);
+    EXPECT_EQ(output.error().kind, ErrorKind::kInvalidInput);
+    EXPECT_EQ(output.error().column, "algorithms[0].params.features[1]");
+    EXPECT_NE(output.error().message.find("amount_squared"), std::string::npos) << output.error().message;
+}
+
+TEST(IsolationForestTest, SavedModelScoresLikeTheFittedOne) {
+    const auto train = testing::MakeFrame(ClusterWithOutliers());
+    const auto algorithm = Make({{"features", kTwoFeatures}, {"categorical", {"account"}}, {"seed", 3}});
+    const auto fitted = algorithm->Run(train, {});
+    ASSERT_TRUE(fitted);
+    ASSERT_FALSE(fitted->model.empty());
+    const auto document = nlohmann::json::parse(fitted->model);
+    EXPECT_EQ(document["format"], "granska-model");
+    EXPECT_EQ(document["version"], 1);
+    EXPECT_EQ(document["algorithm"], "isolation_forest");
+    EXPECT_EQ(document["params"]["seed"], 3);
+
+    // Scoring the training frame with the saved model gives the very same scores and reasons; the parameters of
+    // the scoring algorithm do not matter (the model brings its own).
+    RunContext saved;
+    saved.model = fitted->model;
+    const auto reloaded = Make({{"seed", 99}})->Run(train, saved);
+    ASSERT_TRUE(reloaded) << reloaded.error().message;
+    EXPECT_EQ(reloaded->score, fitted->score);
+    EXPECT_EQ(reloaded->reason, fitted->reason);
+    EXPECT_TRUE(reloaded->model.empty());  // nothing new was fitted
+
+    // A later upload, with an account the model never saw ("(other)", constant in training: no split uses it);
+    // a far amount still scores high.
+    std::vector<TestLine> later = {Line(150, 15), {"7010", 150, *Date::FromYmd(2024, 3, 15)}, Line(2'000'000, 15)};
+    const auto month = Make({})->Run(testing::MakeFrame(later), saved);
+    ASSERT_TRUE(month) << month.error().message;
+    EXPECT_LT(month->score[0], 0.55);
+    EXPECT_GT(month->score[2], 0.6);
+    EXPECT_DOUBLE_EQ(month->score[1], month->score[0]);
+}
+
+TEST(IsolationForestTest, RefusesAnotherAlgorithmsOrANewerModel) {
+    const auto frame = testing::MakeFrame(ClusterWithOutliers());
+    const auto fitted = Make({{"features", kTwoFeatures}})->Run(frame, {});
+    ASSERT_TRUE(fitted);
+    auto document = nlohmann::json::parse(fitted->model);
+    for (const auto& [field, value, expected] : std::vector<std::tuple<std::string, nlohmann::json, std::string>>{
+             {"algorithm", "autoencoder", "fitted by 'autoencoder'"},
+             {"version", 2, "format version 2"},
+             {"format", "pickle", "not a Granska model"}}) {
+        nlohmann::json changed = document;
+        changed[field] = value;
+        const std::string text = changed.dump();
+        RunContext context;
+        context.model = text;
+        const auto output = Make({})->Run(frame, context);
+        ASSERT_FALSE(output) << field;
+        EXPECT_EQ(output.error().kind, ErrorKind::kInvalidInput);
+        EXPECT_NE(output.error().message.find(expected), std::string::npos) << output.error().message;
+    }
+    nlohmann::json broken = document;
+    broken["model"]["left"][0] = 1'000'000;  // a child outside the forest
+    const std::string text = broken.dump();
+    RunContext context;
+    context.model = text;
+    EXPECT_FALSE(Make({})->Run(frame, context));
 }
 
 }  // namespace
