@@ -128,6 +128,10 @@ public:
                                                              std::string_view transaction_id) override {
         return inner_.ListTransactionFlags(workspace_id, transaction_id);
     }
+    Expected<store::SavedModel> GetModel(std::string_view workspace_id, std::string_view run_id,
+                                         std::string_view label) override {
+        return inner_.GetModel(workspace_id, run_id, label);
+    }
 
 private:
     static void Check(const std::atomic<bool>& fail) {

@@ -11,6 +11,9 @@
 #include <optional>
 #include <thread>
 
+#include "detect/ml/model.h"
+#include "engine/calibration.h"
+
 namespace granska::engine {
 
 namespace {
@@ -73,9 +76,96 @@ Expected<void> CheckOutput(const detect::AlgorithmOutput& output, size_t rows, s
     return {};
 }
 
-// Runs every algorithm, at most max_threads at once. The first failure is returned.
+Error BadField(std::string path, std::string message) {
+    Error error = InvalidInput("bad_strategy", std::move(message));
+    error.column = std::move(path);
+    return error;
+}
+
+// The saved model each algorithm scores with ("" = fit one): the caller's (CLI files), else the strategy's model_run.
+Expected<std::vector<std::string>> SavedModels(store::Store& store, std::string_view workspace_id,
+                                               const strategy::Strategy& strategy, const AnalysisOptions& options) {
+    std::vector<std::string> models(strategy.algorithms.size());
+    for (size_t a = 0; a < models.size(); ++a) {
+        const strategy::AlgorithmSpec& spec = strategy.algorithms[a];
+        if (const auto given = options.models.find(spec.label); given != options.models.end()) {
+            models[a] = given->second;
+        } else if (!spec.model_run.empty()) {
+            auto saved = store.GetModel(workspace_id, spec.model_run, spec.label);
+            if (!saved) {
+                return Unexpected(BadField(fmt::format("algorithms[{}].model_run", a),
+                                           fmt::format("Run {} saved no model under the label '{}': name a completed "
+                                                       "run of this workspace whose strategy fitted '{}'.",
+                                                       spec.model_run, spec.label, spec.label)));
+            }
+            models[a] = std::move(saved->document);
+        }
+    }
+    return models;
+}
+
+// The columns of the file the strategy's algorithms (or their saved models) use as features: every name in a
+// "features" list that is not a derived feature.
+std::vector<std::string> RawColumnsUsed(const strategy::Strategy& strategy, std::span<const std::string> models) {
+    const auto derived = transform::TransactionFrame::NumericFeatureNames();
+    std::vector<std::string> columns;
+    auto add = [&](const nlohmann::json& name) {
+        if (!name.is_string()) return;
+        const auto text = name.get<std::string>();
+        if (std::find(derived.begin(), derived.end(), text) == derived.end() &&
+            std::find(columns.begin(), columns.end(), text) == columns.end()) {
+            columns.push_back(text);
+        }
+    };
+    for (size_t a = 0; a < strategy.algorithms.size(); ++a) {
+        if (!models[a].empty()) {
+            const auto document = nlohmann::json::parse(models[a], nullptr, /*allow_exceptions=*/false);
+            if (!document.is_object() || !document.contains("features")) continue;  // the algorithm says what is wrong
+            const nlohmann::json& numeric = document["features"].value("numeric", nlohmann::json::array());
+            for (const nlohmann::json& feature : numeric) {
+                if (feature.is_object()) add(feature.value("name", nlohmann::json()));
+            }
+            continue;
+        }
+        const auto params = nlohmann::json::parse(strategy.algorithms[a].params, nullptr, false);
+        if (!params.is_object() || !params.contains("features") || !params["features"].is_array()) continue;
+        for (const nlohmann::json& name : params["features"]) add(name);
+    }
+    return columns;
+}
+
+// Calibrates each algorithm's scores (strategy::Calibration); a saved model brings the constants it was fitted
+// with, and a newly fitted model carries its own away.
+std::vector<CalibrationFit> Calibrate(const strategy::Strategy& strategy, std::span<const std::string> models,
+                                      std::vector<detect::AlgorithmOutput>& outputs) {
+    std::vector<CalibrationFit> fits;
+    for (size_t a = 0; a < outputs.size(); ++a) {
+        const strategy::Calibration method = strategy.algorithms[a].calibration;
+        std::optional<CalibrationFit> fit;
+        if (!models[a].empty()) {
+            const auto document = nlohmann::json::parse(models[a], nullptr, /*allow_exceptions=*/false);
+            if (document.is_object() && document.contains("calibration")) {
+                fit = CalibrationFit::FromJson(document["calibration"]);
+            }
+            if (fit && fit->method != method) fit.reset();
+        }
+        if (!fit) fit = FitCalibration(method, outputs[a].score);
+        ApplyCalibration(*fit, outputs[a].score);
+        if (!outputs[a].model.empty()) {
+            nlohmann::json document = nlohmann::json::parse(outputs[a].model);
+            document["calibration"] = fit->ToJson();
+            outputs[a].model = document.dump();
+        }
+        fits.push_back(*fit);
+    }
+    return fits;
+}
+
+// Runs every algorithm, at most max_threads at once, each with its saved model if any. The first failure is
+// returned.
 Expected<std::vector<detect::AlgorithmOutput>> RunAlgorithms(const strategy::Strategy& strategy,
                                                              const transform::TransactionFrame& frame,
+                                                             std::span<const std::string> models,
                                                              size_t max_threads, ProgressTracker& tracker,
                                                              std::vector<double>& milliseconds) {
     const size_t count = strategy.algorithms.size();
@@ -88,7 +178,8 @@ Expected<std::vector<detect::AlgorithmOutput>> RunAlgorithms(const strategy::Str
             const strategy::AlgorithmSpec& spec = strategy.algorithms[i];
             detect::RunContext context{
                 .progress = [&tracker, i, &spec](double fraction) { tracker.Algorithm(i, spec.label, fraction); },
-                .cancelled = &cancelled};
+                .cancelled = &cancelled,
+                .model = models[i]};
             const auto start = Clock::now();
             results[i] = spec.algorithm->Run(frame, context);
             milliseconds[i] = MillisecondsSince(start);
@@ -141,11 +232,46 @@ Combined Combine(const strategy::Strategy& strategy, std::span<const detect::Alg
                     combined.score[i] += weight * std::log1p(-std::min(s, kCertain));
                     break;
                 case strategy::CombineMethod::kWeightedMean: combined.score[i] += weight * s / total_weight; break;
+                case strategy::CombineMethod::kAverageOfMaximum: break;  // below, by group
             }
         }
     }
     if (strategy.combine == strategy::CombineMethod::kNoisyOr) {
         for (double& score : combined.score) score = -std::expm1(score);
+    }
+    if (strategy.combine == strategy::CombineMethod::kAverageOfMaximum) {
+        // Groups in order of first appearance; each weighs the mean weight of its members.
+        std::vector<std::string_view> groups;
+        std::vector<size_t> group_of(outputs.size());
+        std::vector<double> group_weight;
+        std::vector<size_t> members;
+        for (size_t a = 0; a < outputs.size(); ++a) {
+            const std::string& group = strategy.algorithms[a].group;
+            const auto it = std::find(groups.begin(), groups.end(), group);
+            group_of[a] = static_cast<size_t>(it - groups.begin());
+            if (it == groups.end()) {
+                groups.push_back(group);
+                group_weight.push_back(0.0);
+                members.push_back(0);
+            }
+            group_weight[group_of[a]] += strategy.algorithms[a].weight;
+            ++members[group_of[a]];
+        }
+        double weight_sum = 0.0;
+        for (size_t g = 0; g < groups.size(); ++g) {
+            group_weight[g] /= static_cast<double>(members[g]);
+            weight_sum += group_weight[g];
+        }
+        std::vector<double> maximum(groups.size());
+        for (size_t i = 0; i < rows; ++i) {
+            std::fill(maximum.begin(), maximum.end(), 0.0);
+            for (size_t a = 0; a < outputs.size(); ++a) {
+                maximum[group_of[a]] = std::max(maximum[group_of[a]], std::clamp(outputs[a].score[i], 0.0, 1.0));
+            }
+            double sum = 0.0;
+            for (size_t g = 0; g < groups.size(); ++g) sum += group_weight[g] * maximum[g];
+            combined.score[i] = sum / weight_sum;
+        }
     }
 
     // Per voucher: each line takes its voucher's highest score (the first line with it, in file order).
@@ -187,6 +313,8 @@ Combined Combine(const strategy::Strategy& strategy, std::span<const detect::Alg
         limit = static_cast<size_t>(std::ceil(static_cast<double>(rows) * threshold.value / 100.0 - 1e-9));
     } else if (threshold.type == strategy::ThresholdType::kTopK) {
         limit = static_cast<size_t>(threshold.value);
+    } else if (threshold.type == strategy::ThresholdType::kContamination) {
+        limit = static_cast<size_t>(std::ceil(static_cast<double>(rows) * threshold.value - 1e-9));
     }
     for (size_t r = 0; r < std::min(limit, rows); ++r) {
         const size_t i = order[r];
@@ -255,21 +383,25 @@ Expected<AnalysisOutcome> RunAnalysis(store::Store& store, const detect::Registr
             tracker.Stage(stage, fraction);
         };
 
+        auto models = SavedModels(store, workspace_id, strategy, options);
+        if (!models) return fail(std::move(models).error());
+
         report("loading", 0.0);
         auto start = Clock::now();
         AnalysisOutcome outcome;
-        outcome.frame = transform::LoadFrame(store, workspace_id, run->upload_id);
+        outcome.frame = transform::LoadFrame(store, workspace_id, run->upload_id, RawColumnsUsed(strategy, *models));
         const double load_ms = MillisecondsSince(start);
         report(strategy.algorithms.front().label, kLoadShare);
 
         const size_t threads =
             options.max_threads > 0 ? options.max_threads : std::max(1u, std::thread::hardware_concurrency());
         std::vector<double> algorithm_ms;
-        auto outputs = RunAlgorithms(strategy, outcome.frame, threads, tracker, algorithm_ms);
+        auto outputs = RunAlgorithms(strategy, outcome.frame, *models, threads, tracker, algorithm_ms);
         if (!outputs) return fail(std::move(outputs).error());
 
         report("combining", kLoadShare + kAlgorithmShare);
         start = Clock::now();
+        const std::vector<CalibrationFit> calibration = Calibrate(strategy, *models, *outputs);
         Combined combined = Combine(strategy, *outputs, outcome.frame.row_number, &outcome.frame.voucher);
         const double combine_ms = MillisecondsSince(start);
 
@@ -278,12 +410,21 @@ Expected<AnalysisOutcome> RunAnalysis(store::Store& store, const detect::Registr
         for (const detect::AlgorithmOutput& output : *outputs) flag_count += output.flags.size();
         nlohmann::json algorithms = nlohmann::json::array();
         for (size_t a = 0; a < outputs->size(); ++a) {
-            algorithms.push_back({{"name", strategy.algorithms[a].name},
-                                  {"label", strategy.algorithms[a].label},
-                                  {"weight", strategy.algorithms[a].weight},
-                                  {"params", nlohmann::json::parse(strategy.algorithms[a].params)},
-                                  {"flags", (*outputs)[a].flags.size()},
-                                  {"ms", algorithm_ms[a]}});
+            nlohmann::json entry = {{"name", strategy.algorithms[a].name},
+                                    {"label", strategy.algorithms[a].label},
+                                    {"weight", strategy.algorithms[a].weight},
+                                    {"params", nlohmann::json::parse(strategy.algorithms[a].params)},
+                                    {"calibration", calibration[a].ToJson()},
+                                    {"flags", (*outputs)[a].flags.size()},
+                                    {"ms", algorithm_ms[a]}};
+            if (!(*models)[a].empty()) {
+                entry["model"] = strategy.algorithms[a].model_run.empty() || options.models.contains(strategy.algorithms[a].label)
+                                     ? nlohmann::json("given")
+                                     : nlohmann::json(strategy.algorithms[a].model_run);
+            } else if (!(*outputs)[a].model.empty()) {
+                entry["model"] = "fitted";
+            }
+            algorithms.push_back(std::move(entry));
         }
         nlohmann::json metadata = {
             {"granska_version", GRANSKA_VERSION},
@@ -363,12 +504,22 @@ Expected<AnalysisOutcome> RunAnalysis(store::Store& store, const detect::Registr
             }
         }
         if (!flags.empty()) flush_flags();
+        for (size_t a = 0; a < outputs->size(); ++a) {
+            if ((*outputs)[a].model.empty()) continue;
+            writer->WriteModel({.label = strategy.algorithms[a].label,
+                                .algorithm = strategy.algorithms[a].name,
+                                .version = detect::kModelVersion,
+                                .document = (*outputs)[a].model});
+        }
         writer->Commit(outcome.metadata);
         tracker.Stage("done", 1.0);
 
         for (size_t a = 0; a < outputs->size(); ++a) {
             outcome.algorithm_names.push_back(strategy.algorithms[a].label);
             outcome.algorithm_scores.push_back(std::move((*outputs)[a].score));
+            if (!(*outputs)[a].model.empty()) {
+                outcome.models.emplace_back(strategy.algorithms[a].label, std::move((*outputs)[a].model));
+            }
         }
         outcome.score = std::move(combined.score);
         outcome.flagged = std::move(combined.flagged);

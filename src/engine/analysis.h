@@ -6,6 +6,8 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
+#include <utility>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -24,6 +26,9 @@ using ProgressFn = std::function<void(std::string_view stage, double fraction)>;
 struct AnalysisOptions {
     size_t max_threads = 0;  // algorithms run at once; 0 = hardware concurrency
     ProgressFn progress;
+    // Saved models by algorithm label (docs/models.md), scored with instead of fitting: the CLI's --models. They take
+    // precedence over a strategy's model_run.
+    std::map<std::string, std::string, std::less<>> models;
 };
 
 struct AnalysisOutcome {
@@ -36,6 +41,8 @@ struct AnalysisOutcome {
     std::vector<std::vector<std::string>> reasons;  // most important first, at most three
     int64_t flagged_count = 0;
     std::string metadata;  // what the run recorded (JSON)
+    // The models this run fitted, by algorithm label (also saved in the store with the run).
+    std::vector<std::pair<std::string, std::string>> models;
 };
 
 // Combines per-algorithm outputs into the strategy's verdicts; pure, used by RunAnalysis.

@@ -149,5 +149,30 @@ TEST_F(CombineTest, PerVoucherLinesTakeTheirVouchersHighestScoreAndSayWhy) {
                                registry_));
 }
 
+TEST_F(CombineTest, AverageOfMaximumTakesEachGroupsHighestThenTheirWeightedMean) {
+    // Groups: "ml" = {a (w 1), b (w 3)} weighing 2, "rules" = {c (w 1)} weighing 1.
+    const auto strategy = Parse(R"({"name": "s", "combine": {"method": "average_of_maximum"}, "algorithms": [
+        {"name": "zscore", "label": "a", "group": "ml", "weight": 1},
+        {"name": "zscore", "label": "b", "group": "ml", "weight": 3},
+        {"name": "benford", "label": "c", "group": "rules", "weight": 1}]})");
+    const std::vector<detect::AlgorithmOutput> outputs = {Output({0.9, 0.1}), Output({0.3, 0.2}), Output({0.0, 0.6})};
+    const std::vector<int64_t> rows = {1, 2};
+    const Combined combined = Combine(strategy, outputs, rows);
+    EXPECT_DOUBLE_EQ(combined.score[0], (2 * 0.9 + 1 * 0.0) / 3);
+    EXPECT_DOUBLE_EQ(combined.score[1], (2 * 0.2 + 1 * 0.6) / 3);
+}
+
+TEST_F(CombineTest, ContaminationFlagsThatShareOfTheRows) {
+    const auto strategy = Parse(R"({"name": "s", "algorithms": [{"name": "zscore"}],
+                                    "threshold": {"type": "contamination", "value": 0.25}})");
+    // 10 rows, 25 %: ceil(2.5) = 3 flagged, the highest three.
+    const std::vector<detect::AlgorithmOutput> outputs = {
+        Output({0.1, 0.9, 0.2, 0.8, 0.3, 0.05, 0.7, 0.0, 0.4, 0.01})};
+    const std::vector<int64_t> rows = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
+    const Combined combined = Combine(strategy, outputs, rows);
+    EXPECT_EQ(combined.flagged_count, 3);
+    EXPECT_EQ(combined.flagged, (std::vector<uint8_t>{0, 1, 0, 1, 0, 0, 1, 0, 0, 0}));
+}
+
 }  // namespace
 }  // namespace granska::engine

@@ -134,6 +134,16 @@ struct RuleFlag {
     std::string metadata = "{}";  // JSON object: thresholds, the matched row, ...
 };
 
+// A fitted ML model saved with the run that fitted it (table models; the document format is docs/models.md).
+struct SavedModel {
+    std::string run_id;
+    std::string label;      // the algorithm's label in that run's strategy
+    std::string algorithm;  // its registry name
+    int version = 0;        // the document's format version
+    std::string document;
+    std::string created_at;
+};
+
 // A flag read back for one transaction, with the run that raised it.
 struct TransactionFlag {
     std::string run_id;
@@ -186,6 +196,8 @@ public:
     virtual void WriteScores(std::span<const AlgorithmScore> scores) = 0;
     virtual void WriteResults(std::span<const AnalysisResult> results) = 0;
     virtual void WriteFlags(std::span<const RuleFlag> flags) = 0;
+    // run_id and created_at of the model are the writer's.
+    virtual void WriteModel(const SavedModel& model) = 0;
     virtual void Commit(std::string_view metadata) = 0;
 };
 
@@ -240,6 +252,9 @@ public:
     // Empty for an unknown transaction (or one of another workspace).
     virtual std::vector<TransactionFlag> ListTransactionFlags(std::string_view workspace_id,
                                                               std::string_view transaction_id) = 0;
+    // The model a run of the workspace saved under the label; NotFound when there is none.
+    virtual Expected<SavedModel> GetModel(std::string_view workspace_id, std::string_view run_id,
+                                          std::string_view label) = 0;
 };
 
 }  // namespace granska::store

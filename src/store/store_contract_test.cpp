@@ -33,7 +33,7 @@ namespace granska::store {
 namespace {
 
 // The number of embedded migrations; bump it with each new migrations/NNNN_*.sql.
-constexpr int kSchemaVersion = 2;
+constexpr int kSchemaVersion = 3;
 
 const char* PostgresUrl() {
     const char* url = std::getenv("GRANSKA_TEST_POSTGRES_URL");
@@ -1109,6 +1109,41 @@ TEST_P(StoreContractTest, RuleFlagsAreInvisibleUntilCommitAndARetryLeavesOnlyIts
     // CompleteRun (no flags) replaces them too.
     store_->CompleteRun(workspace_, run.id, {}, {}, "{}");
     EXPECT_EQ(store_->ListRuleFlags(workspace_, run.id, 50, 0).total, 0);
+}
+
+TEST_P(StoreContractTest, ModelsAreSavedWithTheRunReadBackExactlyAndReplacedOnRetry) {
+    const std::string upload_id = CommittedUpload({Row(1, 1)});
+    const store::Run run = NewRunFor(upload_id);
+    // A document with numbers whose text must survive byte for byte, and a multi-byte character.
+    const std::string document = R"({"format":"granska-model","version":1,"w":[0.1,-2.5e-07,3.0000000000000004],"n":"ö"})";
+    {
+        auto writer = store_->BeginRunResults(workspace_, run.id);
+        writer->WriteModel({.label = "iforest", .algorithm = "isolation_forest", .version = 1, .document = document});
+        EXPECT_FALSE(store_->GetModel(workspace_, run.id, "iforest"));  // invisible until the commit
+        writer->Commit("{}");
+    }
+    const auto saved = store_->GetModel(workspace_, run.id, "iforest");
+    ASSERT_TRUE(saved) << saved.error().message;
+    EXPECT_EQ(saved->run_id, run.id);
+    EXPECT_EQ(saved->label, "iforest");
+    EXPECT_EQ(saved->algorithm, "isolation_forest");
+    EXPECT_EQ(saved->version, 1);
+    EXPECT_EQ(saved->document, document);
+    EXPECT_FALSE(saved->created_at.empty());
+
+    const auto missing = store_->GetModel(workspace_, run.id, "autoencoder");
+    ASSERT_FALSE(missing);
+    EXPECT_EQ(missing.error().kind, ErrorKind::kNotFound);
+    const std::string other = store_->CreateWorkspace("other").id;
+    EXPECT_FALSE(store_->GetModel(other, run.id, "iforest"));
+    EXPECT_FALSE(store_->GetModel(workspace_, "not-a-uuid", "iforest"));
+
+    // A committed retry without models leaves none, as if the run had happened once.
+    {
+        auto writer = store_->BeginRunResults(workspace_, run.id);
+        writer->Commit("{}");
+    }
+    EXPECT_FALSE(store_->GetModel(workspace_, run.id, "iforest"));
 }
 
 TEST_P(StoreContractTest, RuleFlagsOfAnotherWorkspaceOrAnUnknownRunAreAnEmptyPage) {

@@ -76,6 +76,7 @@ std::string_view CombineMethodName(CombineMethod method) {
     switch (method) {
         case CombineMethod::kMax: return "max";
         case CombineMethod::kNoisyOr: return "noisy_or";
+        case CombineMethod::kAverageOfMaximum: return "average_of_maximum";
         case CombineMethod::kWeightedMean: break;
     }
     return "weighted_mean";
@@ -89,8 +90,19 @@ std::string_view ThresholdTypeName(ThresholdType type) {
             return "top_k";
         case ThresholdType::kScore:
             return "score";
+        case ThresholdType::kContamination:
+            return "contamination";
     }
     return "top_percent";
+}
+
+std::string_view CalibrationName(Calibration calibration) {
+    switch (calibration) {
+        case Calibration::kGaussian: return "gaussian";
+        case Calibration::kRank: return "rank";
+        case Calibration::kNone: break;
+    }
+    return "none";
 }
 
 Expected<Strategy> ParseStrategy(std::string_view text, const detect::Registry& registry) {
@@ -131,10 +143,12 @@ Expected<Strategy> ParseStrategy(std::string_view text, const detect::Registry& 
         const std::string path = fmt::format("algorithms[{}]", i);
         if (!entry.is_object()) return Unexpected(BadField(path, "Each algorithm must be an object."));
         for (const auto& [key, value] : entry.items()) {
-            if (key != "name" && key != "label" && key != "weight" && key != "params") {
-                return Unexpected(
-                    BadField(fmt::format("{}.{}", path, key),
-                             fmt::format("Unknown field '{}'; an algorithm has name, label, weight and params.", key)));
+            if (key != "name" && key != "label" && key != "weight" && key != "params" && key != "calibration" &&
+                key != "group" && key != "model_run") {
+                return Unexpected(BadField(fmt::format("{}.{}", path, key),
+                                           fmt::format("Unknown field '{}'; an algorithm has name, label, weight, "
+                                                       "params, calibration, group and model_run.",
+                                                       key)));
             }
         }
         AlgorithmSpec spec;
@@ -171,8 +185,49 @@ Expected<Strategy> ParseStrategy(std::string_view text, const detect::Registry& 
         if (!algorithm) return Unexpected(std::move(algorithm).error());
         spec.algorithm = std::move(*algorithm);
         spec.params = params.dump();
-        nlohmann::json canonical_entry = {{"name", spec.name}, {"weight", spec.weight}, {"params", params}};
+        spec.type = registry.Find(spec.name)->type;
+        const bool learns = spec.type == detect::AlgorithmType::kMlBased;
+        spec.calibration = learns ? Calibration::kGaussian : Calibration::kNone;
+        if (const auto calibration = entry.find("calibration"); calibration != entry.end()) {
+            const std::string given = calibration->is_string() ? calibration->get<std::string>() : "";
+            if (given == "none") {
+                spec.calibration = Calibration::kNone;
+            } else if (given == "gaussian") {
+                spec.calibration = Calibration::kGaussian;
+            } else if (given == "rank") {
+                spec.calibration = Calibration::kRank;
+            } else {
+                return Unexpected(BadField(path + ".calibration",
+                                           "'calibration' must be \"none\", \"gaussian\" or \"rank\"."));
+            }
+        }
+        spec.group = std::string(detect::TypeName(spec.type));
+        if (const auto group = entry.find("group"); group != entry.end()) {
+            if (!group->is_string() || group->get<std::string>().empty()) {
+                return Unexpected(BadField(path + ".group", "'group' must be a non-empty string."));
+            }
+            spec.group = group->get<std::string>();
+        }
+        if (const auto model_run = entry.find("model_run"); model_run != entry.end()) {
+            if (!learns) {
+                return Unexpected(BadField(path + ".model_run",
+                                           fmt::format("'{}' fits no model: only ml_based algorithms take "
+                                                       "'model_run'.",
+                                                       spec.name)));
+            }
+            if (!model_run->is_string() || model_run->get<std::string>().empty()) {
+                return Unexpected(BadField(path + ".model_run",
+                                           "'model_run' must be the id of the analysis run whose model to use."));
+            }
+            spec.model_run = model_run->get<std::string>();
+        }
+        nlohmann::json canonical_entry = {{"name", spec.name},
+                                          {"weight", spec.weight},
+                                          {"params", params},
+                                          {"calibration", CalibrationName(spec.calibration)},
+                                          {"group", spec.group}};
         if (spec.label != spec.name) canonical_entry["label"] = spec.label;
+        if (!spec.model_run.empty()) canonical_entry["model_run"] = spec.model_run;
         canonical_algorithms.push_back(std::move(canonical_entry));
         strategy.algorithms.push_back(std::move(spec));
     }
@@ -181,7 +236,8 @@ Expected<Strategy> ParseStrategy(std::string_view text, const detect::Registry& 
         const auto method = combine->is_object() ? combine->find("method") : combine->end();
         if (!combine->is_object() || method == combine->end() || !method->is_string()) {
             return Unexpected(
-                BadField("combine.method", R"('combine' must be {"method": "weighted_mean" | "max" | "noisy_or"}.)"));
+                BadField("combine.method", R"('combine' must be {"method": "weighted_mean" | "max" | "noisy_or" | )"
+                                           R"("average_of_maximum"}.)"));
         }
         const auto name = method->get<std::string>();
         if (name == "weighted_mean") {
@@ -190,9 +246,13 @@ Expected<Strategy> ParseStrategy(std::string_view text, const detect::Registry& 
             strategy.combine = CombineMethod::kMax;
         } else if (name == "noisy_or") {
             strategy.combine = CombineMethod::kNoisyOr;
+        } else if (name == "average_of_maximum") {
+            strategy.combine = CombineMethod::kAverageOfMaximum;
         } else {
-            return Unexpected(BadField(
-                "combine.method", fmt::format("Unknown combine method '{}'; use \"weighted_mean\", \"max\" or \"noisy_or\".", name)));
+            return Unexpected(BadField("combine.method",
+                                       fmt::format("Unknown combine method '{}'; use \"weighted_mean\", \"max\", "
+                                                   "\"noisy_or\" or \"average_of_maximum\".",
+                                                   name)));
         }
         for (const auto& [key, value] : combine->items()) {
             if (key == "method") continue;
@@ -210,8 +270,8 @@ Expected<Strategy> ParseStrategy(std::string_view text, const detect::Registry& 
         const auto type = threshold->is_object() ? threshold->find("type") : threshold->end();
         const auto value = threshold->is_object() ? threshold->find("value") : threshold->end();
         if (!threshold->is_object() || type == threshold->end() || !type->is_string()) {
-            return Unexpected(BadField(
-                "threshold.type", R"('threshold' must be {"type": "top_percent" | "top_k" | "score", "value": n}.)"));
+            return Unexpected(BadField("threshold.type", R"('threshold' must be {"type": "top_percent" | "top_k" | )"
+                                                         R"("score" | "contamination", "value": n}.)"));
         }
         if (value == threshold->end() || !value->is_number()) {
             return Unexpected(BadField("threshold.value", "'threshold.value' must be a number."));
@@ -231,10 +291,16 @@ Expected<Strategy> ParseStrategy(std::string_view text, const detect::Registry& 
             if (!(number > 0 && number <= 1))
                 return Unexpected(BadField("threshold.value", "A score threshold must be in (0, 1]."));
             strategy.threshold = {ThresholdType::kScore, number};
+        } else if (type_name == "contamination") {
+            if (!(number > 0 && number <= 0.5))
+                return Unexpected(BadField("threshold.value",
+                                           "A contamination threshold is the expected share of anomalies, in (0, 0.5]."));
+            strategy.threshold = {ThresholdType::kContamination, number};
         } else {
-            return Unexpected(BadField(
-                "threshold.type",
-                fmt::format("Unknown threshold type '{}'; use \"top_percent\", \"top_k\" or \"score\".", type_name)));
+            return Unexpected(BadField("threshold.type",
+                                       fmt::format("Unknown threshold type '{}'; use \"top_percent\", \"top_k\", "
+                                                   "\"score\" or \"contamination\".",
+                                                   type_name)));
         }
     }
 

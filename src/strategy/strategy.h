@@ -14,6 +14,17 @@
 
 namespace granska::strategy {
 
+// How an algorithm's scores are made comparable before they are combined (the method and its fitted constants are
+// recorded in the run's metadata):
+//   none      as the algorithm gives them (rule-based and statistical scores already read as "how anomalous");
+//   gaussian  Kriegel, Kröger, Schubert & Zimek (2011), "Interpreting and Unifying Outlier Scores": with the mean μ
+//             and standard deviation σ of the scores, s' = max(0, erf((s − μ) / (σ √2))) — rows at or below the
+//             mean score 0, a row 2σ above it 0.95;
+//   rank      the share of rows scoring lower, ties counting half: s' = (below + ties / 2) / n; rows scoring 0
+//             stay 0 (nothing against them).
+// With a saved model (model_run), μ and σ are those of the run that fitted it, so a later upload is scaled alike.
+enum class Calibration { kNone, kGaussian, kRank };
+
 struct AlgorithmSpec {
     std::string name;
     // What its scores are stored and shown under: the name unless "label" is given. Unique within a strategy,
@@ -21,18 +32,29 @@ struct AlgorithmSpec {
     std::string label;
     double weight = 1.0;
     std::string params;                            // the JSON object as given, "{}" when absent
+    detect::AlgorithmType type = detect::AlgorithmType::kStatistical;
+    Calibration calibration = Calibration::kNone;  // default: gaussian for ml_based algorithms, none otherwise
+    // average_of_maximum: the algorithms of a group count as one, by their highest score; default the type's name.
+    std::string group;
+    // ML algorithms: score with the model that run saved under this label instead of fitting one ("" = fit).
+    std::string model_run;
     std::unique_ptr<detect::Algorithm> algorithm;  // configured, ready to run
 };
 
 // weighted_mean: Σ w·s / Σ w. max: the highest score. noisy_or: 1 − Π (1 − s)^w — each algorithm's score read as
 // the chance that the row is anomalous, the weight as how much of that evidence counts (1 = all, 0.5 = half);
-// one strong finding is enough to rank high, and weaker findings add up.
-enum class CombineMethod { kWeightedMean, kMax, kNoisyOr };
-enum class ThresholdType { kTopPercent, kTopK, kScore };
+// one strong finding is enough to rank high, and weaker findings add up. average_of_maximum (Aggarwal & Sathe
+// 2015, "Theoretical Foundations and Algorithms for Outlier Ensembles"): the highest score within each group, then
+// the weighted mean of those maxima, a group weighing the mean of its members' weights.
+enum class CombineMethod { kWeightedMean, kMax, kNoisyOr, kAverageOfMaximum };
+// top_percent: the highest-scoring value % of rows; top_k: the value highest; score: every row scoring ≥ value;
+// contamination: the expected share of anomalies, value in (0, 0.5] — the highest-scoring ceil(value · n) rows.
+// Only rows scoring above 0 are ever flagged.
+enum class ThresholdType { kTopPercent, kTopK, kScore, kContamination };
 
 struct Threshold {
     ThresholdType type = ThresholdType::kTopPercent;
-    double value = 1.0;  // percent of rows (0..100], a count (≥ 1) or a score (0..1]
+    double value = 1.0;  // percent of rows (0..100], a count (≥ 1), a score (0..1] or a share (0..0.5]
 };
 
 struct Strategy {
@@ -65,6 +87,7 @@ inline constexpr std::string_view kLedgerPreset = "journal-entry-audit";
 std::string_view DefaultPresetFor(std::string_view upload_metadata);
 
 std::string_view CombineMethodName(CombineMethod method);
+std::string_view CalibrationName(Calibration calibration);
 std::string_view ThresholdTypeName(ThresholdType type);
 
 }  // namespace granska::strategy

@@ -87,6 +87,39 @@ TEST_F(StrategyTest, ErrorsNameTheField) {
     EXPECT_EQ(ErrorPath(R"({"name": "s", "algorithms": [{"name": "zscore"}], "extra": 1})"), "extra");
 }
 
+TEST_F(StrategyTest, CalibrationGroupAndModelRunDefaultByTypeAndAreChecked) {
+    auto parsed = Parse(R"({"name": "ml", "algorithms": [
+        {"name": "isolation_forest", "model_run": "0192f5e0-0000-7000-8000-000000000001", "group": "trees"},
+        {"name": "zscore", "calibration": "rank"},
+        {"name": "benford"}],
+      "combine": {"method": "average_of_maximum"}, "threshold": {"type": "contamination", "value": 0.05}})");
+    ASSERT_TRUE(parsed) << parsed.error().message;
+    EXPECT_EQ(parsed->algorithms[0].calibration, Calibration::kGaussian);  // ml_based
+    EXPECT_EQ(parsed->algorithms[0].group, "trees");
+    EXPECT_EQ(parsed->algorithms[0].model_run, "0192f5e0-0000-7000-8000-000000000001");
+    EXPECT_EQ(parsed->algorithms[1].calibration, Calibration::kRank);
+    EXPECT_EQ(parsed->algorithms[1].group, "statistical");
+    EXPECT_EQ(parsed->algorithms[2].calibration, Calibration::kNone);
+    EXPECT_EQ(parsed->algorithms[2].group, "rule_based");
+    EXPECT_EQ(parsed->combine, CombineMethod::kAverageOfMaximum);
+    EXPECT_EQ(parsed->threshold.type, ThresholdType::kContamination);
+    // The canonical form keeps all of it.
+    auto again = Parse(parsed->json);
+    ASSERT_TRUE(again) << again.error().message;
+    EXPECT_EQ(again->json, parsed->json);
+
+    EXPECT_EQ(ErrorPath(R"({"name": "x", "algorithms": [{"name": "zscore", "model_run": "abc"}]})"),
+              "algorithms[0].model_run");  // zscore fits no model
+    EXPECT_EQ(ErrorPath(R"({"name": "x", "algorithms": [{"name": "isolation_forest", "model_run": 5}]})"),
+              "algorithms[0].model_run");
+    EXPECT_EQ(ErrorPath(R"({"name": "x", "algorithms": [{"name": "zscore", "calibration": "cubic"}]})"),
+              "algorithms[0].calibration");
+    EXPECT_EQ(ErrorPath(R"({"name": "x", "algorithms": [{"name": "zscore", "group": ""}]})"), "algorithms[0].group");
+    EXPECT_EQ(ErrorPath(R"({"name": "x", "algorithms": [{"name": "zscore"}],
+                           "threshold": {"type": "contamination", "value": 0.6}})"),
+              "threshold.value");
+}
+
 TEST_F(StrategyTest, LabelsLetAnAlgorithmRunTwice) {
     auto parsed = Parse(R"({"name": "s", "algorithms": [{"name": "zscore"},
                                                          {"name": "zscore", "label": "zscore_global", "params": {"group_by": "none"}}]})");

@@ -345,6 +345,7 @@ public:
         work_->exec_params("DELETE FROM anomaly_scores WHERE run_id = $1", run_id_);
         work_->exec_params("DELETE FROM analysis_results WHERE run_id = $1", run_id_);
         work_->exec_params("DELETE FROM rule_flags WHERE run_id = $1", run_id_);
+        work_->exec_params("DELETE FROM models WHERE run_id = $1", run_id_);
     }
 
     ~PostgresRunResultWriter() override {
@@ -385,6 +386,15 @@ public:
                                           detail::FlagValueText(flag.flag_value), JsonOr(flag.metadata, "{}"),
                                           created_at_);
         }
+    }
+
+    void WriteModel(const SavedModel& model) override {
+        if (committed_) throw std::logic_error("RunResultWriter::WriteModel after Commit");
+        EndCopy();
+        work_->exec_params(
+            "INSERT INTO models (run_id, label, algorithm, version, document, created_at) "
+            "VALUES ($1, $2, $3, $4, $5, $6::timestamptz)",
+            run_id_, model.label, model.algorithm, model.version, model.document, NowTimestamp());
     }
 
     void Commit(std::string_view metadata) override {
@@ -825,6 +835,31 @@ public:
             flags.push_back({.run_id = Text(row[5]), .flag = ReadFlag(row, 0), .created_at = Text(row[6])});
         }
         return flags;
+    }
+
+    Expected<SavedModel> GetModel(std::string_view workspace_id, std::string_view run_id,
+                                  std::string_view label) override {
+        const auto ids = detail::CanonicalIds(workspace_id, run_id);
+        if (ids) {
+            const auto& [ws, id] = *ids;
+            auto db = pool_.Acquire();
+            pqxx::nontransaction work(*db);
+            const auto rows = work.exec_params(
+                fmt::format("SELECT m.algorithm, m.version, m.document, {} FROM models m "
+                            "JOIN analysis_runs r ON r.id = m.run_id AND r.workspace_id = $2 "
+                            "WHERE m.run_id = $1 AND m.label = $3",
+                            Ts("m.created_at")),
+                id, ws, std::string(label));
+            if (!rows.empty()) {
+                return SavedModel{.run_id = id,
+                                  .label = std::string(label),
+                                  .algorithm = Text(rows[0][0]),
+                                  .version = rows[0][1].as<int>(),
+                                  .document = Text(rows[0][2]),
+                                  .created_at = Text(rows[0][3])};
+            }
+        }
+        return Unexpected(NotFound("model", fmt::format("{}/{}", run_id, label)));
     }
 
 private:

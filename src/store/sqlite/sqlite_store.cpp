@@ -257,6 +257,7 @@ public:
         lease_->Prepare("DELETE FROM anomaly_scores WHERE run_id = ?1").Bind(1, run_id_).Run();
         lease_->Prepare("DELETE FROM analysis_results WHERE run_id = ?1").Bind(1, run_id_).Run();
         lease_->Prepare("DELETE FROM rule_flags WHERE run_id = ?1").Bind(1, run_id_).Run();
+        lease_->Prepare("DELETE FROM models WHERE run_id = ?1").Bind(1, run_id_).Run();
         insert_score_.Bind(1, run_id_);
         insert_result_.Bind(1, run_id_);
         insert_flag_.Bind(1, run_id_).Bind(2, NowTimestamp());
@@ -295,6 +296,21 @@ public:
             insert.Run();
             insert.Reset();
         }
+    }
+
+    void WriteModel(const SavedModel& model) override {
+        if (committed_) throw std::logic_error("RunResultWriter::WriteModel after Commit");
+        lease_
+            ->Prepare(
+                "INSERT INTO models (run_id, label, algorithm, version, document, created_at) "
+                "VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
+            .Bind(1, run_id_)
+            .Bind(2, model.label)
+            .Bind(3, model.algorithm)
+            .Bind(4, int64_t{model.version})
+            .Bind(5, model.document)
+            .Bind(6, NowTimestamp())
+            .Run();
     }
 
     void Commit(std::string_view metadata) override {
@@ -741,6 +757,28 @@ public:
         s.Bind(1, id).Bind(2, ws);
         while (s.Step()) flags.push_back({.run_id = s.Text(5), .flag = ReadFlag(s, 0), .created_at = s.Text(6)});
         return flags;
+    }
+
+    Expected<SavedModel> GetModel(std::string_view workspace_id, std::string_view run_id,
+                                  std::string_view label) override {
+        const auto ids = detail::CanonicalIds(workspace_id, run_id);
+        if (ids) {
+            const auto& [ws, id] = *ids;
+            auto db = pool_.Acquire();
+            Statement s = db->Prepare(
+                "SELECT m.algorithm, m.version, m.document, m.created_at FROM models m "
+                "JOIN analysis_runs r ON r.id = m.run_id AND r.workspace_id = ?2 WHERE m.run_id = ?1 AND m.label = ?3");
+            s.Bind(1, id).Bind(2, ws).Bind(3, label);
+            if (s.Step()) {
+                return SavedModel{.run_id = id,
+                                  .label = std::string(label),
+                                  .algorithm = s.Text(0),
+                                  .version = static_cast<int>(s.Int(1)),
+                                  .document = s.Text(2),
+                                  .created_at = s.Text(3)};
+            }
+        }
+        return Unexpected(NotFound("model", fmt::format("{}/{}", run_id, label)));
     }
 
 private:
