@@ -130,10 +130,43 @@ struct AnalyzeArgs {
     std::string strategy_name;
     std::string strategy_file;
     std::string output;
+    std::string models_dir;       // --models: score with <label>.model.json from here instead of fitting
+    std::string save_models_dir;  // --save-models: write the fitted models here as <label>.model.json
     ParseFlags parse;
     size_t top = 10;
     bool quiet = false;
 };
+
+// Where an ML algorithm's model lives in a --models / --save-models folder.
+std::filesystem::path ModelPath(const std::string& dir, const std::string& label) {
+    if (label.find_first_of("/\\") != std::string::npos || label.starts_with('.')) {
+        Fail(BadRequest("bad_label", fmt::format("The label '{}' cannot name a model file: use letters, digits, '-' "
+                                                 "and '_'.",
+                                                 label)));
+    }
+    return std::filesystem::path(dir) / (label + ".model.json");
+}
+
+// The saved model of every ML algorithm of the strategy, from --models DIR; each must be there.
+std::map<std::string, std::string, std::less<>> ReadModels(const std::string& dir, const strategy::Strategy& strategy) {
+    std::map<std::string, std::string, std::less<>> models;
+    for (const strategy::AlgorithmSpec& spec : strategy.algorithms) {
+        if (spec.type != detect::AlgorithmType::kMlBased) continue;
+        const std::filesystem::path path = ModelPath(dir, spec.label);
+        if (!std::filesystem::is_regular_file(path)) {
+            Fail(BadRequest("missing_model", fmt::format("No model for '{}' in {}: expected {} (written by "
+                                                         "`granska analyze --save-models {}`).",
+                                                         spec.label, dir, path.string(), dir)));
+        }
+        models.emplace(spec.label, ReadWholeFile(path.string()));
+    }
+    if (models.empty()) {
+        Fail(BadRequest("no_model_algorithm", fmt::format("--models {}: the strategy '{}' has no ML algorithm "
+                                                          "(isolation_forest, autoencoder, clustering).",
+                                                          dir, strategy.name)));
+    }
+    return models;
+}
 
 // The strategy a preset name or a strategy file gives.
 strategy::Strategy LoadStrategy(std::string_view preset_name, const std::string& strategy_file,
@@ -202,6 +235,7 @@ int Analyze(const AnalyzeArgs& args, const std::string& db_url, const detect::Re
                                              .strategy_name = parsed->name,
                                              .configuration = parsed->json});
     engine::AnalysisOptions analysis_options;
+    if (!args.models_dir.empty()) analysis_options.models = ReadModels(args.models_dir, *parsed);
     if (show_progress) {
         analysis_options.progress = [](std::string_view stage, double fraction) {
             fmt::print(stderr, "\r\033[Kanalyzing: {} {:3.0f}%", stage, 100.0 * fraction);
@@ -212,6 +246,21 @@ int Analyze(const AnalyzeArgs& args, const std::string& db_url, const detect::Re
     if (show_progress) fmt::print(stderr, "\r\033[K");
 
     if (!args.output.empty()) Take(cli::WriteOutput(outcome, args.output));
+    std::vector<std::string> saved_models;
+    if (!args.save_models_dir.empty()) {
+        std::error_code error;
+        std::filesystem::create_directories(args.save_models_dir, error);
+        for (const auto& [label, document] : outcome.models) {
+            const std::filesystem::path path = ModelPath(args.save_models_dir, label);
+            std::ofstream out(path, std::ios::binary);
+            out << document;
+            out.close();
+            if (error || !out) {
+                Fail(BadRequest("unwritable_model", fmt::format("Cannot write the model {}.", path.string())));
+            }
+            saved_models.push_back(path.string());
+        }
+    }
     if (!args.quiet) {
         const double share =
             ingested.rows > 0 ? 100.0 * static_cast<double>(outcome.flagged_count) / static_cast<double>(ingested.rows)
@@ -220,6 +269,11 @@ int Analyze(const AnalyzeArgs& args, const std::string& db_url, const detect::Re
                    ingested.rows, outcome.flagged_count, share, parsed->name, upload.id, run.id);
         cli::PrintTopAnomalies(outcome, args.top, stdout);
         if (!args.output.empty()) fmt::print("\nscores of every row: {}\n", args.output);
+        for (const std::string& path : saved_models) fmt::print("model saved: {}\n", path);
+        if (!args.save_models_dir.empty() && saved_models.empty()) {
+            fmt::print("no model saved: the strategy fitted none (only isolation_forest, autoencoder and clustering "
+                       "fit models)\n");
+        }
     }
     return 0;
 }
@@ -322,6 +376,11 @@ int Main(int argc, char** argv) {
     auto* strategy_opt = analyze_cmd->add_option("--strategy", analyze.strategy_name, "a built-in strategy by name (default: journal-entry-audit for a ledger — an SIE file or a file with voucher numbers —, quick-scan otherwise)");
     analyze_cmd->add_option("--strategy-file", analyze.strategy_file, "a strategy JSON file")->excludes(strategy_opt);
     analyze_cmd->add_option("--output,-o", analyze.output, "write every row's scores to OUT.csv or OUT.json");
+    analyze_cmd->add_option("--save-models", analyze.save_models_dir,
+                            "write the models the ML algorithms fit to DIR/<label>.model.json");
+    analyze_cmd->add_option("--models", analyze.models_dir,
+                            "score with the models in DIR (from --save-models) instead of fitting new ones")
+        ->check(CLI::ExistingDirectory);
     analyze.parse.AddTo(analyze_cmd);
     analyze_cmd->add_option("--top", analyze.top, "rows in the printed table")->capture_default_str();
     analyze_cmd->add_flag("--quiet,-q", analyze.quiet, "print nothing but errors");

@@ -24,6 +24,7 @@ namespace {
 
 constexpr double kEulerGamma = 0.5772156649;
 constexpr double kReasonScore = 0.55;  // IF scores near 0.5 are normal
+constexpr double kReasonShare = 0.05;  // and the top 5 % get one whatever their score: calibration may rank them high
 constexpr size_t kRowBlock = 256;      // rows scored together: the block's feature values stay in cache
 
 uint64_t SplitMix64(uint64_t x) {
@@ -452,10 +453,15 @@ Expected<AlgorithmOutput> IsolationForest::Run(const transform::TransactionFrame
     const auto n_trees = static_cast<double>(model.trees());
     std::fill(output.confidence.begin(), output.confidence.end(), psi / (psi + 32.0) * n_trees / (n_trees + 10.0));
 
-    // The reason, for rows scoring >= kReasonScore only: E[h] against the median, and the deciding features.
+    // The reason, for rows scoring >= kReasonScore or among the top kReasonShare: E[h] against the median, and the
+    // deciding features.
+    std::vector<double> sorted(output.score);
+    const auto top = static_cast<std::ptrdiff_t>(static_cast<double>(rows) * (1.0 - kReasonShare));
+    std::nth_element(sorted.begin(), sorted.begin() + top, sorted.end());
+    const double reason_score = std::min(kReasonScore, sorted[static_cast<size_t>(top)]);
     std::vector<size_t> explain;
     for (size_t r = 0; r < rows; ++r) {
-        if (output.score[r] >= kReasonScore) explain.push_back(r);
+        if (output.score[r] >= reason_score && output.score[r] > 0.5) explain.push_back(r);
     }
     if (Cancelled(context)) return Unexpected(Internal("cancelled"));
     std::vector<double> scratch(path);

@@ -6,9 +6,9 @@
 // Path length h(x) = splits to the external node + c(size) when that node holds size > 1 training rows, with
 // c(n) = 2 H(n − 1) − 2 (n − 1) / n, H(i) ≈ ln(i) + 0.5772156649 (c(2) = 1, c(1) = 0).
 // Score = 2^(−E[h(x)] / c(ψ)), ψ = the sub-sample size actually used: near 1 for anomalies, ≤ 0.5 for normal rows.
-// Reason (score ≥ 0.55): E[h] against the median over all rows, and the deciding features — those that earned the
-// most isolation on the row's paths, a split that leaves the row with n_child of the node's n_node training rows
-// earning log2(n_node / n_child).
+// Reason (score ≥ 0.55, or among the top 5 % and above 0.5, since calibration may rank those high): E[h] against the
+// median over all rows, and the deciding features — those that earned the most isolation on the row's paths, a
+// split that leaves the row with n_child of the node's n_node training rows earning log2(n_node / n_child).
 // Confidence = ψ / (ψ + 32) · n_trees / (n_trees + 10): the same for every row, higher with more evidence per tree.
 // Features (ml/features.h): derived features or the file's numeric columns, one-hot categoricals; a missing value is
 // imputed by the training median. Not standardized: splits do not care about scale.
