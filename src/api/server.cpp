@@ -38,6 +38,7 @@ constexpr std::string_view kUploadStatusPattern = R"(/api/v1/upload/([^/]+)/stat
 constexpr std::string_view kRunPattern = "/api/v1/analysis/run";
 constexpr std::string_view kRunStatusPattern = R"(/api/v1/analysis/([^/]+)/status)";
 constexpr std::string_view kRunResultsPattern = R"(/api/v1/analysis/([^/]+)/results)";
+constexpr std::string_view kRunModelPattern = R"(/api/v1/analysis/([^/]+)/models/([^/]+))";
 
 void SendJson(httplib::Response& res, int status, const json& body) {
     res.status = status;
@@ -193,6 +194,8 @@ private:
                   [this](const httplib::Request& req, httplib::Response& res) { RunStatus(req, res); });
         http_.Get(std::string(kRunResultsPattern),
                   [this](const httplib::Request& req, httplib::Response& res) { RunResults(req, res); });
+        http_.Get(std::string(kRunModelPattern),
+                  [this](const httplib::Request& req, httplib::Response& res) { RunModel(req, res); });
     }
 
     // The workspace_id query parameter, default the default workspace; an unknown one is not found.
@@ -336,6 +339,28 @@ private:
         auto run = store_.GetRun(*workspace, *id);
         if (!run) return SendError(res, run.error());
         SendJson(res, 200, detail::RunJson(*run));
+    }
+
+    // The model an ML algorithm of the run fitted (docs/models.md), as the document itself: save it, or name the run
+    // as "model_run" in a later strategy.
+    void RunModel(const httplib::Request& req, httplib::Response& res) {
+        auto workspace = Workspace(req);
+        if (!workspace) return SendError(res, workspace.error());
+        auto id = CheckedId("analysis run", req.matches[1]);
+        if (!id) return SendError(res, id.error());
+        auto run = store_.GetRun(*workspace, *id);
+        if (!run) return SendError(res, run.error());
+        auto model = store_.GetModel(*workspace, *id, req.matches[2].str());
+        if (!model) {
+            return SendError(res, Error{.kind = ErrorKind::kNotFound,
+                                        .code = "not_found",
+                                        .message = fmt::format("Run {} saved no model under '{}': only ML algorithms "
+                                                               "(isolation_forest, autoencoder, clustering) of a "
+                                                               "completed run save one, under their label.",
+                                                               *id, req.matches[2].str())});
+        }
+        res.set_header("Content-Disposition", fmt::format("attachment; filename=\"{}.model.json\"", model->label));
+        res.set_content(model->document, "application/json");
     }
 
     void RunResults(const httplib::Request& req, httplib::Response& res) {

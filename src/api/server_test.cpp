@@ -460,6 +460,39 @@ TEST_F(ServerTest, ResultsFilterByMinScoreAndFlagged) {
     EXPECT_EQ(Results(run_id, "?flagged=false")["total"], kRows);
 }
 
+TEST_F(ServerTest, AFittedModelIsDownloadableAndScoresALaterRun) {
+    const std::string upload_id = UploadLedger();
+    const json forest = {{"name", "ml"},
+                         {"algorithms", {{{"name", "isolation_forest"}, {"params", {{"features", {"log_amount"}}}}}}}};
+    const auto started = StartRun({{"upload_id", upload_id}, {"strategy", forest}});
+    ASSERT_TRUE(started);
+    ASSERT_EQ(started->status, 202) << started->body;
+    const std::string run_id = Body(started)["run_id"];
+    ASSERT_EQ(WaitForRun(run_id)["status"], "completed");
+
+    const auto model = client_->Get("/api/v1/analysis/" + run_id + "/models/isolation_forest");
+    ASSERT_TRUE(model);
+    EXPECT_EQ(model->status, 200);
+    EXPECT_EQ(model->get_header_value("Content-Type"), "application/json");
+    EXPECT_NE(model->get_header_value("Content-Disposition").find("isolation_forest.model.json"), std::string::npos);
+    const json document = json::parse(model->body);
+    EXPECT_EQ(document["format"], "granska-model");
+    EXPECT_EQ(document["algorithm"], "isolation_forest");
+    ExpectErrorBody(client_->Get("/api/v1/analysis/" + run_id + "/models/zscore"), 404, "not_found");
+
+    // A later run names it: it scores with it and fits nothing.
+    json reuse = forest;
+    reuse["algorithms"][0]["model_run"] = run_id;
+    const auto second = StartRun({{"upload_id", upload_id}, {"strategy", reuse}});
+    ASSERT_TRUE(second);
+    ASSERT_EQ(second->status, 202) << second->body;
+    const std::string second_id = Body(second)["run_id"];
+    const json status = WaitForRun(second_id);
+    ASSERT_EQ(status["status"], "completed") << status.dump();
+    ExpectErrorBody(client_->Get("/api/v1/analysis/" + second_id + "/models/isolation_forest"), 404, "not_found");
+    EXPECT_EQ(Results(second_id, "?limit=500")["items"].size(), Results(run_id, "?limit=500")["items"].size());
+}
+
 TEST_F(ServerTest, ResultsRejectBadQueryParameters) {
     const std::string run_id = CompletedRun();
     const std::string base = "/api/v1/analysis/" + run_id + "/results";
