@@ -12,7 +12,9 @@
 #include <random>
 #include <span>
 #include <thread>
+#include <tuple>
 #include <unordered_map>
+#include <utility>
 
 #include "detect/detail/algorithm_support.h"
 #include "detect/detail/params.h"
@@ -23,8 +25,7 @@ namespace granska::detect {
 namespace {
 
 constexpr double kEulerGamma = 0.5772156649;
-constexpr double kReasonScore = 0.55;  // IF scores near 0.5 are normal
-constexpr size_t kRowBlock = 256;      // rows scored together: the block's feature values stay in cache
+constexpr size_t kRowBlock = 256;  // rows scored together: the block's feature values stay in cache
 
 uint64_t SplitMix64(uint64_t x) {
     x += 0x9e3779b97f4a7c15ULL;
@@ -78,9 +79,41 @@ std::vector<uint32_t> SubSample(size_t n, size_t psi, std::mt19937_64& rng) {
     return sample;
 }
 
+// The hot loops are optimized in every build: unoptimized, the sanitizer builds' tests on the ODDS tables would take
+// minutes. (GCC only; clang has no per-function optimization level.)
+#if defined(__GNUC__) && !defined(__clang__) && !defined(__OPTIMIZE__)
+#define GRANSKA_HOT_LOOP __attribute__((optimize("O2"), no_sanitize("undefined")))
+#else
+#define GRANSKA_HOT_LOOP
+#endif
+
+// The lowest and highest of column[rows[i]], i in [begin, end) (begin < end), compared as std::min and std::max do.
+GRANSKA_HOT_LOOP std::pair<float, float> Range(const float* column, const uint32_t* rows, size_t begin, size_t end) {
+    float low = column[rows[begin]];
+    float high = low;
+    for (size_t i = begin + 1; i < end; ++i) {
+        const float v = column[rows[i]];
+        if (v < low) low = v;
+        if (high < v) high = v;
+    }
+    return {low, high};
+}
+
 Nodes BuildTree(const FeatureMatrix& x, size_t psi, int max_depth, uint64_t seed) {
     std::mt19937_64 rng(seed);
-    std::vector<uint32_t> rows = SubSample(x.rows, psi, rng);
+    // The sub-sample's values, column by column (sample[c * psi + i]): one gather from the large matrix, then the
+    // splits partition local row numbers.
+    std::vector<float> sample(psi * x.cols);
+    {
+        const std::vector<uint32_t> picked = SubSample(x.rows, psi, rng);
+        for (size_t c = 0; c < x.cols; ++c) {
+            const float* column = x.Column(c);
+            float* out = sample.data() + c * psi;
+            for (size_t i = 0; i < psi; ++i) out[i] = column[picked[i]];
+        }
+    }
+    std::vector<uint32_t> rows(psi);
+    std::iota(rows.begin(), rows.end(), uint32_t{0});
     Nodes tree;
     tree.feature.reserve(2 * psi);
     struct Pending {
@@ -102,12 +135,7 @@ Nodes BuildTree(const FeatureMatrix& x, size_t psi, int max_depth, uint64_t seed
         varying.clear();
         if (p.depth < max_depth && count > 1) {
             for (size_t c = 0; c < x.cols; ++c) {
-                low[c] = high[c] = x.At(rows[p.begin], c);
-                for (size_t i = p.begin + 1; i < p.end; ++i) {
-                    const float v = x.At(rows[i], c);
-                    low[c] = std::min(low[c], v);
-                    high[c] = std::max(high[c], v);
-                }
+                std::tie(low[c], high[c]) = Range(sample.data() + c * psi, rows.data(), p.begin, p.end);
                 if (high[c] > low[c]) varying.push_back(c);
             }
         }
@@ -123,8 +151,9 @@ Nodes BuildTree(const FeatureMatrix& x, size_t psi, int max_depth, uint64_t seed
         float split = static_cast<float>(low[f] + u * (static_cast<double>(high[f]) - low[f]));
         if (!(split > low[f])) split = high[f];  // both sides keep at least one row
         const auto first = rows.begin() + static_cast<std::ptrdiff_t>(p.begin);
+        const float* column = sample.data() + f * psi;
         const auto middle = std::partition(first, rows.begin() + static_cast<std::ptrdiff_t>(p.end),
-                                           [&](uint32_t r) { return x.At(r, f) < split; });
+                                           [column, split](uint32_t r) { return column[r] < split; });
         const size_t mid = p.begin + static_cast<size_t>(middle - first);
         const int32_t left = tree.AddNode();
         tree.AddNode();
@@ -167,45 +196,105 @@ bool ParallelFor(size_t count, size_t threads, const RunContext& context, double
     return !stop.load();
 }
 
-// Walks rows (at most kRowBlock) through every tree, level by level together so that their independent loads
-// overlap; adds each row's path lengths to path_sum (in tree order). With kCredit, credit[k * x.cols + f]
-// collects the isolation feature f earned for row k: reaching a node that keeps n_child of its parent's n_node
-// training rows earns log2(n_node / n_child).
-template <bool kCredit>
-void WalkBlock(const Nodes& forest, const FeatureMatrix& x, int max_depth, std::span<const size_t> rows,
-               std::span<double> path_sum, std::span<float> credit) {
+// The forest as scoring walks it: one 12-byte step per node, so that a split costs one node load and one feature
+// load. Features are read from a Block: kRowBlock rows copied column by column, stride kRowBlock.
+struct Step {
+    float threshold;  // go left when x < threshold; external nodes: +inf, and left = the node itself
+    int32_t offset;   // split feature × kRowBlock: where the feature's values start in a Block
+    int32_t left;     // the right child is left + 1
+};
+
+struct PackedForest : Nodes {
+    std::vector<Step> steps;  // built from the nodes by Pack()
+
+    void Pack() {
+        steps.resize(feature.size());
+        for (size_t n = 0; n < steps.size(); ++n) {
+            steps[n] = {threshold[n], feature[n] * static_cast<int32_t>(kRowBlock), left[n]};
+        }
+    }
+};
+
+// Copies rows begin..begin+count (or the listed rows) of x into block, column-major with stride kRowBlock.
+void FillBlock(const FeatureMatrix& x, size_t begin, size_t count, std::vector<float>& block) {
+    for (size_t c = 0; c < x.cols; ++c) std::copy_n(x.Column(c) + begin, count, block.data() + c * kRowBlock);
+}
+void FillBlock(const FeatureMatrix& x, std::span<const size_t> rows, std::vector<float>& block) {
+    for (size_t c = 0; c < x.cols; ++c) {
+        const float* column = x.Column(c);
+        float* out = block.data() + c * kRowBlock;
+        for (size_t k = 0; k < rows.size(); ++k) out[k] = column[rows[k]];
+    }
+}
+
+// Adds to path_sum[k] the path length of block row k (k < count) in every tree, in tree order. All rows go through
+// a tree level by level, so that their independent loads overlap and the tree stays in cache; the root's level has
+// one node for every row and is a plain vector compare. External nodes lead back to themselves, so every walk
+// takes max_depth steps and has no branch.
+
+GRANSKA_HOT_LOOP void WalkPaths(const PackedForest& forest, std::span<const float> block, size_t count, int max_depth,
+                                std::span<double> path_sum) {
+    const Step* steps = forest.steps.data();
+    const double* value = forest.value.data();
+    const float* x = block.data();
+    double* sum = path_sum.data();
+    std::array<int32_t, kRowBlock> nodes{};
+    int32_t* node = nodes.data();
+    for (const int32_t root : forest.root) {
+        const Step top = steps[root];
+        const float* column = x + top.offset;
+        for (size_t k = 0; k < count; ++k) node[k] = top.left + static_cast<int32_t>(!(column[k] < top.threshold));
+        for (int level = 1; level < max_depth; ++level) {
+            for (size_t k = 0; k < count; ++k) {
+                const Step& s = steps[node[k]];
+                node[k] = s.left + static_cast<int32_t>(!(x[static_cast<size_t>(s.offset) + k] < s.threshold));
+            }
+        }
+        for (size_t k = 0; k < count; ++k) sum[k] += value[node[k]];
+    }
+}
+
+// credit[k * cols + f] collects the isolation feature f earned for block row k: reaching a node that keeps n_child
+// of its parent's n_node training rows earns log2(n_node / n_child).
+void WalkCredit(const PackedForest& forest, std::span<const float> block, size_t count, size_t cols, int max_depth,
+                std::span<float> credit) {
     std::array<int32_t, kRowBlock> node{};
     for (const int32_t root : forest.root) {
-        std::fill_n(node.begin(), rows.size(), root);
+        std::fill_n(node.begin(), count, root);
         for (int level = 0; level < max_depth; ++level) {
-            for (size_t k = 0; k < rows.size(); ++k) {
-                const auto n = static_cast<size_t>(node[k]);
-                const auto f = static_cast<size_t>(forest.feature[n]);
-                const int32_t child = forest.left[n] + (x.At(rows[k], f) < forest.threshold[n] ? 0 : 1);
-                if constexpr (kCredit) {
-                    if (child != node[k]) credit[k * x.cols + f] += forest.gain[static_cast<size_t>(child)];
+            for (size_t k = 0; k < count; ++k) {
+                const Step& s = forest.steps[static_cast<size_t>(node[k])];
+                const int32_t child =
+                    s.left + static_cast<int32_t>(!(block[static_cast<size_t>(s.offset) + k] < s.threshold));
+                if (child != node[k]) {
+                    const auto f = static_cast<size_t>(s.offset) / kRowBlock;
+                    credit[k * cols + f] += forest.gain[static_cast<size_t>(child)];
                 }
                 node[k] = child;
             }
         }
-        for (size_t k = 0; k < rows.size(); ++k) path_sum[k] += forest.value[static_cast<size_t>(node[k])];
     }
 }
 
-// Up to three features that earned 60% of a row's isolation, the most first; -1 = no more.
+// Up to three features that earned 60% of a row's isolation, the most first (ties: the first column); -1 = no more.
 using Deciding = std::array<int, 3>;
 
 Deciding DecidingFeatures(std::span<const float> credit) {
-    std::vector<size_t> order(credit.size());
-    std::iota(order.begin(), order.end(), size_t{0});
-    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return credit[a] > credit[b]; });
     const double total = std::accumulate(credit.begin(), credit.end(), 0.0);
     Deciding deciding = {-1, -1, -1};
     double covered = 0.0;
-    const size_t most = std::min(deciding.size(), credit.size());
-    for (size_t k = 0; k < most && credit[order[k]] > 0 && covered < 0.6 * total; ++k) {
-        deciding[k] = static_cast<int>(order[k]);
-        covered += credit[order[k]];
+    for (size_t k = 0; k < deciding.size() && covered < 0.6 * total; ++k) {
+        int best = -1;
+        for (size_t f = 0; f < credit.size(); ++f) {
+            if (std::find(deciding.begin(), deciding.begin() + static_cast<std::ptrdiff_t>(k), static_cast<int>(f)) !=
+                deciding.begin() + static_cast<std::ptrdiff_t>(k)) {
+                continue;
+            }
+            if (best < 0 || credit[f] > credit[static_cast<size_t>(best)]) best = static_cast<int>(f);
+        }
+        if (best < 0 || !(credit[static_cast<size_t>(best)] > 0)) break;
+        deciding[k] = best;
+        covered += credit[static_cast<size_t>(best)];
     }
     return deciding;
 }
@@ -285,7 +374,7 @@ AlgorithmInfo IsolationForest::Info() {
     };
 }
 
-struct IsolationForestModel::Forest : Nodes {};
+struct IsolationForestModel::Forest : PackedForest {};
 
 IsolationForestModel::IsolationForestModel() : forest_(std::make_unique<Forest>()) {}
 IsolationForestModel::~IsolationForestModel() = default;
@@ -299,8 +388,8 @@ Expected<IsolationForestModel> IsolationForestModel::Fit(const FeatureMatrix& x,
     IsolationForestModel model;
     const size_t psi = std::min(x.rows, static_cast<size_t>(params.sample_size));
     model.psi_ = static_cast<int>(psi);
-    model.max_depth_ = params.max_depth > 0 ? params.max_depth
-                                            : static_cast<int>(std::ceil(std::log2(static_cast<double>(psi))));
+    model.max_depth_ =
+        params.max_depth > 0 ? params.max_depth : static_cast<int>(std::ceil(std::log2(static_cast<double>(psi))));
     if (x.rows < 2 || x.cols == 0) return model;  // no trees: every row scores 2^0 ... see Score
     const auto n_trees = static_cast<size_t>(params.n_trees);
     const size_t threads =
@@ -311,6 +400,7 @@ Expected<IsolationForestModel> IsolationForestModel::Fit(const FeatureMatrix& x,
     });
     if (!built) return Unexpected(Internal("cancelled"));
     for (const Nodes& tree : trees) model.forest_->Append(tree);
+    model.forest_->Pack();
     return model;
 }
 
@@ -325,13 +415,12 @@ Expected<std::vector<double>> IsolationForestModel::Score(const FeatureMatrix& x
         const double norm = IsolationAveragePathLength(psi_);
         const size_t blocks = (rows + kRowBlock - 1) / kRowBlock;
         const bool scored = ParallelFor(blocks, threads, context, 0.0, 1.0, [&](size_t b) {
-            std::array<size_t, kRowBlock> block{};
-            const size_t count = std::min(rows, (b + 1) * kRowBlock) - b * kRowBlock;
-            std::iota(block.begin(), block.begin() + static_cast<std::ptrdiff_t>(count), b * kRowBlock);
-            const std::span<const size_t> block_rows(block.data(), count);
-            WalkBlock<false>(*forest_, x, max_depth_, block_rows,
-                             std::span<double>(path).subspan(b * kRowBlock, count), {});
-            for (const size_t r : block_rows) {
+            const size_t begin = b * kRowBlock;
+            const size_t count = std::min(rows, begin + kRowBlock) - begin;
+            std::vector<float> block(x.cols * kRowBlock, 0.0F);
+            FillBlock(x, begin, count, block);
+            WalkPaths(*forest_, block, count, max_depth_, std::span<double>(path).subspan(begin, count));
+            for (size_t r = begin; r < begin + count; ++r) {
                 path[r] /= static_cast<double>(n_trees);
                 score[r] = std::exp2(-path[r] / norm);
             }
@@ -349,9 +438,10 @@ std::vector<std::array<int, 3>> IsolationForestModel::DecidingColumns(const Feat
     if (trees() == 0 || x.cols == 0) return deciding;
     ParallelFor((rows.size() + kRowBlock - 1) / kRowBlock, threads, RunContext{}, 0.0, 1.0, [&](size_t b) {
         const auto block_rows = rows.subspan(b * kRowBlock, std::min(kRowBlock, rows.size() - b * kRowBlock));
-        std::vector<double> unused(block_rows.size(), 0.0);
+        std::vector<float> block(x.cols * kRowBlock, 0.0F);
+        FillBlock(x, block_rows, block);
         std::vector<float> credit(block_rows.size() * x.cols, 0.0F);
-        WalkBlock<true>(*forest_, x, max_depth_, block_rows, unused, credit);
+        WalkCredit(*forest_, block, block_rows.size(), x.cols, max_depth_, credit);
         for (size_t k = 0; k < block_rows.size(); ++k) {
             deciding[b * kRowBlock + k] = DecidingFeatures(std::span<const float>(credit).subspan(k * x.cols, x.cols));
         }
@@ -365,8 +455,8 @@ nlohmann::json IsolationForestModel::ToJson() const {
     for (size_t n = 0; n < threshold.size(); ++n) {
         if (f.left[n] == static_cast<int32_t>(n)) threshold[n] = 0.0F;
     }
-    return {{"sample_size", psi_}, {"max_depth", max_depth_}, {"root", f.root},         {"feature", f.feature},
-            {"threshold", threshold}, {"left", f.left},        {"gain", f.gain},          {"value", f.value}};
+    return {{"sample_size", psi_},    {"max_depth", max_depth_}, {"root", f.root}, {"feature", f.feature},
+            {"threshold", threshold}, {"left", f.left},          {"gain", f.gain}, {"value", f.value}};
 }
 
 Expected<IsolationForestModel> IsolationForestModel::FromJson(const nlohmann::json& json, size_t columns) {
@@ -390,16 +480,18 @@ Expected<IsolationForestModel> IsolationForestModel::FromJson(const nlohmann::js
     for (size_t n = 0; valid && n < nodes; ++n) {
         const int32_t left = f.left[n];
         const bool external = left == static_cast<int32_t>(n);
-        valid = f.feature[n] >= 0 && static_cast<size_t>(f.feature[n]) < std::max<size_t>(columns, 1) &&
-                left >= 0 && (external || static_cast<size_t>(left) + 1 < nodes);
+        valid = f.feature[n] >= 0 && static_cast<size_t>(f.feature[n]) < std::max<size_t>(columns, 1) && left >= 0 &&
+                (external || static_cast<size_t>(left) + 1 < nodes);
         if (external) f.threshold[n] = std::numeric_limits<float>::infinity();
     }
     for (const int32_t root : f.root) valid = valid && root >= 0 && static_cast<size_t>(root) < nodes;
+    valid = valid && columns * kRowBlock < static_cast<size_t>(std::numeric_limits<int32_t>::max());
     if (!valid) {
         return Unexpected(InvalidInput(
-            "bad_model", fmt::format("The isolation forest does not fit {} feature columns or its nodes do not link up.",
-                                     columns)));
+            "bad_model",
+            fmt::format("The isolation forest does not fit {} feature columns or its nodes do not link up.", columns)));
     }
+    f.Pack();
     return model;
 }
 
@@ -452,10 +544,10 @@ Expected<AlgorithmOutput> IsolationForest::Run(const transform::TransactionFrame
     const auto n_trees = static_cast<double>(model.trees());
     std::fill(output.confidence.begin(), output.confidence.end(), psi / (psi + 32.0) * n_trees / (n_trees + 10.0));
 
-    // The reason, for rows scoring >= kReasonScore only: E[h] against the median, and the deciding features.
+    // The reason, for rows scoring >= kIsolationReasonScore: E[h] against the median, and the deciding features.
     std::vector<size_t> explain;
     for (size_t r = 0; r < rows; ++r) {
-        if (output.score[r] >= kReasonScore) explain.push_back(r);
+        if (output.score[r] >= kIsolationReasonScore) explain.push_back(r);
     }
     if (Cancelled(context)) return Unexpected(Internal("cancelled"));
     std::vector<double> scratch(path);

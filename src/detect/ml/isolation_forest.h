@@ -18,8 +18,8 @@
 
 #include <array>
 #include <cstdint>
-#include <span>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -40,6 +40,9 @@ struct IsolationForestParams {
     static Expected<IsolationForestParams> FromJson(const nlohmann::json& params, std::string_view path);
     nlohmann::json ToJson() const;
 };
+
+// Rows scoring at least this get a reason (IF scores near 0.5 are normal).
+inline constexpr double kIsolationReasonScore = 0.55;
 
 // c(n): the average path length of an unsuccessful binary-search-tree search among n points (Liu et al., eq. 1).
 double IsolationAveragePathLength(int64_t n);
