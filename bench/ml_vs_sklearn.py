@@ -12,8 +12,9 @@
     it (score_samples); ours fits and scores it with all threads and with one. Ratio = sklearn seconds / ours.
 
 Fails (exit 1) when our mean AUC is more than 0.01 below the reference, or the all-threads ratio is below
---min-ratio (wall time; --ratio-by cpu compares CPU seconds instead, for a machine busy with other work). The reference is the highest ROC-AUC figure SOURCES.md in the ODDS folder gives for the dataset;
-a dataset it gives none for (thyroid) is held to scikit-learn's mean measured in the same run.
+--min-ratio (wall time; --ratio-by cpu compares CPU seconds instead, for a machine busy with other work).
+The reference is the highest ROC-AUC figure SOURCES.md in the ODDS folder gives for the dataset; a dataset it
+gives none for (thyroid) is held to scikit-learn's mean measured in the same run.
 Needs scikit-learn and numpy (Debian python3-sklearn, python3-numpy: scripts/deps.sh --bench installs them).
 """
 
