@@ -12,7 +12,9 @@
 #include <random>
 #include <span>
 #include <thread>
+#include <tuple>
 #include <unordered_map>
+#include <utility>
 
 #include "detect/detail/algorithm_support.h"
 #include "detect/detail/params.h"
@@ -23,8 +25,7 @@ namespace granska::detect {
 namespace {
 
 constexpr double kEulerGamma = 0.5772156649;
-constexpr double kReasonScore = 0.55;  // IF scores near 0.5 are normal
-constexpr double kReasonShare = 0.05;  // and the top 5 % get one whatever their score: calibration may rank them high
+constexpr double kReasonShare = 0.05;  // the top 5 % get a reason too: calibration may rank them high
 constexpr size_t kRowBlock = 256;      // rows scored together: the block's feature values stay in cache
 
 uint64_t SplitMix64(uint64_t x) {
@@ -42,6 +43,11 @@ struct Nodes {
     std::vector<float> gain;       // isolation earned by reaching the node: log2(parent's size / its size)
     std::vector<double> value;     // external nodes: path length depth + c(size)
     std::vector<int32_t> root;
+    // Extended forests (width > 0): node n goes left when sum_j plane_coef[n w + j] x[plane_feature[n w + j]] <
+    // threshold[n]; unused entries and external nodes have coefficient 0. Standard forests: width 0, no planes.
+    size_t width = 0;
+    std::vector<int32_t> plane_feature;
+    std::vector<float> plane_coef;
 
     int32_t AddNode() {
         feature.push_back(-1);
@@ -49,6 +55,8 @@ struct Nodes {
         left.push_back(-1);
         gain.push_back(0.0F);
         value.push_back(0.0);
+        plane_feature.resize(plane_feature.size() + width, 0);
+        plane_coef.resize(plane_coef.size() + width, 0.0F);
         return static_cast<int32_t>(feature.size() - 1);
     }
     void Append(const Nodes& tree) {
@@ -59,6 +67,9 @@ struct Nodes {
         for (const int32_t child : tree.left) left.push_back(child + base);
         gain.insert(gain.end(), tree.gain.begin(), tree.gain.end());
         value.insert(value.end(), tree.value.begin(), tree.value.end());
+        width = tree.width;
+        plane_feature.insert(plane_feature.end(), tree.plane_feature.begin(), tree.plane_feature.end());
+        plane_coef.insert(plane_coef.end(), tree.plane_coef.begin(), tree.plane_coef.end());
     }
 };
 
@@ -79,10 +90,53 @@ std::vector<uint32_t> SubSample(size_t n, size_t psi, std::mt19937_64& rng) {
     return sample;
 }
 
-Nodes BuildTree(const FeatureMatrix& x, size_t psi, int max_depth, uint64_t seed) {
+// The hot loops are optimized in every build: unoptimized, the sanitizer builds' tests on the ODDS tables would take
+// minutes. (GCC only; clang has no per-function optimization level.)
+#if defined(__GNUC__) && !defined(__clang__) && !defined(__OPTIMIZE__)
+#define GRANSKA_HOT_LOOP __attribute__((optimize("O2"), no_sanitize("undefined")))
+#else
+#define GRANSKA_HOT_LOOP
+#endif
+
+// The lowest and highest of column[rows[i]], i in [begin, end) (begin < end), compared as std::min and std::max do.
+GRANSKA_HOT_LOOP std::pair<float, float> Range(const float* column, const uint32_t* rows, size_t begin, size_t end) {
+    float low = column[rows[begin]];
+    float high = low;
+    for (size_t i = begin + 1; i < end; ++i) {
+        const float v = column[rows[i]];
+        if (v < low) low = v;
+        if (high < v) high = v;
+    }
+    return {low, high};
+}
+
+// Projection of local row r of the sub-sample on a node's hyperplane normal, summed as scoring sums it.
+float Project(const float* sample, size_t psi, const int32_t* feature, const float* coef, size_t width, uint32_t r) {
+    float dot = 0.0F;
+    for (size_t j = 0; j < width; ++j) dot += coef[j] * sample[static_cast<size_t>(feature[j]) * psi + r];
+    return dot;
+}
+
+// width 0: the paper's axis-parallel splits. width > 0 (extended): a node's hyperplane has a normal with N(0, 1)
+// coefficients on min(width, varying) randomly chosen varying features and passes through a point drawn uniformly in
+// the node's bounding box (Hariri et al. 2021); a side may stay empty.
+Nodes BuildTree(const FeatureMatrix& x, size_t psi, int max_depth, size_t width, uint64_t seed) {
     std::mt19937_64 rng(seed);
-    std::vector<uint32_t> rows = SubSample(x.rows, psi, rng);
+    // The sub-sample's values, column by column (sample[c * psi + i]): one gather from the large matrix, then the
+    // splits partition local row numbers.
+    std::vector<float> sample(psi * x.cols);
+    {
+        const std::vector<uint32_t> picked = SubSample(x.rows, psi, rng);
+        for (size_t c = 0; c < x.cols; ++c) {
+            const float* column = x.Column(c);
+            float* out = sample.data() + c * psi;
+            for (size_t i = 0; i < psi; ++i) out[i] = column[picked[i]];
+        }
+    }
+    std::vector<uint32_t> rows(psi);
+    std::iota(rows.begin(), rows.end(), uint32_t{0});
     Nodes tree;
+    tree.width = width;
     tree.feature.reserve(2 * psi);
     struct Pending {
         int32_t node;
@@ -98,17 +152,13 @@ Nodes BuildTree(const FeatureMatrix& x, size_t psi, int max_depth, uint64_t seed
         stack.pop_back();
         const auto node = static_cast<size_t>(p.node);
         const size_t count = p.end - p.begin;
-        tree.gain[node] =
-            static_cast<float>(std::log2(static_cast<double>(p.parent_size) / static_cast<double>(count)));
+        // An empty side (extended splits only) counts as isolating the parent's rows one by one.
+        tree.gain[node] = static_cast<float>(
+            std::log2(static_cast<double>(p.parent_size) / static_cast<double>(std::max<size_t>(count, 1))));
         varying.clear();
         if (p.depth < max_depth && count > 1) {
             for (size_t c = 0; c < x.cols; ++c) {
-                low[c] = high[c] = x.At(rows[p.begin], c);
-                for (size_t i = p.begin + 1; i < p.end; ++i) {
-                    const float v = x.At(rows[i], c);
-                    low[c] = std::min(low[c], v);
-                    high[c] = std::max(high[c], v);
-                }
+                std::tie(low[c], high[c]) = Range(sample.data() + c * psi, rows.data(), p.begin, p.end);
                 if (high[c] > low[c]) varying.push_back(c);
             }
         }
@@ -119,18 +169,41 @@ Nodes BuildTree(const FeatureMatrix& x, size_t psi, int max_depth, uint64_t seed
             tree.value[node] = p.depth + IsolationAveragePathLength(static_cast<int64_t>(count));
             continue;
         }
-        const size_t f = varying[std::uniform_int_distribution<size_t>(0, varying.size() - 1)(rng)];
-        const double u = std::uniform_real_distribution<double>(0.0, 1.0)(rng);
-        float split = static_cast<float>(low[f] + u * (static_cast<double>(high[f]) - low[f]));
-        if (!(split > low[f])) split = high[f];  // both sides keep at least one row
         const auto first = rows.begin() + static_cast<std::ptrdiff_t>(p.begin);
-        const auto middle = std::partition(first, rows.begin() + static_cast<std::ptrdiff_t>(p.end),
-                                           [&](uint32_t r) { return x.At(r, f) < split; });
+        const auto last = rows.begin() + static_cast<std::ptrdiff_t>(p.end);
+        std::vector<uint32_t>::iterator middle;
+        if (width == 0) {
+            const size_t f = varying[std::uniform_int_distribution<size_t>(0, varying.size() - 1)(rng)];
+            const double u = std::uniform_real_distribution<double>(0.0, 1.0)(rng);
+            float split = static_cast<float>(low[f] + u * (static_cast<double>(high[f]) - low[f]));
+            if (!(split > low[f])) split = high[f];  // both sides keep at least one row
+            const float* column = sample.data() + f * psi;
+            middle = std::partition(first, last, [column, split](uint32_t r) { return column[r] < split; });
+            tree.feature[node] = static_cast<int32_t>(f);
+            tree.threshold[node] = split;
+        } else {
+            int32_t* plane_feature = tree.plane_feature.data() + node * width;
+            float* plane_coef = tree.plane_coef.data() + node * width;
+            float intercept = 0.0F;
+            for (size_t j = 0; j < std::min(width, varying.size()); ++j) {
+                std::swap(varying[j], varying[std::uniform_int_distribution<size_t>(j, varying.size() - 1)(rng)]);
+                const size_t f = varying[j];
+                const auto coef = static_cast<float>(std::normal_distribution<double>(0.0, 1.0)(rng));
+                const double u = std::uniform_real_distribution<double>(0.0, 1.0)(rng);
+                const auto point = static_cast<float>(low[f] + u * (static_cast<double>(high[f]) - low[f]));
+                plane_feature[j] = static_cast<int32_t>(f);
+                plane_coef[j] = coef;
+                intercept += coef * point;
+            }
+            middle = std::partition(first, last, [&](uint32_t r) {
+                return Project(sample.data(), psi, plane_feature, plane_coef, width, r) < intercept;
+            });
+            tree.feature[node] = plane_feature[0];
+            tree.threshold[node] = intercept;
+        }
         const size_t mid = p.begin + static_cast<size_t>(middle - first);
-        const int32_t left = tree.AddNode();
+        const int32_t left = tree.AddNode();  // may move the plane arrays: plane_feature and plane_coef are stale
         tree.AddNode();
-        tree.feature[node] = static_cast<int32_t>(f);
-        tree.threshold[node] = split;
         tree.left[node] = left;
         stack.push_back({left + 1, mid, p.end, p.depth + 1, count});
         stack.push_back({left, p.begin, mid, p.depth + 1, count});
@@ -168,45 +241,149 @@ bool ParallelFor(size_t count, size_t threads, const RunContext& context, double
     return !stop.load();
 }
 
-// Walks rows (at most kRowBlock) through every tree, level by level together so that their independent loads
-// overlap; adds each row's path lengths to path_sum (in tree order). With kCredit, credit[k * x.cols + f]
-// collects the isolation feature f earned for row k: reaching a node that keeps n_child of its parent's n_node
-// training rows earns log2(n_node / n_child).
-template <bool kCredit>
-void WalkBlock(const Nodes& forest, const FeatureMatrix& x, int max_depth, std::span<const size_t> rows,
-               std::span<double> path_sum, std::span<float> credit) {
-    std::array<int32_t, kRowBlock> node{};
-    for (const int32_t root : forest.root) {
-        std::fill_n(node.begin(), rows.size(), root);
-        for (int level = 0; level < max_depth; ++level) {
-            for (size_t k = 0; k < rows.size(); ++k) {
-                const auto n = static_cast<size_t>(node[k]);
-                const auto f = static_cast<size_t>(forest.feature[n]);
-                const int32_t child = forest.left[n] + (x.At(rows[k], f) < forest.threshold[n] ? 0 : 1);
-                if constexpr (kCredit) {
-                    if (child != node[k]) credit[k * x.cols + f] += forest.gain[static_cast<size_t>(child)];
-                }
-                node[k] = child;
-            }
+// The forest as scoring walks it: one 12-byte step per node, so that a split costs one node load and one feature
+// load. Features are read from a block: up to kRowBlock rows copied column by column, stride kRowBlock.
+struct Step {
+    float threshold;  // go left when x < threshold; external nodes: +inf, and left = the node itself
+    int32_t offset;   // split feature × kRowBlock: where the feature's values start in a block
+    int32_t left;     // the right child is left + 1
+};
+
+struct PackedForest : Nodes {
+    std::vector<Step> steps;            // built from the nodes by Pack()
+    std::vector<int32_t> plane_offset;  // extended: plane_feature × kRowBlock
+
+    void Pack() {
+        steps.resize(feature.size());
+        for (size_t n = 0; n < steps.size(); ++n) {
+            steps[n] = {threshold[n], feature[n] * static_cast<int32_t>(kRowBlock), left[n]};
         }
-        for (size_t k = 0; k < rows.size(); ++k) path_sum[k] += forest.value[static_cast<size_t>(node[k])];
+        plane_offset.resize(plane_feature.size());
+        for (size_t i = 0; i < plane_offset.size(); ++i) {
+            plane_offset[i] = plane_feature[i] * static_cast<int32_t>(kRowBlock);
+        }
+    }
+};
+
+// Block row k's projection on node n's hyperplane normal (extended forests), summed as Project sums it.
+inline float Dot(const PackedForest& forest, const float* x, size_t n, size_t k) {
+    const size_t w = forest.width;
+    const int32_t* offset = forest.plane_offset.data() + n * w;
+    const float* coef = forest.plane_coef.data() + n * w;
+    float dot = 0.0F;
+    for (size_t j = 0; j < w; ++j) dot += coef[j] * x[static_cast<size_t>(offset[j]) + k];
+    return dot;
+}
+
+// Copies rows begin..begin+count (or the listed rows) of x into block, column-major with stride kRowBlock.
+void FillBlock(const FeatureMatrix& x, size_t begin, size_t count, std::vector<float>& block) {
+    for (size_t c = 0; c < x.cols; ++c) std::copy_n(x.Column(c) + begin, count, block.data() + c * kRowBlock);
+}
+void FillBlock(const FeatureMatrix& x, std::span<const size_t> rows, std::vector<float>& block) {
+    for (size_t c = 0; c < x.cols; ++c) {
+        const float* column = x.Column(c);
+        float* out = block.data() + c * kRowBlock;
+        for (size_t k = 0; k < rows.size(); ++k) out[k] = column[rows[k]];
     }
 }
 
-// Up to three features that earned 60% of a row's isolation, the most first; -1 = no more.
+// The general walk (extended forests, reasons): block rows 0..count go through each tree level by level;
+// on_step(k, node, child) sees every step row k takes (child == node at an end node), on_leaf(k, node) its end node.
+template <class OnStep, class OnLeaf>
+void Walk(const PackedForest& forest, const float* x, size_t count, int max_depth, OnStep on_step, OnLeaf on_leaf) {
+    std::array<int32_t, kRowBlock> node{};
+    for (const int32_t root : forest.root) {
+        std::fill_n(node.begin(), count, root);
+        for (int level = 0; level < max_depth; ++level) {
+            for (size_t k = 0; k < count; ++k) {
+                const auto n = static_cast<size_t>(node[k]);
+                const Step& s = forest.steps[n];
+                const float v = forest.width > 0 ? Dot(forest, x, n, k) : x[static_cast<size_t>(s.offset) + k];
+                node[k] = s.left + static_cast<int32_t>(!(v < s.threshold));
+                on_step(k, n, node[k]);
+            }
+        }
+        for (size_t k = 0; k < count; ++k) on_leaf(k, node[k]);
+    }
+}
+
+// WalkPaths for extended forests: each step is a dot product with the node's hyperplane normal.
+GRANSKA_HOT_LOOP void WalkPathsExtended(const PackedForest& forest, std::span<const float> block, size_t count,
+                                        int max_depth, std::span<double> path_sum) {
+    Walk(
+        forest, block.data(), count, max_depth, [](size_t, size_t, int32_t) {},
+        [&](size_t k, int32_t end) { path_sum[k] += forest.value[static_cast<size_t>(end)]; });
+}
+
+// Adds to path_sum[k] the path length of block row k (k < count) in every tree, in tree order. All rows go through
+// a tree level by level, so that their independent loads overlap and the tree stays in cache; the root's level has
+// one node for every row and is a plain vector compare. External nodes lead back to themselves, so every walk
+// takes max_depth steps and has no branch.
+GRANSKA_HOT_LOOP void WalkPaths(const PackedForest& forest, std::span<const float> block, size_t count, int max_depth,
+                                std::span<double> path_sum) {
+    if (forest.width > 0) return WalkPathsExtended(forest, block, count, max_depth, path_sum);
+    const Step* steps = forest.steps.data();
+    const double* value = forest.value.data();
+    const float* x = block.data();
+    double* sum = path_sum.data();
+    std::array<int32_t, kRowBlock> nodes{};
+    int32_t* node = nodes.data();
+    for (const int32_t root : forest.root) {
+        const Step top = steps[root];
+        const float* column = x + top.offset;
+        for (size_t k = 0; k < count; ++k) node[k] = top.left + static_cast<int32_t>(!(column[k] < top.threshold));
+        for (int level = 1; level < max_depth; ++level) {
+            for (size_t k = 0; k < count; ++k) {
+                const Step& s = steps[node[k]];
+                node[k] = s.left + static_cast<int32_t>(!(x[static_cast<size_t>(s.offset) + k] < s.threshold));
+            }
+        }
+        for (size_t k = 0; k < count; ++k) sum[k] += value[node[k]];
+    }
+}
+
+// credit[k * cols + f] collects the isolation feature f earned for block row k: reaching a node that keeps n_child
+// of its parent's n_node training rows earns log2(n_node / n_child); a hyperplane shares it among its features in
+// proportion to their |coefficient|.
+void WalkCredit(const PackedForest& forest, std::span<const float> block, size_t count, size_t cols, int max_depth,
+                std::span<float> credit) {
+    const auto on_step = [&](size_t k, size_t n, int32_t child) {
+        if (child == static_cast<int32_t>(n)) return;
+        const float gain = forest.gain[static_cast<size_t>(child)];
+        if (forest.width == 0) {
+            credit[k * cols + static_cast<size_t>(forest.steps[n].offset) / kRowBlock] += gain;
+            return;
+        }
+        const float* coef = forest.plane_coef.data() + n * forest.width;
+        float total = 0.0F;
+        for (size_t j = 0; j < forest.width; ++j) total += std::abs(coef[j]);
+        for (size_t j = 0; j < forest.width && total > 0; ++j) {
+            const auto f = static_cast<size_t>(forest.plane_feature[n * forest.width + j]);
+            credit[k * cols + f] += gain * std::abs(coef[j]) / total;
+        }
+    };
+    Walk(forest, block.data(), count, max_depth, on_step, [](size_t, int32_t) {});
+}
+
+// Up to three features that earned 60% of a row's isolation, the most first (ties: the first column); -1 = no more.
 using Deciding = std::array<int, 3>;
 
 Deciding DecidingFeatures(std::span<const float> credit) {
-    std::vector<size_t> order(credit.size());
-    std::iota(order.begin(), order.end(), size_t{0});
-    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return credit[a] > credit[b]; });
     const double total = std::accumulate(credit.begin(), credit.end(), 0.0);
     Deciding deciding = {-1, -1, -1};
     double covered = 0.0;
-    const size_t most = std::min(deciding.size(), credit.size());
-    for (size_t k = 0; k < most && credit[order[k]] > 0 && covered < 0.6 * total; ++k) {
-        deciding[k] = static_cast<int>(order[k]);
-        covered += credit[order[k]];
+    for (size_t k = 0; k < deciding.size() && covered < 0.6 * total; ++k) {
+        int best = -1;
+        for (size_t f = 0; f < credit.size(); ++f) {
+            if (std::find(deciding.begin(), deciding.begin() + static_cast<std::ptrdiff_t>(k), static_cast<int>(f)) !=
+                deciding.begin() + static_cast<std::ptrdiff_t>(k)) {
+                continue;
+            }
+            if (best < 0 || credit[f] > credit[static_cast<size_t>(best)]) best = static_cast<int>(f);
+        }
+        if (best < 0 || !(credit[static_cast<size_t>(best)] > 0)) break;
+        deciding[k] = best;
+        covered += credit[static_cast<size_t>(best)];
     }
     return deciding;
 }
@@ -236,6 +413,7 @@ Expected<IsolationForestParams> IsolationForestParams::FromJson(const nlohmann::
     reader.Read("sample_size", params.sample_size);
     reader.Read("max_depth", params.max_depth);
     reader.Read("seed", params.seed);
+    reader.Read("extension_level", params.extension_level);
     params.features.Read(reader);
     reader.Read("threads", params.threads);
     if (params.n_trees < 1 || params.n_trees > 100'000)
@@ -244,6 +422,10 @@ Expected<IsolationForestParams> IsolationForestParams::FromJson(const nlohmann::
     if (params.max_depth < 0 || params.max_depth > 64)
         reader.Fail("max_depth", "'max_depth' must be between 0 (= ceil(log2 sample_size)) and 64.");
     if (params.seed < 0) reader.Fail("seed", "'seed' must be 0 or more.");
+    if (params.extension_level < 0 || params.extension_level > 1024) {
+        reader.Fail("extension_level",
+                    "'extension_level' must be between 0 (= the standard axis-parallel splits) and 1024.");
+    }
     if (params.threads < 0 || params.threads > 1024)
         reader.Fail("threads", "'threads' must be between 0 (= all hardware threads) and 1024.");
     if (auto finished = reader.Finish(); !finished) return Unexpected(std::move(finished).error());
@@ -251,8 +433,11 @@ Expected<IsolationForestParams> IsolationForestParams::FromJson(const nlohmann::
 }
 
 nlohmann::json IsolationForestParams::ToJson() const {
-    nlohmann::json json = {
-        {"n_trees", n_trees}, {"sample_size", sample_size}, {"max_depth", max_depth}, {"seed", seed}};
+    nlohmann::json json = {{"n_trees", n_trees},
+                           {"sample_size", sample_size},
+                           {"max_depth", max_depth},
+                           {"seed", seed},
+                           {"extension_level", extension_level}};
     features.AddTo(json);
     return json;
 }
@@ -265,6 +450,9 @@ std::vector<ParamInfo> Params() {
         {"sample_size", "integer", "256", "lines drawn (without replacement) to grow each tree"},
         {"max_depth", "integer", "0", "tree height limit; 0 = ceil(log2 sample_size)"},
         {"seed", "integer", "42", "random seed; the same seed gives the same scores"},
+        {"extension_level", "integer", "0",
+         "0 = the standard axis-parallel splits; k > 0 = extended isolation forest: random hyperplanes through k + 1 "
+         "features (all of them when there are fewer), on standardized features"},
         {"threads", "integer", "0", "worker threads; 0 = all hardware threads (scores do not depend on it)"},
     };
     const std::vector<ParamInfo> features = FeatureParamInfo(IsolationForestParams{}.features);
@@ -286,7 +474,7 @@ AlgorithmInfo IsolationForest::Info() {
     };
 }
 
-struct IsolationForestModel::Forest : Nodes {};
+struct IsolationForestModel::Forest : PackedForest {};
 
 IsolationForestModel::IsolationForestModel() : forest_(std::make_unique<Forest>()) {}
 IsolationForestModel::~IsolationForestModel() = default;
@@ -300,18 +488,21 @@ Expected<IsolationForestModel> IsolationForestModel::Fit(const FeatureMatrix& x,
     IsolationForestModel model;
     const size_t psi = std::min(x.rows, static_cast<size_t>(params.sample_size));
     model.psi_ = static_cast<int>(psi);
-    model.max_depth_ = params.max_depth > 0 ? params.max_depth
-                                            : static_cast<int>(std::ceil(std::log2(static_cast<double>(psi))));
+    model.max_depth_ =
+        params.max_depth > 0 ? params.max_depth : static_cast<int>(std::ceil(std::log2(static_cast<double>(psi))));
     if (x.rows < 2 || x.cols == 0) return model;  // no trees: every row scores 2^0 ... see Score
     const auto n_trees = static_cast<size_t>(params.n_trees);
+    const size_t width =
+        params.extension_level > 0 ? std::min(static_cast<size_t>(params.extension_level) + 1, x.cols) : 0;
     const size_t threads =
         params.threads > 0 ? static_cast<size_t>(params.threads) : std::max(1u, std::thread::hardware_concurrency());
     std::vector<Nodes> trees(n_trees);
     const bool built = ParallelFor(n_trees, threads, context, 0.0, 1.0, [&](size_t t) {
-        trees[t] = BuildTree(x, psi, model.max_depth_, SplitMix64(static_cast<uint64_t>(params.seed) ^ t));
+        trees[t] = BuildTree(x, psi, model.max_depth_, width, SplitMix64(static_cast<uint64_t>(params.seed) ^ t));
     });
     if (!built) return Unexpected(Internal("cancelled"));
     for (const Nodes& tree : trees) model.forest_->Append(tree);
+    model.forest_->Pack();
     return model;
 }
 
@@ -326,13 +517,12 @@ Expected<std::vector<double>> IsolationForestModel::Score(const FeatureMatrix& x
         const double norm = IsolationAveragePathLength(psi_);
         const size_t blocks = (rows + kRowBlock - 1) / kRowBlock;
         const bool scored = ParallelFor(blocks, threads, context, 0.0, 1.0, [&](size_t b) {
-            std::array<size_t, kRowBlock> block{};
-            const size_t count = std::min(rows, (b + 1) * kRowBlock) - b * kRowBlock;
-            std::iota(block.begin(), block.begin() + static_cast<std::ptrdiff_t>(count), b * kRowBlock);
-            const std::span<const size_t> block_rows(block.data(), count);
-            WalkBlock<false>(*forest_, x, max_depth_, block_rows,
-                             std::span<double>(path).subspan(b * kRowBlock, count), {});
-            for (const size_t r : block_rows) {
+            const size_t begin = b * kRowBlock;
+            const size_t count = std::min(rows, begin + kRowBlock) - begin;
+            std::vector<float> block(x.cols * kRowBlock, 0.0F);
+            FillBlock(x, begin, count, block);
+            WalkPaths(*forest_, block, count, max_depth_, std::span<double>(path).subspan(begin, count));
+            for (size_t r = begin; r < begin + count; ++r) {
                 path[r] /= static_cast<double>(n_trees);
                 score[r] = std::exp2(-path[r] / norm);
             }
@@ -350,9 +540,10 @@ std::vector<std::array<int, 3>> IsolationForestModel::DecidingColumns(const Feat
     if (trees() == 0 || x.cols == 0) return deciding;
     ParallelFor((rows.size() + kRowBlock - 1) / kRowBlock, threads, RunContext{}, 0.0, 1.0, [&](size_t b) {
         const auto block_rows = rows.subspan(b * kRowBlock, std::min(kRowBlock, rows.size() - b * kRowBlock));
-        std::vector<double> unused(block_rows.size(), 0.0);
+        std::vector<float> block(x.cols * kRowBlock, 0.0F);
+        FillBlock(x, block_rows, block);
         std::vector<float> credit(block_rows.size() * x.cols, 0.0F);
-        WalkBlock<true>(*forest_, x, max_depth_, block_rows, unused, credit);
+        WalkCredit(*forest_, block, block_rows.size(), x.cols, max_depth_, credit);
         for (size_t k = 0; k < block_rows.size(); ++k) {
             deciding[b * kRowBlock + k] = DecidingFeatures(std::span<const float>(credit).subspan(k * x.cols, x.cols));
         }
@@ -366,8 +557,15 @@ nlohmann::json IsolationForestModel::ToJson() const {
     for (size_t n = 0; n < threshold.size(); ++n) {
         if (f.left[n] == static_cast<int32_t>(n)) threshold[n] = 0.0F;
     }
-    return {{"sample_size", psi_}, {"max_depth", max_depth_}, {"root", f.root},         {"feature", f.feature},
-            {"threshold", threshold}, {"left", f.left},        {"gain", f.gain},          {"value", f.value}};
+    nlohmann::json json = {{"sample_size", psi_},  {"max_depth", max_depth_}, {"root", f.root},
+                           {"feature", f.feature}, {"threshold", threshold},  {"left", f.left},
+                           {"gain", f.gain},       {"value", f.value}};
+    if (f.width > 0) {  // extended
+        json["plane_width"] = f.width;
+        json["plane_feature"] = f.plane_feature;
+        json["plane_coef"] = f.plane_coef;
+    }
+    return json;
 }
 
 Expected<IsolationForestModel> IsolationForestModel::FromJson(const nlohmann::json& json, size_t columns) {
@@ -382,6 +580,11 @@ Expected<IsolationForestModel> IsolationForestModel::FromJson(const nlohmann::js
         f.left = json.at("left").get<std::vector<int32_t>>();
         f.gain = json.at("gain").get<std::vector<float>>();
         f.value = json.at("value").get<std::vector<double>>();
+        if (json.contains("plane_width")) {
+            f.width = json.at("plane_width").get<size_t>();
+            f.plane_feature = json.at("plane_feature").get<std::vector<int32_t>>();
+            f.plane_coef = json.at("plane_coef").get<std::vector<float>>();
+        }
     } catch (const nlohmann::json::exception& e) {
         return Unexpected(InvalidInput("bad_model", fmt::format("The isolation forest is not readable: {}", e.what())));
     }
@@ -391,16 +594,23 @@ Expected<IsolationForestModel> IsolationForestModel::FromJson(const nlohmann::js
     for (size_t n = 0; valid && n < nodes; ++n) {
         const int32_t left = f.left[n];
         const bool external = left == static_cast<int32_t>(n);
-        valid = f.feature[n] >= 0 && static_cast<size_t>(f.feature[n]) < std::max<size_t>(columns, 1) &&
-                left >= 0 && (external || static_cast<size_t>(left) + 1 < nodes);
+        valid = f.feature[n] >= 0 && static_cast<size_t>(f.feature[n]) < std::max<size_t>(columns, 1) && left >= 0 &&
+                (external || static_cast<size_t>(left) + 1 < nodes);
         if (external) f.threshold[n] = std::numeric_limits<float>::infinity();
     }
     for (const int32_t root : f.root) valid = valid && root >= 0 && static_cast<size_t>(root) < nodes;
+    valid = valid && f.width <= std::max<size_t>(columns, 1) && f.plane_feature.size() == nodes * f.width &&
+            f.plane_coef.size() == nodes * f.width;
+    for (size_t i = 0; valid && i < f.plane_feature.size(); ++i) {
+        valid = f.plane_feature[i] >= 0 && static_cast<size_t>(f.plane_feature[i]) < std::max<size_t>(columns, 1);
+    }
+    valid = valid && columns * kRowBlock < static_cast<size_t>(std::numeric_limits<int32_t>::max());
     if (!valid) {
         return Unexpected(InvalidInput(
-            "bad_model", fmt::format("The isolation forest does not fit {} feature columns or its nodes do not link up.",
-                                     columns)));
+            "bad_model",
+            fmt::format("The isolation forest does not fit {} feature columns or its nodes do not link up.", columns)));
     }
+    f.Pack();
     return model;
 }
 
@@ -433,7 +643,9 @@ Expected<AlgorithmOutput> IsolationForest::Run(const transform::TransactionFrame
         if (!loaded) return Unexpected(std::move(loaded).error());
         model = std::move(*loaded);
     } else {
-        auto fitted = FeatureEncoder::Fit(frame, params_.features, /*standardize=*/false, params_.features.path);
+        // Axis-parallel splits do not care about scale; hyperplanes do.
+        const bool standardize = params_.extension_level > 0;
+        auto fitted = FeatureEncoder::Fit(frame, params_.features, standardize, params_.features.path);
         if (!fitted) return Unexpected(std::move(fitted).error());
         encoder = std::move(*fitted);
         auto matrix = encoder.Transform(frame);
@@ -453,12 +665,12 @@ Expected<AlgorithmOutput> IsolationForest::Run(const transform::TransactionFrame
     const auto n_trees = static_cast<double>(model.trees());
     std::fill(output.confidence.begin(), output.confidence.end(), psi / (psi + 32.0) * n_trees / (n_trees + 10.0));
 
-    // The reason, for rows scoring >= kReasonScore or among the top kReasonShare: E[h] against the median, and the
-    // deciding features.
+    // The reason, for rows scoring >= kIsolationReasonScore or among the top kReasonShare: E[h] against the median,
+    // and the deciding features.
     std::vector<double> sorted(output.score);
     const auto top = static_cast<std::ptrdiff_t>(static_cast<double>(rows) * (1.0 - kReasonShare));
     std::nth_element(sorted.begin(), sorted.begin() + top, sorted.end());
-    const double reason_score = std::min(kReasonScore, sorted[static_cast<size_t>(top)]);
+    const double reason_score = std::min(kIsolationReasonScore, sorted[static_cast<size_t>(top)]);
     std::vector<size_t> explain;
     for (size_t r = 0; r < rows; ++r) {
         if (output.score[r] >= reason_score && output.score[r] > 0.5) explain.push_back(r);

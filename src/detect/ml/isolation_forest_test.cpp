@@ -154,6 +154,7 @@ TEST(IsolationForestTest, DefaultsAreThePapers) {
     EXPECT_EQ(params->sample_size, 256);
     EXPECT_EQ(params->max_depth, 0);
     EXPECT_EQ(params->seed, 42);
+    EXPECT_EQ(params->extension_level, 0);
     EXPECT_EQ(params->features.features.size(), 7u);
     for (const std::string& name : params->features.features) {
         const auto known = transform::TransactionFrame::NumericFeatureNames();
@@ -169,6 +170,8 @@ TEST(IsolationForestTest, RejectsBadParametersNamingTheField) {
         {{{"max_depth", -1}}, "p.max_depth"},
         {{{"max_depth", 65}}, "p.max_depth"},
         {{{"seed", -3}}, "p.seed"},
+        {{{"extension_level", -1}}, "p.extension_level"},
+        {{{"extension_level", 1025}}, "p.extension_level"},
         {{{"threads", -1}}, "p.threads"},
         {{{"features", nlohmann::json::array()}}, "p.features"},
         {{{"features", "log_amount"}}, "p.features"},
@@ -184,7 +187,8 @@ TEST(IsolationForestTest, RejectsBadParametersNamingTheField) {
 
 TEST(IsolationForestTest, RejectsUnknownFeatureWhenRunNamingItsIndex) {
     // Any name may be a column of the uploaded file, so the name is checked against the frame it runs on.
-    const auto output = Make({{"features", {"log_amount", "amount_squared"}}})->Run(testing::MakeFrame(ClusterWithOutliers()), {});
+    const auto output =
+        Make({{"features", {"log_amount", "amount_squared"}}})->Run(testing::MakeFrame(ClusterWithOutliers()), {});
     ASSERT_FALSE(output);
     EXPECT_EQ(output.error().kind, ErrorKind::kInvalidInput);
     EXPECT_EQ(output.error().column, "algorithms[0].params.features[1]");
@@ -248,6 +252,83 @@ TEST(IsolationForestTest, RefusesAnotherAlgorithmsOrANewerModel) {
     RunContext context;
     context.model = text;
     EXPECT_FALSE(Make({})->Run(frame, context));
+}
+
+// Extended isolation forest (extension_level > 0): hyperplane splits.
+
+std::vector<size_t> TopThree(const std::vector<double>& score) {
+    std::vector<size_t> order(score.size());
+    std::iota(order.begin(), order.end(), size_t{0});
+    std::partial_sort(order.begin(), order.begin() + 3, order.end(),
+                      [&](size_t a, size_t b) { return score[a] > score[b]; });
+    std::vector<size_t> top(order.begin(), order.begin() + 3);
+    std::sort(top.begin(), top.end());
+    return top;
+}
+
+TEST(IsolationForestTest, ExtensionLevelZeroIsTheStandardForest) {
+    const auto frame = testing::MakeFrame(ClusterWithOutliers());
+    const auto standard = Make({{"features", kTwoFeatures}})->Run(frame, {});
+    const auto zero = Make({{"features", kTwoFeatures}, {"extension_level", 0}})->Run(frame, {});
+    ASSERT_TRUE(standard && zero);
+    EXPECT_EQ(standard->score, zero->score);
+    EXPECT_FALSE(nlohmann::json::parse(zero->model)["model"].contains("plane_width"));
+}
+
+TEST(IsolationForestTest, ExtendedPlantedOutliersRankHighestWithAReason) {
+    const auto output =
+        Make({{"features", kTwoFeatures}, {"extension_level", 1}})->Run(testing::MakeFrame(ClusterWithOutliers()), {});
+    ASSERT_TRUE(output);
+    EXPECT_EQ(TopThree(output->score), (std::vector<size_t>{200, 201, 202}));
+    for (size_t r = 200; r < 203; ++r) {
+        EXPECT_GE(output->score[r], 0.6) << r;
+        EXPECT_TRUE(output->reason[r].starts_with("Isolated after ")) << output->reason[r];
+    }
+    EXPECT_NE(output->reason[200].find("log_amount"), std::string::npos) << output->reason[200];
+    EXPECT_NE(output->reason[202].find("day_of_month"), std::string::npos) << output->reason[202];
+    const auto standard = Make({{"features", kTwoFeatures}})->Run(testing::MakeFrame(ClusterWithOutliers()), {});
+    ASSERT_TRUE(standard);
+    EXPECT_NE(output->score, standard->score);  // hyperplanes, not axis-parallel splits
+}
+
+TEST(IsolationForestTest, ExtendedThreadCountDoesNotChangeScores) {
+    std::vector<TestLine> lines = ClusterWithOutliers();
+    for (int i = 0; i < 1'297; ++i) lines.push_back(Line(50 + (i * 53) % 400, 1 + (i * 11) % 28));
+    const auto frame = testing::MakeFrame(lines);
+    const nlohmann::json params = {{"sample_size", 300}, {"extension_level", 2}};
+    nlohmann::json one_thread = params;
+    one_thread["threads"] = 1;
+    nlohmann::json four_threads = params;
+    four_threads["threads"] = 4;
+    const auto one = Make(one_thread)->Run(frame, {});
+    const auto four = Make(four_threads)->Run(frame, {});
+    ASSERT_TRUE(one && four);
+    EXPECT_EQ(one->score, four->score);
+    EXPECT_EQ(one->reason, four->reason);
+}
+
+TEST(IsolationForestTest, ExtendedSavedModelScoresLikeTheFittedOne) {
+    const auto train = testing::MakeFrame(ClusterWithOutliers());
+    const auto fitted = Make({{"features", kTwoFeatures}, {"extension_level", 1}, {"seed", 5}})->Run(train, {});
+    ASSERT_TRUE(fitted);
+    const auto document = nlohmann::json::parse(fitted->model);
+    EXPECT_EQ(document["params"]["extension_level"], 1);
+    EXPECT_EQ(document["model"]["plane_width"], 2);
+    RunContext saved;
+    saved.model = fitted->model;
+    const auto reloaded = Make({})->Run(train, saved);
+    ASSERT_TRUE(reloaded) << reloaded.error().message;
+    EXPECT_EQ(reloaded->score, fitted->score);
+    EXPECT_EQ(reloaded->reason, fitted->reason);
+
+    nlohmann::json broken = document;
+    broken["model"]["plane_feature"][0] = 7;  // the model has two feature columns
+    const std::string text = broken.dump();
+    RunContext context;
+    context.model = text;
+    const auto refused = Make({})->Run(train, context);
+    ASSERT_FALSE(refused);
+    EXPECT_EQ(refused.error().kind, ErrorKind::kInvalidInput);
 }
 
 }  // namespace
