@@ -25,7 +25,6 @@ namespace granska::detect {
 namespace {
 
 constexpr size_t kBlock = 4096;          // rows per block of work; sums are made per block, added in block order
-constexpr double kQuantile = 0.99;       // the training raw value that scores 0.5 (kmeans, gmm)
 constexpr double kReasonScore = 0.5;
 constexpr double kRegCovar = 1e-6;       // added to covariance diagonals (standardized features)
 constexpr double kEpsQuantile = 0.9;     // automatic eps: this quantile of the min_samples-th neighbour distance
@@ -639,7 +638,9 @@ Expected<ClusteringModel> ClusteringModel::Fit(const FeatureMatrix& x, const Clu
         return cancelled();
     std::vector<double> scratch = raw;
     m.median = Median(scratch);
-    const double high = Quantile(raw, kQuantile);
+    const double q1 = Quantile(scratch, 0.25);
+    const double q3 = Quantile(raw, 0.75);
+    const double high = q3 + 3.0 * (q3 - q1);  // Tukey's far fence
     if (m.method == "kmeans") {
         m.t = high > 0.0 ? high : 1.0;
     } else if (m.method == "gmm") {

@@ -17,9 +17,10 @@
 // of the training rows is not a reference — its rows are measured against the nearest large one, so that a tight
 // group of outliers does not pass for a cluster of its own.
 // Score (constants fitted on the training rows and saved with the model): kmeans and dbscan s = r² / (r² + t²), with
-// t = the 99th percentile of the training r for kmeans and t = 1 (the eps boundary) for dbscan; gmm s = 1 / (1 +
-// exp(−(nll − t) / w)), t = the 99th percentile of the training nll, w = (t − median) / ln 99, so the median training
-// row scores 0.01. Higher = more anomalous; monotone in the raw value.
+// t = Tukey's far fence Q3 + 3 (Q3 − Q1) of the training r for kmeans and t = 1 (the eps boundary) for dbscan; gmm
+// s = 1 / (1 + exp(−(nll − t) / w)), t = the far fence of the training nll, w = (t − median) / ln 99, so the median
+// training row scores 0.01. Higher = more anomalous; monotone in the raw value. The fence holds while less than a
+// quarter of the training rows are anomalous.
 // Reason (score ≥ 0.5): how far the row is, its reference cluster (1-based, and how many of the scored lines it
 // holds), and the features that make up most of the distance, grouped by their source feature.
 // Deterministic: every random draw comes from std::mt19937_64(seed); sums over rows are made per fixed block of rows
