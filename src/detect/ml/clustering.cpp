@@ -834,7 +834,7 @@ namespace {
 std::vector<ParamInfo> Params() {
     const ClusteringParams defaults;
     std::vector<ParamInfo> params = {
-        {"method", "string", "\"kmeans\"", "kmeans, gmm (Gaussian mixture) or dbscan"},
+        {"method", "string", "\"gmm\"", "gmm (Gaussian mixture), kmeans or dbscan"},
         {"k", "integer", "8", "kmeans: clusters"},
         {"components", "integer", "8", "gmm: mixture components"},
         {"covariance", "string", "\"diagonal\"", "gmm: diagonal or full covariance matrices"},

@@ -5,7 +5,7 @@
 //   kmeans — k-means++ seeding (Arthur & Vassilvitskii, SODA 2007), then Lloyd iterations until no centre moves by more
 //            than tolerance × the mean feature variance. Raw value r = distance to the reference centre / that
 //            cluster's typical distance (the median over its training rows).
-//   gmm    — a Gaussian mixture (diagonal or full covariance) fitted by EM (Dempster, Laird & Rubin 1977), started
+//   gmm    — (the default) a Gaussian mixture (diagonal or full covariance) fitted by EM (Dempster, Laird & Rubin 1977), started
 //            from the k-means solution; covariances get 1e-6 added to their diagonal. Raw value = negative
 //            log-likelihood −log Σ_c π_c N(x | μ_c, Σ_c) over the reference components.
 //   dbscan — DBSCAN (Ester, Kriegel, Sander & Xu, KDD 1996) on the sample: a core point has at least min_samples
@@ -37,7 +37,7 @@
 namespace granska::detect {
 
 struct ClusteringParams {
-    std::string method = "kmeans";        // kmeans | gmm | dbscan
+    std::string method = "gmm";           // gmm | kmeans | dbscan
     int k = 8;                            // kmeans: clusters
     int components = 8;                   // gmm: mixture components
     std::string covariance = "diagonal";  // gmm: diagonal | full
@@ -49,7 +49,7 @@ struct ClusteringParams {
     int sample = 0;                       // rows the model is fitted on; 0 = 100 000 (kmeans, gmm) or 20 000 (dbscan)
     int seed = 42;
     FeatureParams features = {.features = {"log_amount", "weekday", "day_of_month", "posting_lag_days",
-                                           "account_frequency", "user_frequency"}};
+                                           "account_frequency", "user_frequency", "voucher_size"}};
     int threads = 0;  // 0 = all hardware threads
 
     static Expected<ClusteringParams> FromJson(const nlohmann::json& params, std::string_view path);
