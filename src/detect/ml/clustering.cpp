@@ -18,6 +18,7 @@
 #include "detect/detail/format.h"
 #include "detect/detail/params.h"
 #include "detect/detail/stats.h"
+#include "detect/ml/detail/encoded_frame.h"
 #include "detect/ml/detail/kd_tree.h"
 #include "detect/ml/model.h"
 
@@ -901,67 +902,44 @@ Expected<AlgorithmOutput> Clustering::Run(const transform::TransactionFrame& fra
     AlgorithmOutput output(rows);
     if (rows < 2 && context.model.empty()) return output;
     const size_t threads = Threads(params_.threads);
-    const auto scaled = [&context](double from, double to) {
-        RunContext part = context;
-        part.progress = [&context, from, to](double f) { context.progress(from + (to - from) * f); };
-        return part;
-    };
+    auto encoded = EncodeFrame(frame, context, kName, params_.features, /*standardize=*/true);
+    if (!encoded) return Unexpected(std::move(encoded).error());
+    const FeatureEncoder& encoder = encoded->encoder;
+    const FeatureMatrix* x = &encoded->x;
+    auto model = encoded->saved ? ClusteringModel::FromJson(*encoded->saved, x->cols)
+                                : ClusteringModel::Fit(*x, params_, ScaledProgress(context, 0.0, 0.6));
+    if (!model) return Unexpected(std::move(model).error());
+    if (!encoded->saved) output.model = WriteModelDocument(kName, params_.ToJson(), encoder, model->ToJson());
 
-    FeatureEncoder encoder;
-    ClusteringModel model;
-    std::optional<FeatureMatrix> x;
-    if (!context.model.empty()) {
-        auto document = ReadModelDocument(context.model, kName);
-        if (!document) return Unexpected(std::move(document).error());
-        encoder = std::move(document->encoder);
-        auto matrix = encoder.Transform(frame);
-        if (!matrix) return Unexpected(std::move(matrix).error());
-        x = std::move(*matrix);
-        auto loaded = ClusteringModel::FromJson(document->model, x->cols);
-        if (!loaded) return Unexpected(std::move(loaded).error());
-        model = std::move(*loaded);
-    } else {
-        auto fitted = FeatureEncoder::Fit(frame, params_.features, /*standardize=*/true, params_.features.path);
-        if (!fitted) return Unexpected(std::move(fitted).error());
-        encoder = std::move(*fitted);
-        auto matrix = encoder.Transform(frame);
-        if (!matrix) return Unexpected(std::move(matrix).error());
-        x = std::move(*matrix);
-        auto trained = ClusteringModel::Fit(*x, params_, scaled(0.0, 0.6));
-        if (!trained) return Unexpected(std::move(trained).error());
-        model = std::move(*trained);
-        output.model = WriteModelDocument(kName, params_.ToJson(), encoder, model.ToJson());
-    }
-
-    auto scores = model.Score(*x, threads, scaled(0.6, 0.95));
+    auto scores = model->Score(*x, threads, ScaledProgress(context, 0.6, 0.95));
     if (!scores) return Unexpected(std::move(scores).error());
     output.score = scores->score;
-    const auto fitted_rows = static_cast<double>(model.training_rows());
+    const auto fitted_rows = static_cast<double>(model->training_rows());
     std::fill(output.confidence.begin(), output.confidence.end(), fitted_rows / (fitted_rows + 100.0));
 
-    std::vector<int64_t> lines(model.clusters(), 0);
+    std::vector<int64_t> lines(model->clusters(), 0);
     for (const int c : scores->reference) ++lines[static_cast<size_t>(c)];
-    const size_t k = model.clusters();
+    const size_t k = model->clusters();
     for (size_t r = 0; r < rows; ++r) {
         if (output.score[r] < kReasonScore) continue;
         if (r % kBlock == 0 && Cancelled(context)) return Unexpected(Internal("cancelled"));
         const int c = scores->reference[r];
-        const std::string mostly = Mostly(model.Contributions(*x, r, c), encoder);
+        const std::string mostly = Mostly(model->Contributions(*x, r, c), encoder);
         const std::string cluster = fmt::format("{}, {} lines", Ordinal(c, k), FormatCount(lines[static_cast<size_t>(c)]));
         const double raw = scores->raw[r];
-        if (model.method() == "kmeans") {
+        if (model->method() == "kmeans") {
             output.reason[r] = fmt::format(
                 "{:.1f} times farther from the nearest cluster centre (cluster {}) than that cluster's typical line{}.",
                 raw, cluster, mostly);
-        } else if (model.method() == "gmm") {
+        } else if (model->method() == "gmm") {
             output.reason[r] = fmt::format(
                 "Unlikely under the fitted mixture: negative log-likelihood {:.1f} against a typical {:.1f} (nearest "
                 "component {}){}.",
-                raw, model.typical_raw(), cluster, mostly);
+                raw, model->typical_raw(), cluster, mostly);
         } else {
             output.reason[r] = fmt::format(
                 "Outside every dense cluster: {:.1f} times eps ({:.2f}) from the nearest core line (cluster {}){}.", raw,
-                model.eps(), cluster, mostly);
+                model->eps(), cluster, mostly);
         }
     }
     context.progress(1.0);
