@@ -1,3 +1,4 @@
+#include "detect/ml/autoencoder.h"
 #include "detect/ml/isolation_forest.h"
 #include "detect/registry.h"
 #include "detect/rules/account_rules.h"
@@ -34,6 +35,7 @@ void RegisterBuiltinAlgorithms(Registry& registry) {
     registry.Add(RareAccount::Info());
     registry.Add(RareUser::Info());
     registry.Add(IsolationForest::Info());
+    registry.Add(Autoencoder::Info());
 }
 
 }  // namespace granska::detect
