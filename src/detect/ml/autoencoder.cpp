@@ -490,8 +490,8 @@ namespace {
 
 std::vector<ParamInfo> Params() {
     std::vector<ParamInfo> params = {
-        {"hidden", "integer list", "[16,4]", "encoder layer widths, outermost first; the decoder mirrors them"},
-        {"activation", "string", "\"relu\"", "hidden layers' activation: relu, tanh, sigmoid or leaky_relu"},
+        {"hidden", "integer list", "[32,8]", "encoder layer widths, outermost first; the decoder mirrors them"},
+        {"activation", "string", "\"tanh\"", "hidden layers' activation: relu, tanh, sigmoid or leaky_relu"},
         {"learning_rate", "number", "0.001", "Adam step size"},
         {"batch_size", "integer", "256", "lines per training step"},
         {"epochs", "integer", "20", "passes over the training lines at most"},

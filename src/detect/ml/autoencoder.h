@@ -35,8 +35,8 @@
 namespace granska::detect {
 
 struct AutoencoderParams {
-    std::vector<int> hidden = {16, 4};  // encoder widths; the decoder mirrors them
-    std::string activation = "relu";    // relu | tanh | sigmoid | leaky_relu
+    std::vector<int> hidden = {32, 8};  // encoder widths; the decoder mirrors them
+    std::string activation = "tanh";    // relu | tanh | sigmoid | leaky_relu
     double learning_rate = 1e-3;        // Adam step size
     int batch_size = 256;
     int epochs = 20;          // at most

@@ -136,8 +136,8 @@ TEST(AutoencoderTest, ThreadCountDoesNotChangeScores) {
 
 TEST(AutoencoderTest, EveryActivationTrains) {
     for (const char* activation : {"relu", "tanh", "sigmoid", "leaky_relu"}) {
-        const auto output =
-            Make(Small({{"activation", activation}}))->Run(testing::MakeFrame(AccountsWithOutliers()), {});
+        const auto output = Make(Small({{"activation", activation}, {"epochs", 60}}))
+                                ->Run(testing::MakeFrame(AccountsWithOutliers()), {});
         ASSERT_TRUE(output) << activation;
         EXPECT_EQ(TopRows(output->score, 1), (std::vector<size_t>{400})) << activation;
         const auto document = nlohmann::json::parse(output->model);
@@ -149,18 +149,18 @@ TEST(AutoencoderTest, EveryActivationTrains) {
 TEST(AutoencoderTest, SampleAndEarlyStoppingLimitTraining) {
     const auto frame = testing::MakeFrame(AccountsWithOutliers());
     const auto output =
-        Make(Small({{"epochs", 1000}, {"sample", 100}}))->Run(frame, {});  // validation 0: every epoch runs
+        Make(Small({{"epochs", 300}, {"sample", 100}}))->Run(frame, {});  // validation 0: every epoch runs
     ASSERT_TRUE(output);
     auto document = nlohmann::json::parse(output->model);
     EXPECT_EQ(document["model"]["training_rows"], 100);
-    EXPECT_EQ(document["model"]["epochs_trained"], 1000);
-    nlohmann::json params = Small({{"epochs", 1000}});
+    EXPECT_EQ(document["model"]["epochs_trained"], 300);
+    nlohmann::json params = Small({{"epochs", 300}});
     params["validation"] = 0.2;
     params["patience"] = 2;
     const auto stopped = Make(params)->Run(frame, {});
     ASSERT_TRUE(stopped);
     document = nlohmann::json::parse(stopped->model);
-    EXPECT_LT(document["model"]["epochs_trained"].get<int>(), 1000);
+    EXPECT_LT(document["model"]["epochs_trained"].get<int>(), 300);
 }
 
 TEST(AutoencoderTest, StopsWhenCancelled) {
@@ -186,8 +186,8 @@ TEST(AutoencoderTest, ReportsProgressUpToOne) {
 TEST(AutoencoderTest, DefaultsUseDerivedFeaturesAndCategoricals) {
     const auto params = AutoencoderParams::FromJson(nlohmann::json::object(), "p");
     ASSERT_TRUE(params);
-    EXPECT_EQ(params->hidden, (std::vector<int>{16, 4}));
-    EXPECT_EQ(params->activation, "relu");
+    EXPECT_EQ(params->hidden, (std::vector<int>{32, 8}));
+    EXPECT_EQ(params->activation, "tanh");
     EXPECT_DOUBLE_EQ(params->learning_rate, 1e-3);
     EXPECT_EQ(params->batch_size, 256);
     EXPECT_EQ(params->sample, 200'000);
@@ -303,8 +303,9 @@ std::optional<LabelledMatrix> Odds(const std::string& name) {
 TEST(AutoencoderTest, ShuttleRocAucAtLeastNinetyHundredths) {
     const auto shuttle = Odds("shuttle");
     if (!shuttle) GTEST_SKIP() << "../shared/data/odds/shuttle.csv is not there";
-    // Few epochs on a sample keep this quick in a debug build; the defaults do better.
-    AutoencoderParams params{.hidden = {8, 3}, .epochs = 4, .sample = 10'000};
+    // A small network trained briefly on a sample keeps this quick in a debug build; it does better (0.99) than the
+    // defaults (0.94), as a network trained longer also learns to rebuild the outliers.
+    AutoencoderParams params{.hidden = {8, 3}, .epochs = 4, .sample = 5'000};
     double sum = 0.0;
     const int seeds = 3;
     for (int seed = 1; seed <= seeds; ++seed) {
