@@ -1,3 +1,4 @@
+#include "detect/ml/autoencoder.h"
 #include "detect/ml/clustering.h"
 #include "detect/ml/isolation_forest.h"
 #include "detect/registry.h"
@@ -35,6 +36,7 @@ void RegisterBuiltinAlgorithms(Registry& registry) {
     registry.Add(RareAccount::Info());
     registry.Add(RareUser::Info());
     registry.Add(IsolationForest::Info());
+    registry.Add(Autoencoder::Info());
     registry.Add(Clustering::Info());
 }
 
