@@ -34,7 +34,7 @@ const std::map<std::string, std::string, std::less<>> kBenchParams = {
     {"account_rules",
      R"({"rules": {"5*": {"max_amount": 20000, "allowed_weekdays": [1, 2, 3, 4, 5]},
                    "1930": {"allowed_users": ["AA", "BB"]}}})"},
-    {"clustering", R"({"method": "kmeans", "k": 8, "sample": 100000})"},
+    {"clustering", R"({"method": "gmm", "components": 8, "covariance": "diagonal"})"},
 };
 
 const std::vector<store::StoredTransaction>& LedgerRows() {

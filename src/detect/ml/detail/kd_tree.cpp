@@ -1,6 +1,7 @@
 #include "detect/ml/detail/kd_tree.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <limits>
 #include <numeric>
@@ -78,13 +79,16 @@ double KdTree::Distance2(const double* query, uint32_t slot) const {
 template <class Leaf>
 void KdTree::Search(const double* query, double& bound2, Leaf leaf) const {
     if (nodes_.empty()) return;
-    std::vector<uint32_t> stack = {0};
-    std::vector<double> plane2 = {0.0};
-    while (!stack.empty()) {
-        const Node& node = nodes_[stack.back()];
-        const double gap2 = plane2.back();
-        stack.pop_back();
-        plane2.pop_back();
+    // Balanced: depth <= log2(n / 16) + 1, and the stack grows by one entry per level at most.
+    std::array<uint32_t, 70> stack;
+    std::array<double, 70> plane2;
+    size_t top = 0;
+    stack[top] = 0;
+    plane2[top++] = 0.0;
+    while (top > 0) {
+        --top;
+        const Node& node = nodes_[stack[top]];
+        const double gap2 = plane2[top];
         if (gap2 > bound2) continue;
         if (node.split_dim < 0) {
             leaf(node.begin, node.end);
@@ -92,10 +96,10 @@ void KdTree::Search(const double* query, double& bound2, Leaf leaf) const {
         }
         const double diff = query[node.split_dim] - node.split;
         const bool go_left = diff < 0.0;
-        stack.push_back(go_left ? node.right : node.left);  // far side, visited last
-        plane2.push_back(std::max(gap2, diff * diff));
-        stack.push_back(go_left ? node.left : node.right);
-        plane2.push_back(gap2);
+        stack[top] = go_left ? node.right : node.left;  // far side, visited last
+        plane2[top++] = std::max(gap2, diff * diff);
+        stack[top] = go_left ? node.left : node.right;
+        plane2[top++] = gap2;
     }
 }
 
