@@ -357,6 +357,11 @@ Expected<AutoencoderModel> AutoencoderModel::Fit(const FeatureMatrix& x, const A
 
     // The score reference: the median and 99th percentile of the errors of every line drawn.
     std::vector<double> errors = SampleErrors(net, lines, 0, static_cast<Eigen::Index>(n));
+    if (!std::all_of(errors.begin(), errors.end(), [](double e) { return std::isfinite(e); })) {
+        Error error = InvalidInput("bad_parameter", "The autoencoder's training diverged: lower 'learning_rate'.");
+        error.column = params.features.path + ".learning_rate";
+        return Unexpected(std::move(error));
+    }
     const auto at = [&errors](double q) {
         const auto k = static_cast<size_t>(std::floor(q * static_cast<double>(errors.size() - 1)));
         std::nth_element(errors.begin(), errors.begin() + static_cast<std::ptrdiff_t>(k), errors.end());

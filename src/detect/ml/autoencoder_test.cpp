@@ -163,6 +163,16 @@ TEST(AutoencoderTest, SampleAndEarlyStoppingLimitTraining) {
     EXPECT_LT(document["model"]["epochs_trained"].get<int>(), 300);
 }
 
+TEST(AutoencoderTest, SaysWhenTrainingDiverges) {
+    // Values near float's limit overflow the squared errors, as a diverging training would.
+    FeatureMatrix x{.rows = 4, .cols = 1, .values = {0.0F, 1e30F, -1e30F, 3e38F}, .names = {"x"}};
+    AutoencoderParams params{.learning_rate = 1.0, .epochs = 3, .validation = 0};
+    params.features.path = "p";
+    const auto model = AutoencoderModel::Fit(x, params);
+    ASSERT_FALSE(model);
+    EXPECT_EQ(model.error().column, "p.learning_rate");
+}
+
 TEST(AutoencoderTest, StopsWhenCancelled) {
     const std::atomic<bool> cancelled{true};
     RunContext context;
