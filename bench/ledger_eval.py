@@ -82,6 +82,9 @@ def main():
     parser.add_argument("labels")
     parser.add_argument("--flagged-share", type=float, default=0.01)
     parser.add_argument("--columns", default="", help="comma-separated algorithm columns to report (default all)")
+    parser.add_argument("--check-ensemble", action="store_true",
+                        help="exit 1 unless the combined score's line and voucher ROC-AUC are at least every "
+                             "algorithm column's")
     args = parser.parse_args()
 
     labels = {}
@@ -130,6 +133,7 @@ def main():
     header = ["column", "line AUC", "line AP", "voucher AUC", "voucher AP"] + all_kinds
     print("| " + " | ".join(header) + " |")
     print("|" + "---|" * len(header))
+    aucs = {}
     for column in columns:
         scores = [float(row[column]) for row, _ in matched]
         voucher_scores = [0.0] * len(voucher_index)
@@ -138,12 +142,22 @@ def main():
             voucher_scores[v] = max(voucher_scores[v], s)
         line_recall = recall_by_kind(scores, kinds, args.flagged_share)
         voucher_recall = recall_by_kind(voucher_scores, voucher_kind, args.flagged_share)
-        cells = [column, f"{roc_auc(scores, is_anomaly):.3f}", f"{average_precision(scores, is_anomaly):.3f}",
-                 f"{roc_auc(voucher_scores, voucher_label):.3f}",
+        aucs[column] = (roc_auc(scores, is_anomaly), roc_auc(voucher_scores, voucher_label))
+        cells = [column, f"{aucs[column][0]:.3f}", f"{average_precision(scores, is_anomaly):.3f}",
+                 f"{aucs[column][1]:.3f}",
                  f"{average_precision(voucher_scores, voucher_label):.3f}"]
         cells += [f"{line_recall.get(k, 0):.2f}/{voucher_recall.get(k, 0):.2f}" for k in all_kinds]
         print("| " + " | ".join(cells) + " |")
     print("(kind cells: recall of lines / of vouchers)")
+    if args.check_ensemble:
+        singles = {c: a for c, a in aucs.items() if c != "score"}
+        for k, level in enumerate(("line", "voucher")):
+            best = max(singles, key=lambda c: singles[c][k])
+            verdict = "ok" if aucs["score"][k] >= singles[best][k] else "WORSE"
+            print(f"ensemble {level} AUC {aucs['score'][k]:.3f} vs best single ({best}) {singles[best][k]:.3f}: "
+                  f"{verdict}")
+            if verdict != "ok":
+                sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -33,6 +33,9 @@ struct AlgorithmInfo {
     std::string description;
     std::vector<ParamInfo> params;
     AlgorithmFactory create;
+    // Whether its scores already read as "how anomalous", 0 for a row with nothing against it (then a strategy does
+    // not calibrate them unless told to); false for a score with a baseline, like isolation_forest's 0.5.
+    bool calibrated = true;
 };
 
 class Registry {

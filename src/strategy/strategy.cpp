@@ -15,9 +15,13 @@ constexpr std::string_view kJournalEntryAuditDescription =
     "weekend and holiday entries, late and period-end postings and their reversals, round amounts, Benford "
     "digits, duplicates, numbering gaps, rare accounts and rare users; whole vouchers flagged, the top 1 %.";
 
+constexpr std::string_view kMlEnsembleDescription =
+    "Three unsupervised detectors that learn what is usual from the file itself: isolation forest, autoencoder and a "
+    "Gaussian mixture; their calibrated scores averaged; the top 1 %.";
+
 // Weights under noisy_or: each rule-based test's finding counts in full; the statistical ones, which give every
 // row some score, count half, and Benford's law, a test of a whole group of amounts, a quarter.
-constexpr std::array<Preset, 2> kPresets = {{
+constexpr std::array<Preset, 3> kPresets = {{
     {"quick-scan", "Robust z-score of amounts per account; flags the top 1 %.",
      R"({"name": "quick-scan",
   "description": "Robust z-score of amounts per account; flags the top 1 %.",
@@ -43,6 +47,16 @@ constexpr std::array<Preset, 2> kPresets = {{
     {"name": "rare_user", "weight": 1.0, "params": {}}
   ],
   "combine": {"method": "noisy_or", "per_voucher": true},
+  "threshold": {"type": "top_percent", "value": 1.0}})"},
+    {"ml-ensemble", kMlEnsembleDescription,
+     R"({"name": "ml-ensemble",
+  "description": "Three unsupervised detectors that learn what is usual from the file itself: isolation forest, autoencoder and a Gaussian mixture; their calibrated scores averaged; the top 1 %.",
+  "algorithms": [
+    {"name": "isolation_forest", "weight": 1.0, "params": {}},
+    {"name": "autoencoder", "weight": 1.0, "params": {}},
+    {"name": "clustering", "weight": 1.0, "params": {}}
+  ],
+  "combine": {"method": "weighted_mean"},
   "threshold": {"type": "top_percent", "value": 1.0}})"},
 }};
 
@@ -185,9 +199,10 @@ Expected<Strategy> ParseStrategy(std::string_view text, const detect::Registry& 
         if (!algorithm) return Unexpected(std::move(algorithm).error());
         spec.algorithm = std::move(*algorithm);
         spec.params = params.dump();
-        spec.type = registry.Find(spec.name)->type;
+        const detect::AlgorithmInfo& info = *registry.Find(spec.name);
+        spec.type = info.type;
         const bool learns = spec.type == detect::AlgorithmType::kMlBased;
-        spec.calibration = learns ? Calibration::kGaussian : Calibration::kNone;
+        spec.calibration = info.calibrated ? Calibration::kNone : Calibration::kGaussian;
         if (const auto calibration = entry.find("calibration"); calibration != entry.end()) {
             const std::string given = calibration->is_string() ? calibration->get<std::string>() : "";
             if (given == "none") {

@@ -33,7 +33,9 @@ struct AlgorithmSpec {
     double weight = 1.0;
     std::string params;                            // the JSON object as given, "{}" when absent
     detect::AlgorithmType type = detect::AlgorithmType::kStatistical;
-    Calibration calibration = Calibration::kNone;  // default: gaussian for ml_based algorithms, none otherwise
+    // Default: gaussian for an algorithm whose scores have a baseline (AlgorithmInfo::calibrated false:
+    // isolation_forest), none otherwise.
+    Calibration calibration = Calibration::kNone;
     // average_of_maximum: the algorithms of a group count as one, by their highest score; default the type's name.
     std::string group;
     // ML algorithms: score with the model that run saved under this label instead of fitting one ("" = fit).

@@ -471,6 +471,7 @@ AlgorithmInfo IsolationForest::Info() {
             "that are isolated in few splits score high. The reason names the features that isolated the line.",
         .params = Params(),
         .create = FactoryOf<IsolationForest, IsolationForestParams>(),
+        .calibrated = false,  // ordinary rows score about 0.5
     };
 }
 

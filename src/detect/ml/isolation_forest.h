@@ -42,7 +42,7 @@ struct IsolationForestParams {
     int seed = 42;
     int extension_level = 0;  // 0 = axis-parallel splits; k > 0 = hyperplanes through k + 1 features (extended IF)
     FeatureParams features = {.features = {"log_amount", "weekday", "day_of_month", "posting_lag_days",
-                                           "account_frequency", "user_frequency", "voucher_size"}};
+                                           "account_frequency", "user_frequency"}};
     int threads = 0;  // 0 = all hardware threads
 
     static Expected<IsolationForestParams> FromJson(const nlohmann::json& params, std::string_view path);

@@ -155,7 +155,7 @@ TEST(IsolationForestTest, DefaultsAreThePapers) {
     EXPECT_EQ(params->max_depth, 0);
     EXPECT_EQ(params->seed, 42);
     EXPECT_EQ(params->extension_level, 0);
-    EXPECT_EQ(params->features.features.size(), 7u);
+    EXPECT_EQ(params->features.features.size(), 6u);
     for (const std::string& name : params->features.features) {
         const auto known = transform::TransactionFrame::NumericFeatureNames();
         EXPECT_NE(std::find(known.begin(), known.end(), name), known.end()) << name;
