@@ -19,6 +19,7 @@
 #include "detect/detail/algorithm_support.h"
 #include "detect/detail/params.h"
 #include "detect/detail/stats.h"
+#include "detect/ml/detail/encoded_frame.h"
 #include "detect/ml/model.h"
 
 namespace granska::detect {
@@ -622,44 +623,26 @@ Expected<AlgorithmOutput> IsolationForest::Run(const transform::TransactionFrame
     if (rows < 2 && context.model.empty()) return output;
     const size_t threads =
         params_.threads > 0 ? static_cast<size_t>(params_.threads) : std::max(1u, std::thread::hardware_concurrency());
-    const auto scaled = [&context](double from, double to) {
-        RunContext part = context;
-        part.progress = [&context, from, to](double f) { context.progress(from + (to - from) * f); };
-        return part;
-    };
 
     // A saved model brings its own encoding and forest; otherwise both are fitted here and saved with the run.
-    FeatureEncoder encoder;
+    // Axis-parallel splits do not care about scale; hyperplanes do.
+    auto encoded = EncodeFrame(frame, context, kName, params_.features, /*standardize=*/params_.extension_level > 0);
+    if (!encoded) return Unexpected(std::move(encoded).error());
+    const FeatureMatrix* x = &encoded->x;
     IsolationForestModel model;
-    nlohmann::json params_json;
-    std::optional<FeatureMatrix> x;
-    if (!context.model.empty()) {
-        auto document = ReadModelDocument(context.model, kName);
-        if (!document) return Unexpected(std::move(document).error());
-        encoder = std::move(document->encoder);
-        auto matrix = encoder.Transform(frame);
-        if (!matrix) return Unexpected(std::move(matrix).error());
-        x = std::move(*matrix);
-        auto loaded = IsolationForestModel::FromJson(document->model, x->cols);
+    if (encoded->saved) {
+        auto loaded = IsolationForestModel::FromJson(*encoded->saved, x->cols);
         if (!loaded) return Unexpected(std::move(loaded).error());
         model = std::move(*loaded);
     } else {
-        // Axis-parallel splits do not care about scale; hyperplanes do.
-        const bool standardize = params_.extension_level > 0;
-        auto fitted = FeatureEncoder::Fit(frame, params_.features, standardize, params_.features.path);
-        if (!fitted) return Unexpected(std::move(fitted).error());
-        encoder = std::move(*fitted);
-        auto matrix = encoder.Transform(frame);
-        if (!matrix) return Unexpected(std::move(matrix).error());
-        x = std::move(*matrix);
-        auto grown = IsolationForestModel::Fit(*x, params_, scaled(0.0, 0.4));
+        auto grown = IsolationForestModel::Fit(*x, params_, ScaledProgress(context, 0.0, 0.4));
         if (!grown) return Unexpected(std::move(grown).error());
         model = std::move(*grown);
-        output.model = WriteModelDocument(kName, params_.ToJson(), encoder, model.ToJson());
+        output.model = WriteModelDocument(kName, params_.ToJson(), encoded->encoder, model.ToJson());
     }
 
     std::vector<double> path;
-    auto scores = model.Score(*x, threads, scaled(0.4, 0.9), &path);
+    auto scores = model.Score(*x, threads, ScaledProgress(context, 0.4, 0.9), &path);
     if (!scores) return Unexpected(std::move(scores).error());
     output.score = std::move(*scores);
     const auto psi = static_cast<double>(model.sample_size());
