@@ -331,12 +331,17 @@ private:
         SendJson(res, 202, {{"run_id", run.id}, {"status", run.status}, {"strategy", run.strategy_name}});
     }
 
-    void RunStatus(const httplib::Request& req, httplib::Response& res) {
+    // The run the path names (its first match), in the request's workspace.
+    Expected<store::Run> RequestedRun(const httplib::Request& req) {
         auto workspace = Workspace(req);
-        if (!workspace) return SendError(res, workspace.error());
+        if (!workspace) return Unexpected(std::move(workspace).error());
         auto id = CheckedId("analysis run", req.matches[1]);
-        if (!id) return SendError(res, id.error());
-        auto run = store_.GetRun(*workspace, *id);
+        if (!id) return Unexpected(std::move(id).error());
+        return store_.GetRun(*workspace, *id);
+    }
+
+    void RunStatus(const httplib::Request& req, httplib::Response& res) {
+        auto run = RequestedRun(req);
         if (!run) return SendError(res, run.error());
         SendJson(res, 200, detail::RunJson(*run));
     }
@@ -344,20 +349,16 @@ private:
     // The model an ML algorithm of the run fitted (docs/models.md), as the document itself: save it, or name the run
     // as "model_run" in a later strategy.
     void RunModel(const httplib::Request& req, httplib::Response& res) {
-        auto workspace = Workspace(req);
-        if (!workspace) return SendError(res, workspace.error());
-        auto id = CheckedId("analysis run", req.matches[1]);
-        if (!id) return SendError(res, id.error());
-        auto run = store_.GetRun(*workspace, *id);
+        auto run = RequestedRun(req);
         if (!run) return SendError(res, run.error());
-        auto model = store_.GetModel(*workspace, *id, req.matches[2].str());
+        auto model = store_.GetModel(run->workspace_id, run->id, req.matches[2].str());
         if (!model) {
             return SendError(res, Error{.kind = ErrorKind::kNotFound,
                                         .code = "not_found",
                                         .message = fmt::format("Run {} saved no model under '{}': only ML algorithms "
                                                                "(isolation_forest, autoencoder, clustering) of a "
                                                                "completed run save one, under their label.",
-                                                               *id, req.matches[2].str())});
+                                                               run->id, req.matches[2].str())});
         }
         res.set_header("Content-Disposition", fmt::format("attachment; filename=\"{}.model.json\"", model->label));
         res.set_content(model->document, "application/json");
