@@ -17,6 +17,7 @@
 #include "detect/detail/algorithm_support.h"
 #include "detect/detail/params.h"
 #include "detect/detail/stats.h"
+#include "detect/ml/detail/encoded_frame.h"
 #include "detect/ml/model.h"
 
 namespace granska::detect {
@@ -584,34 +585,19 @@ Expected<AlgorithmOutput> Autoencoder::Run(const transform::TransactionFrame& fr
     if (rows < 2 && context.model.empty()) return output;
     const size_t threads =
         params_.threads > 0 ? static_cast<size_t>(params_.threads) : std::max(1u, std::thread::hardware_concurrency());
-    const auto part = [&context](double from, double to) {
-        RunContext scaled = context;
-        scaled.progress = [&context, from, to](double f) { context.progress(from + (to - from) * f); };
-        return scaled;
-    };
 
     // A saved model brings its own encoding and network; otherwise both are fitted here and saved with the run.
-    std::optional<ModelDocument> saved;
-    FeatureEncoder encoder;
-    if (!context.model.empty()) {
-        auto document = ReadModelDocument(context.model, kName);
-        if (!document) return Unexpected(std::move(document).error());
-        saved = std::move(*document);
-        encoder = std::move(saved->encoder);
-    } else {
-        auto fitted = FeatureEncoder::Fit(frame, params_.features, /*standardize=*/true, params_.features.path);
-        if (!fitted) return Unexpected(std::move(fitted).error());
-        encoder = std::move(*fitted);
-    }
-    auto x = encoder.Transform(frame);
-    if (!x) return Unexpected(std::move(x).error());
-    auto network =
-        saved ? AutoencoderModel::FromJson(saved->model, x->cols) : AutoencoderModel::Fit(*x, params_, part(0.0, 0.8));
+    auto encoded = EncodeFrame(frame, context, kName, params_.features, /*standardize=*/true);
+    if (!encoded) return Unexpected(std::move(encoded).error());
+    const FeatureEncoder& encoder = encoded->encoder;
+    const FeatureMatrix* x = &encoded->x;
+    auto network = encoded->saved ? AutoencoderModel::FromJson(*encoded->saved, x->cols)
+                                  : AutoencoderModel::Fit(*x, params_, ScaledProgress(context, 0.0, 0.8));
     if (!network) return Unexpected(std::move(network).error());
     const AutoencoderModel& model = *network;
-    if (!saved) output.model = WriteModelDocument(kName, params_.ToJson(), encoder, model.ToJson());
+    if (!encoded->saved) output.model = WriteModelDocument(kName, params_.ToJson(), encoder, model.ToJson());
 
-    auto errors = model.Errors(*x, threads, part(0.8, 1.0));
+    auto errors = model.Errors(*x, threads, ScaledProgress(context, 0.8, 1.0));
     if (!errors) return Unexpected(std::move(errors).error());
     std::vector<size_t> explain;
     for (size_t r = 0; r < rows; ++r) {
