@@ -76,29 +76,43 @@ Expected<void> CheckOutput(const detect::AlgorithmOutput& output, size_t rows, s
     return {};
 }
 
-Error BadField(std::string path, std::string message) {
-    Error error = InvalidInput("bad_strategy", std::move(message));
-    error.column = std::move(path);
-    return error;
-}
+// The saved model an algorithm scores with: the document, and what the engine itself needs from it (read once).
+struct SavedModel {
+    std::string document;                       // "" = fit a model
+    std::vector<std::string> columns;           // the numeric features it encodes
+    std::optional<CalibrationFit> calibration;  // as the run that fitted it calibrated
+};
 
-// The saved model each algorithm scores with ("" = fit one): the caller's (CLI files), else the strategy's model_run.
-Expected<std::vector<std::string>> SavedModels(store::Store& store, std::string_view workspace_id,
-                                               const strategy::Strategy& strategy, const AnalysisOptions& options) {
-    std::vector<std::string> models(strategy.algorithms.size());
+// The saved model of each algorithm: the caller's (CLI files), else the strategy's model_run. A document the engine
+// cannot read is passed on as it is: the algorithm says what is wrong with it.
+Expected<std::vector<SavedModel>> SavedModels(store::Store& store, std::string_view workspace_id,
+                                              const strategy::Strategy& strategy, const AnalysisOptions& options) {
+    std::vector<SavedModel> models(strategy.algorithms.size());
     for (size_t a = 0; a < models.size(); ++a) {
         const strategy::AlgorithmSpec& spec = strategy.algorithms[a];
+        SavedModel& model = models[a];
         if (const auto given = options.models.find(spec.label); given != options.models.end()) {
-            models[a] = given->second;
+            model.document = given->second;
         } else if (!spec.model_run.empty()) {
             auto saved = store.GetModel(workspace_id, spec.model_run, spec.label);
             if (!saved) {
-                return Unexpected(BadField(fmt::format("algorithms[{}].model_run", a),
-                                           fmt::format("Run {} saved no model under the label '{}': name a completed "
-                                                       "run of this workspace whose strategy fitted '{}'.",
-                                                       spec.model_run, spec.label, spec.label)));
+                return Unexpected(strategy::BadStrategyField(
+                    fmt::format("algorithms[{}].model_run", a),
+                    fmt::format("Run {} saved no model under the label '{}': name a completed run of this workspace "
+                                "whose strategy fitted '{}'.",
+                                spec.model_run, spec.label, spec.label)));
             }
-            models[a] = std::move(saved->document);
+            model.document = std::move(saved->document);
+        }
+        if (model.document.empty()) continue;
+        const auto document = nlohmann::json::parse(model.document, nullptr, /*allow_exceptions=*/false);
+        if (!document.is_object()) continue;
+        if (document.contains("calibration")) model.calibration = CalibrationFit::FromJson(document["calibration"]);
+        if (!document.contains("features") || !document["features"].is_object()) continue;
+        for (const nlohmann::json& feature : document["features"].value("numeric", nlohmann::json::array())) {
+            if (feature.is_object() && feature.contains("name") && feature["name"].is_string()) {
+                model.columns.push_back(feature["name"].get<std::string>());
+            }
         }
     }
     return models;
@@ -106,49 +120,38 @@ Expected<std::vector<std::string>> SavedModels(store::Store& store, std::string_
 
 // The columns of the file the strategy's algorithms (or their saved models) use as features: every name in a
 // "features" list that is not a derived feature.
-std::vector<std::string> RawColumnsUsed(const strategy::Strategy& strategy, std::span<const std::string> models) {
+std::vector<std::string> RawColumnsUsed(const strategy::Strategy& strategy, std::span<const SavedModel> models) {
     const auto derived = transform::TransactionFrame::NumericFeatureNames();
     std::vector<std::string> columns;
-    auto add = [&](const nlohmann::json& name) {
-        if (!name.is_string()) return;
-        const auto text = name.get<std::string>();
-        if (std::find(derived.begin(), derived.end(), text) == derived.end() &&
-            std::find(columns.begin(), columns.end(), text) == columns.end()) {
-            columns.push_back(text);
+    auto add = [&](const std::string& name) {
+        if (std::find(derived.begin(), derived.end(), name) == derived.end() &&
+            std::find(columns.begin(), columns.end(), name) == columns.end()) {
+            columns.push_back(name);
         }
     };
     for (size_t a = 0; a < strategy.algorithms.size(); ++a) {
-        if (!models[a].empty()) {
-            const auto document = nlohmann::json::parse(models[a], nullptr, /*allow_exceptions=*/false);
-            if (!document.is_object() || !document.contains("features")) continue;  // the algorithm says what is wrong
-            const nlohmann::json& numeric = document["features"].value("numeric", nlohmann::json::array());
-            for (const nlohmann::json& feature : numeric) {
-                if (feature.is_object()) add(feature.value("name", nlohmann::json()));
-            }
+        if (!models[a].document.empty()) {
+            for (const std::string& name : models[a].columns) add(name);
             continue;
         }
         const auto params = nlohmann::json::parse(strategy.algorithms[a].params, nullptr, false);
         if (!params.is_object() || !params.contains("features") || !params["features"].is_array()) continue;
-        for (const nlohmann::json& name : params["features"]) add(name);
+        for (const nlohmann::json& name : params["features"]) {
+            if (name.is_string()) add(name.get<std::string>());
+        }
     }
     return columns;
 }
 
 // Calibrates each algorithm's scores (strategy::Calibration); a saved model brings the constants it was fitted
 // with, and a newly fitted model carries its own away.
-std::vector<CalibrationFit> Calibrate(const strategy::Strategy& strategy, std::span<const std::string> models,
+std::vector<CalibrationFit> Calibrate(const strategy::Strategy& strategy, std::span<const SavedModel> models,
                                       std::vector<detect::AlgorithmOutput>& outputs) {
     std::vector<CalibrationFit> fits;
     for (size_t a = 0; a < outputs.size(); ++a) {
         const strategy::Calibration method = strategy.algorithms[a].calibration;
-        std::optional<CalibrationFit> fit;
-        if (!models[a].empty()) {
-            const auto document = nlohmann::json::parse(models[a], nullptr, /*allow_exceptions=*/false);
-            if (document.is_object() && document.contains("calibration")) {
-                fit = CalibrationFit::FromJson(document["calibration"]);
-            }
-            if (fit && fit->method != method) fit.reset();
-        }
+        std::optional<CalibrationFit> fit = models[a].calibration;
+        if (fit && fit->method != method) fit.reset();
         if (!fit) fit = FitCalibration(method, outputs[a].score);
         ApplyCalibration(*fit, outputs[a].score);
         if (!outputs[a].model.empty()) {
@@ -165,7 +168,7 @@ std::vector<CalibrationFit> Calibrate(const strategy::Strategy& strategy, std::s
 // returned.
 Expected<std::vector<detect::AlgorithmOutput>> RunAlgorithms(const strategy::Strategy& strategy,
                                                              const transform::TransactionFrame& frame,
-                                                             std::span<const std::string> models,
+                                                             std::span<const SavedModel> models,
                                                              size_t max_threads, ProgressTracker& tracker,
                                                              std::vector<double>& milliseconds) {
     const size_t count = strategy.algorithms.size();
@@ -179,7 +182,7 @@ Expected<std::vector<detect::AlgorithmOutput>> RunAlgorithms(const strategy::Str
             detect::RunContext context{
                 .progress = [&tracker, i, &spec](double fraction) { tracker.Algorithm(i, spec.label, fraction); },
                 .cancelled = &cancelled,
-                .model = models[i]};
+                .model = models[i].document};
             const auto start = Clock::now();
             results[i] = spec.algorithm->Run(frame, context);
             milliseconds[i] = MillisecondsSince(start);
@@ -417,7 +420,7 @@ Expected<AnalysisOutcome> RunAnalysis(store::Store& store, const detect::Registr
                                     {"calibration", calibration[a].ToJson()},
                                     {"flags", (*outputs)[a].flags.size()},
                                     {"ms", algorithm_ms[a]}};
-            if (!(*models)[a].empty()) {
+            if (!(*models)[a].document.empty()) {
                 entry["model"] = strategy.algorithms[a].model_run.empty() || options.models.contains(strategy.algorithms[a].label)
                                      ? nlohmann::json("given")
                                      : nlohmann::json(strategy.algorithms[a].model_run);

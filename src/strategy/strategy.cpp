@@ -60,13 +60,13 @@ constexpr std::array<Preset, 3> kPresets = {{
   "threshold": {"type": "top_percent", "value": 1.0}})"},
 }};
 
-Error BadField(std::string path, std::string message) {
+}  // namespace
+
+Error BadStrategyField(std::string path, std::string message) {
     Error error = InvalidInput("bad_strategy", std::move(message));
     error.column = std::move(path);
     return error;
 }
-
-}  // namespace
 
 std::span<const Preset> Presets() { return kPresets; }
 
@@ -122,12 +122,12 @@ std::string_view CalibrationName(Calibration calibration) {
 Expected<Strategy> ParseStrategy(std::string_view text, const detect::Registry& registry) {
     const nlohmann::json json = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
     if (json.is_discarded()) {
-        return Unexpected(BadField("", "The strategy is not valid JSON."));
+        return Unexpected(BadStrategyField("", "The strategy is not valid JSON."));
     }
-    if (!json.is_object()) return Unexpected(BadField("", "A strategy must be a JSON object."));
+    if (!json.is_object()) return Unexpected(BadStrategyField("", "A strategy must be a JSON object."));
     for (const auto& [key, value] : json.items()) {
         if (key != "name" && key != "description" && key != "algorithms" && key != "combine" && key != "threshold") {
-            return Unexpected(BadField(key, fmt::format("Unknown field '{}'; a strategy has name, description, "
+            return Unexpected(BadStrategyField(key, fmt::format("Unknown field '{}'; a strategy has name, description, "
                                                         "algorithms, combine and threshold.",
                                                         key)));
         }
@@ -136,30 +136,30 @@ Expected<Strategy> ParseStrategy(std::string_view text, const detect::Registry& 
     Strategy strategy;
     if (const auto name = json.find("name"); name != json.end()) {
         if (!name->is_string() || name->get<std::string>().empty()) {
-            return Unexpected(BadField("name", "'name' must be a non-empty string."));
+            return Unexpected(BadStrategyField("name", "'name' must be a non-empty string."));
         }
         strategy.name = name->get<std::string>();
     } else {
-        return Unexpected(BadField("name", "A strategy needs a 'name'."));
+        return Unexpected(BadStrategyField("name", "A strategy needs a 'name'."));
     }
     if (const auto description = json.find("description"); description != json.end()) {
-        if (!description->is_string()) return Unexpected(BadField("description", "'description' must be a string."));
+        if (!description->is_string()) return Unexpected(BadStrategyField("description", "'description' must be a string."));
         strategy.description = description->get<std::string>();
     }
 
     const auto algorithms = json.find("algorithms");
     if (algorithms == json.end() || !algorithms->is_array() || algorithms->empty()) {
-        return Unexpected(BadField("algorithms", "'algorithms' must be a non-empty array of {name, weight, params}."));
+        return Unexpected(BadStrategyField("algorithms", "'algorithms' must be a non-empty array of {name, weight, params}."));
     }
     nlohmann::json canonical_algorithms = nlohmann::json::array();
     for (size_t i = 0; i < algorithms->size(); ++i) {
         const nlohmann::json& entry = (*algorithms)[i];
         const std::string path = fmt::format("algorithms[{}]", i);
-        if (!entry.is_object()) return Unexpected(BadField(path, "Each algorithm must be an object."));
+        if (!entry.is_object()) return Unexpected(BadStrategyField(path, "Each algorithm must be an object."));
         for (const auto& [key, value] : entry.items()) {
             if (key != "name" && key != "label" && key != "weight" && key != "params" && key != "calibration" &&
                 key != "group" && key != "model_run") {
-                return Unexpected(BadField(fmt::format("{}.{}", path, key),
+                return Unexpected(BadStrategyField(fmt::format("{}.{}", path, key),
                                            fmt::format("Unknown field '{}'; an algorithm has name, label, weight, "
                                                        "params, calibration, group and model_run.",
                                                        key)));
@@ -168,28 +168,28 @@ Expected<Strategy> ParseStrategy(std::string_view text, const detect::Registry& 
         AlgorithmSpec spec;
         const auto name = entry.find("name");
         if (name == entry.end() || !name->is_string()) {
-            return Unexpected(BadField(path + ".name", "Each algorithm needs a 'name' string."));
+            return Unexpected(BadStrategyField(path + ".name", "Each algorithm needs a 'name' string."));
         }
         spec.name = name->get<std::string>();
         spec.label = spec.name;
         std::string label_path = path + ".name";
         if (const auto label = entry.find("label"); label != entry.end()) {
             if (!label->is_string() || label->get<std::string>().empty()) {
-                return Unexpected(BadField(path + ".label", "'label' must be a non-empty string."));
+                return Unexpected(BadStrategyField(path + ".label", "'label' must be a non-empty string."));
             }
             spec.label = label->get<std::string>();
             label_path = path + ".label";
         }
         for (const AlgorithmSpec& earlier : strategy.algorithms) {
             if (earlier.label == spec.label) {
-                return Unexpected(BadField(label_path, fmt::format("'{}' is listed twice; give one of them a distinct "
+                return Unexpected(BadStrategyField(label_path, fmt::format("'{}' is listed twice; give one of them a distinct "
                                                                    "\"label\" to run it with other parameters.",
                                                                    spec.label)));
             }
         }
         if (const auto weight = entry.find("weight"); weight != entry.end()) {
             if (!weight->is_number() || !(weight->get<double>() > 0) || !std::isfinite(weight->get<double>())) {
-                return Unexpected(BadField(path + ".weight", "'weight' must be a number greater than 0."));
+                return Unexpected(BadStrategyField(path + ".weight", "'weight' must be a number greater than 0."));
             }
             spec.weight = weight->get<double>();
         }
@@ -212,26 +212,26 @@ Expected<Strategy> ParseStrategy(std::string_view text, const detect::Registry& 
             } else if (given == "rank") {
                 spec.calibration = Calibration::kRank;
             } else {
-                return Unexpected(BadField(path + ".calibration",
+                return Unexpected(BadStrategyField(path + ".calibration",
                                            "'calibration' must be \"none\", \"gaussian\" or \"rank\"."));
             }
         }
         spec.group = std::string(detect::TypeName(spec.type));
         if (const auto group = entry.find("group"); group != entry.end()) {
             if (!group->is_string() || group->get<std::string>().empty()) {
-                return Unexpected(BadField(path + ".group", "'group' must be a non-empty string."));
+                return Unexpected(BadStrategyField(path + ".group", "'group' must be a non-empty string."));
             }
             spec.group = group->get<std::string>();
         }
         if (const auto model_run = entry.find("model_run"); model_run != entry.end()) {
             if (!learns) {
-                return Unexpected(BadField(path + ".model_run",
+                return Unexpected(BadStrategyField(path + ".model_run",
                                            fmt::format("'{}' fits no model: only ml_based algorithms take "
                                                        "'model_run'.",
                                                        spec.name)));
             }
             if (!model_run->is_string() || model_run->get<std::string>().empty()) {
-                return Unexpected(BadField(path + ".model_run",
+                return Unexpected(BadStrategyField(path + ".model_run",
                                            "'model_run' must be the id of the analysis run whose model to use."));
             }
             spec.model_run = model_run->get<std::string>();
@@ -251,7 +251,7 @@ Expected<Strategy> ParseStrategy(std::string_view text, const detect::Registry& 
         const auto method = combine->is_object() ? combine->find("method") : combine->end();
         if (!combine->is_object() || method == combine->end() || !method->is_string()) {
             return Unexpected(
-                BadField("combine.method", R"('combine' must be {"method": "weighted_mean" | "max" | "noisy_or" | )"
+                BadStrategyField("combine.method", R"('combine' must be {"method": "weighted_mean" | "max" | "noisy_or" | )"
                                            R"("average_of_maximum"}.)"));
         }
         const auto name = method->get<std::string>();
@@ -264,7 +264,7 @@ Expected<Strategy> ParseStrategy(std::string_view text, const detect::Registry& 
         } else if (name == "average_of_maximum") {
             strategy.combine = CombineMethod::kAverageOfMaximum;
         } else {
-            return Unexpected(BadField("combine.method",
+            return Unexpected(BadStrategyField("combine.method",
                                        fmt::format("Unknown combine method '{}'; use \"weighted_mean\", \"max\", "
                                                    "\"noisy_or\" or \"average_of_maximum\".",
                                                    name)));
@@ -272,11 +272,11 @@ Expected<Strategy> ParseStrategy(std::string_view text, const detect::Registry& 
         for (const auto& [key, value] : combine->items()) {
             if (key == "method") continue;
             if (key != "per_voucher") {
-                return Unexpected(BadField(fmt::format("combine.{}", key),
+                return Unexpected(BadStrategyField(fmt::format("combine.{}", key),
                                            fmt::format("Unknown combine field '{}'; 'combine' takes method and per_voucher.", key)));
             }
             if (!value.is_boolean())
-                return Unexpected(BadField("combine.per_voucher", "'combine.per_voucher' must be true or false."));
+                return Unexpected(BadStrategyField("combine.per_voucher", "'combine.per_voucher' must be true or false."));
             strategy.per_voucher = value.get<bool>();
         }
     }
@@ -285,34 +285,34 @@ Expected<Strategy> ParseStrategy(std::string_view text, const detect::Registry& 
         const auto type = threshold->is_object() ? threshold->find("type") : threshold->end();
         const auto value = threshold->is_object() ? threshold->find("value") : threshold->end();
         if (!threshold->is_object() || type == threshold->end() || !type->is_string()) {
-            return Unexpected(BadField("threshold.type", R"('threshold' must be {"type": "top_percent" | "top_k" | )"
+            return Unexpected(BadStrategyField("threshold.type", R"('threshold' must be {"type": "top_percent" | "top_k" | )"
                                                          R"("score" | "contamination", "value": n}.)"));
         }
         if (value == threshold->end() || !value->is_number()) {
-            return Unexpected(BadField("threshold.value", "'threshold.value' must be a number."));
+            return Unexpected(BadStrategyField("threshold.value", "'threshold.value' must be a number."));
         }
         const auto type_name = type->get<std::string>();
         const double number = value->get<double>();
         if (type_name == "top_percent") {
             if (!(number > 0 && number <= 100))
-                return Unexpected(BadField("threshold.value", "A top_percent threshold must be in (0, 100]."));
+                return Unexpected(BadStrategyField("threshold.value", "A top_percent threshold must be in (0, 100]."));
             strategy.threshold = {ThresholdType::kTopPercent, number};
         } else if (type_name == "top_k") {
             if (!(number >= 1) || std::floor(number) != number)
                 return Unexpected(
-                    BadField("threshold.value", "A top_k threshold must be a whole number of at least 1."));
+                    BadStrategyField("threshold.value", "A top_k threshold must be a whole number of at least 1."));
             strategy.threshold = {ThresholdType::kTopK, number};
         } else if (type_name == "score") {
             if (!(number > 0 && number <= 1))
-                return Unexpected(BadField("threshold.value", "A score threshold must be in (0, 1]."));
+                return Unexpected(BadStrategyField("threshold.value", "A score threshold must be in (0, 1]."));
             strategy.threshold = {ThresholdType::kScore, number};
         } else if (type_name == "contamination") {
             if (!(number > 0 && number <= 0.5))
-                return Unexpected(BadField("threshold.value",
+                return Unexpected(BadStrategyField("threshold.value",
                                            "A contamination threshold is the expected share of anomalies, in (0, 0.5]."));
             strategy.threshold = {ThresholdType::kContamination, number};
         } else {
-            return Unexpected(BadField("threshold.type",
+            return Unexpected(BadStrategyField("threshold.type",
                                        fmt::format("Unknown threshold type '{}'; use \"top_percent\", \"top_k\", "
                                                    "\"score\" or \"contamination\".",
                                                    type_name)));

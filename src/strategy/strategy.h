@@ -72,6 +72,8 @@ struct Strategy {
 };
 
 Expected<Strategy> ParseStrategy(std::string_view json, const detect::Registry& registry);
+// The error of a strategy field that is wrong (kInvalidInput, "bad_strategy"), naming it by its JSON path.
+Error BadStrategyField(std::string path, std::string message);
 
 // Built-in strategies by name; the first is the default.
 struct Preset {
