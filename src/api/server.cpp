@@ -15,6 +15,7 @@
 
 #include "api/detail/json_views.h"
 #include "api/detail/request_parsing.h"
+#include "api/detail/routes.h"
 #include "api/detail/run_queue.h"
 #include "api/detail/upload_receiver.h"
 #include "core/uuid.h"
@@ -27,27 +28,14 @@ namespace granska::api {
 
 namespace {
 
+using detail::CheckedId;
+using detail::SendError;
+using detail::SendJson;
 using nlohmann::json;
 
 // Room for the multipart framing and the text parts around the file.
 constexpr size_t kMultipartOverheadBytes = size_t{2} << 20;
 
-constexpr std::string_view kUploadPattern = "/api/v1/upload";
-constexpr std::string_view kUploadHistoryPattern = "/api/v1/upload/history";
-constexpr std::string_view kUploadStatusPattern = R"(/api/v1/upload/([^/]+)/status)";
-constexpr std::string_view kRunPattern = "/api/v1/analysis/run";
-constexpr std::string_view kRunStatusPattern = R"(/api/v1/analysis/([^/]+)/status)";
-constexpr std::string_view kRunResultsPattern = R"(/api/v1/analysis/([^/]+)/results)";
-constexpr std::string_view kRunModelPattern = R"(/api/v1/analysis/([^/]+)/models/([^/]+))";
-
-void SendJson(httplib::Response& res, int status, const json& body) {
-    res.status = status;
-    res.set_content(body.dump(), "application/json");
-}
-
-void SendError(httplib::Response& res, const Error& error) {
-    SendJson(res, HttpStatus(error.kind), detail::ErrorJson(error));
-}
 
 // An answer sent before the request body was read to its end: the rest of the body is still on the connection,
 // so the client must not reuse it.
@@ -75,12 +63,6 @@ json FallbackError(const httplib::Request& req, int status) {
             return {{"error", status >= 500 ? "internal" : "http_error"},
                     {"message", fmt::format("The request failed with HTTP status {}.", status)}};
     }
-}
-
-// Ids go to the store only when they are well-formed: anything else is simply not found.
-Expected<std::string> CheckedId(std::string_view what, const std::string& id) {
-    if (!IsUuid(id)) return Unexpected(NotFound(std::string(what), id));
-    return id;
 }
 
 }  // namespace
@@ -111,6 +93,12 @@ public:
     }
 
     int Port() const { return port_; }
+
+    std::vector<std::string> Routes() const {
+        std::vector<std::string> routes;
+        for (const detail::RouteInfo& route : context_.routes) routes.push_back(route.method + " " + route.path);
+        return routes;
+    }
 
     void Run() {
         {
@@ -179,36 +167,33 @@ private:
     }
 
     void Route() {
-        http_.Get("/api/v1/health", [this](const httplib::Request&, httplib::Response& res) { Health(res); });
-        http_.Post(std::string(kUploadPattern),
+        auto get = [this](std::string_view path, void (Impl::*handler)(const httplib::Request&, httplib::Response&)) {
+            detail::AddRoute(http_, context_, "GET", path,
+                             [this, handler](const httplib::Request& req, httplib::Response& res) {
+                                 (this->*handler)(req, res);
+                             });
+        };
+        get("/api/v1/health", &Impl::Health);
+        // The one streamed route: the file goes to disk as it arrives.
+        http_.Post("/api/v1/upload",
                    [this](const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& reader) {
                        Upload(req, res, reader);
                    });
-        http_.Get(std::string(kUploadHistoryPattern),
-                  [this](const httplib::Request& req, httplib::Response& res) { UploadHistory(req, res); });
-        http_.Get(std::string(kUploadStatusPattern),
-                  [this](const httplib::Request& req, httplib::Response& res) { UploadStatus(req, res); });
-        http_.Post(std::string(kRunPattern),
-                   [this](const httplib::Request& req, httplib::Response& res) { StartRun(req, res); });
-        http_.Get(std::string(kRunStatusPattern),
-                  [this](const httplib::Request& req, httplib::Response& res) { RunStatus(req, res); });
-        http_.Get(std::string(kRunResultsPattern),
-                  [this](const httplib::Request& req, httplib::Response& res) { RunResults(req, res); });
-        http_.Get(std::string(kRunModelPattern),
-                  [this](const httplib::Request& req, httplib::Response& res) { RunModel(req, res); });
+        context_.routes.push_back({"POST", "/api/v1/upload"});
+        get("/api/v1/upload/history", &Impl::UploadHistory);
+        get("/api/v1/upload/{id}/status", &Impl::UploadStatus);
+        detail::AddRoute(http_, context_, "POST", "/api/v1/analysis/run",
+                         [this](const httplib::Request& req, httplib::Response& res) { StartRun(req, res); });
+        get("/api/v1/analysis/{id}/status", &Impl::RunStatus);
+        get("/api/v1/analysis/{id}/results", &Impl::RunResults);
+        get("/api/v1/analysis/{id}/models/{label}", &Impl::RunModel);
+        detail::RouteStrategies(http_, context_);
+        detail::RouteTransactions(http_, context_);
     }
 
-    // The workspace_id query parameter, default the default workspace; an unknown one is not found.
-    Expected<std::string> Workspace(const httplib::Request& req) {
-        const auto id = detail::Param(req.params, "workspace_id");
-        if (!id || *id == store::kDefaultWorkspaceId) return std::string(store::kDefaultWorkspaceId);
-        if (!IsUuid(*id)) return Unexpected(NotFound("workspace", *id));
-        auto workspace = store_.GetWorkspace(*id);
-        if (!workspace) return Unexpected(std::move(workspace).error());
-        return *id;
-    }
+    Expected<std::string> Workspace(const httplib::Request& req) { return detail::RequestWorkspace(store_, req); }
 
-    void Health(httplib::Response& res) {
+    void Health(const httplib::Request&, httplib::Response& res) {
         json body = {{"version", GRANSKA_VERSION}, {"database", store_.Backend()}};
         try {
             auto workspace = store_.GetWorkspace(store::kDefaultWorkspaceId);
@@ -331,14 +316,7 @@ private:
         SendJson(res, 202, {{"run_id", run.id}, {"status", run.status}, {"strategy", run.strategy_name}});
     }
 
-    // The run the path names (its first match), in the request's workspace.
-    Expected<store::Run> RequestedRun(const httplib::Request& req) {
-        auto workspace = Workspace(req);
-        if (!workspace) return Unexpected(std::move(workspace).error());
-        auto id = CheckedId("analysis run", req.matches[1]);
-        if (!id) return Unexpected(std::move(id).error());
-        return store_.GetRun(*workspace, *id);
-    }
+    Expected<store::Run> RequestedRun(const httplib::Request& req) { return detail::RequestedRun(store_, req); }
 
     void RunStatus(const httplib::Request& req, httplib::Response& res) {
         auto run = RequestedRun(req);
@@ -392,11 +370,15 @@ private:
 
     store::Run QueueRun(const std::string& workspace_id, const std::string& upload_id,
                         const strategy::Strategy& chosen) {
-        store::Run run = store_.CreateRun({.workspace_id = workspace_id,
-                                           .upload_id = upload_id,
-                                           .strategy_name = chosen.name,
-                                           .configuration = chosen.json});
-        if (!queue_.Push({.workspace_id = workspace_id, .run_id = run.id})) Abandon({workspace_id, run.id});
+        return QueueRun(store::NewRun{.workspace_id = workspace_id,
+                                      .upload_id = upload_id,
+                                      .strategy_name = chosen.name,
+                                      .configuration = chosen.json});
+    }
+
+    store::Run QueueRun(const store::NewRun& request) {
+        store::Run run = store_.CreateRun(request);
+        if (!queue_.Push({.workspace_id = run.workspace_id, .run_id = run.id})) Abandon({run.workspace_id, run.id});
         return run;
     }
 
@@ -437,6 +419,10 @@ private:
     bool stop_requested_ = false;
     bool running_ = false;
     std::condition_variable run_ended_;
+    detail::ApiContext context_{.store = store_,
+                                .registry = registry_,
+                                .options = options_,
+                                .queue_run = [this](const store::NewRun& run) { return QueueRun(run); }};
     // Last: its workers use everything above, so it stops first.
     detail::RunQueue queue_;
 };
@@ -450,5 +436,6 @@ Expected<void> Server::Bind() { return impl_->Bind(); }
 int Server::Port() const { return impl_->Port(); }
 void Server::Run() { impl_->Run(); }
 void Server::Stop() { impl_->Stop(); }
+std::vector<std::string> Server::Routes() const { return impl_->Routes(); }
 
 }  // namespace granska::api

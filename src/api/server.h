@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/expected.h"
 #include "detect/registry.h"
@@ -43,6 +44,9 @@ public:
     // Thread-safe and idempotent: stops accepting, answers the requests in flight, lets running analyses finish
     // and marks queued ones failed (rather than leaving them pending). Before Run() it only stops the workers.
     void Stop();
+
+    // Every route served, as "GET /api/v1/strategies/{id}" (OpenAPI path form); the OpenAPI document describes each.
+    std::vector<std::string> Routes() const;
 
 private:
     class Impl;

@@ -86,10 +86,14 @@ struct Run {
     std::string upload_id;
     std::string strategy_id;  // "" for an ad-hoc strategy (e.g. --strategy-file)
     std::string strategy_name;
-    std::string configuration;  // the exact strategy JSON the run used
-    std::string status;         // "pending" | "running" | "completed" | "failed"
-    double progress = 0.0;      // 0..1
-    std::string stage;          // what the run is doing now, e.g. "loading", "zscore", "writing"
+    int64_t strategy_version = 0;  // the version of strategy_id the run used; 0 for an ad-hoc strategy
+    std::string configuration;     // the exact strategy JSON the run used
+    std::string status;            // "pending" | "running" | "completed" | "failed"
+    double progress = 0.0;         // 0..1
+    std::string stage;             // what the run is doing now, e.g. "loading", "zscore", "writing"
+    // JSON object: per-algorithm state of the run, {"algorithms": [{"label", "state", "progress", "ms"}]}; "{}" before
+    // the run starts.
+    std::string progress_detail = "{}";
     std::string error_message;
     std::string metadata;  // JSON object: timings, counts, version; "{}" until completed
     int64_t flagged_count = 0;
@@ -103,6 +107,7 @@ struct NewRun {
     std::string upload_id;
     std::string strategy_id;
     std::string strategy_name;
+    int64_t strategy_version = 0;
     std::string configuration;
 };
 

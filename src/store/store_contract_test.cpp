@@ -33,7 +33,7 @@ namespace granska::store {
 namespace {
 
 // The number of embedded migrations; bump it with each new migrations/NNNN_*.sql.
-constexpr int kSchemaVersion = 3;
+constexpr int kSchemaVersion = 4;
 
 const char* PostgresUrl() {
     const char* url = std::getenv("GRANSKA_TEST_POSTGRES_URL");

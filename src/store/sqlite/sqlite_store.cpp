@@ -373,12 +373,28 @@ public:
         db->Exec(
             "CREATE TABLE IF NOT EXISTS schema_migrations ("
             "version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)");
+        // Foreign keys are off while migrating (a no-op inside a transaction, so it is set here): rebuilding a table
+        // to change its constraints must not fire ON DELETE actions. Each migration is checked before it commits.
+        db->Exec("PRAGMA foreign_keys = OFF");
+        struct ForeignKeysBackOn {
+            Connection& db;
+            ~ForeignKeysBackOn() {
+                try {
+                    db.Exec("PRAGMA foreign_keys = ON");
+                } catch (...) {  // NOLINT(bugprone-empty-catch): the connection is broken; the next use says so
+                }
+            }
+        } back_on{*db};
         for (const detail::Migration& migration : detail::SqliteMigrations()) {
             // Checked inside the write transaction, so two processes migrating at once apply each file once.
             WriteTransaction transaction(*db);
             Statement applied = db->Prepare("SELECT 1 FROM schema_migrations WHERE version = ?1");
             if (applied.Bind(1, int64_t{migration.version}).Step()) continue;
             db->Exec(std::string(migration.sql));
+            if (db->Prepare("PRAGMA foreign_key_check").Step()) {
+                throw std::runtime_error(fmt::format("migration {} ({}) leaves rows that break a foreign key",
+                                                     migration.version, migration.name));
+            }
             db->Prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?1, ?2, ?3)")
                 .Bind(1, int64_t{migration.version})
                 .Bind(2, migration.name)
