@@ -52,17 +52,23 @@ Error TooLarge(uint64_t limit) {
 
 // The JSON body of a 4xx/5xx response that no handler wrote (unknown route, httplib's own rejections).
 json FallbackError(const httplib::Request& req, int status) {
+    json body;
     switch (status) {
         case 404:
-            return {{"error", "not_found"}, {"message", fmt::format("No route for {} {}.", req.method, req.path)}};
+            body = {{"error", "not_found"}, {"message", fmt::format("No route for {} {}.", req.method, req.path)}};
+            break;
         case 413:
-            return {{"error", "too_large"}, {"message", "The request body is larger than the server accepts."}};
+            body = {{"error", "too_large"}, {"message", "The request body is larger than the server accepts."}};
+            break;
         case 400:
-            return {{"error", "bad_request"}, {"message", "The request is malformed."}};
+            body = {{"error", "bad_request"}, {"message", "The request is malformed."}};
+            break;
         default:
-            return {{"error", status >= 500 ? "internal" : "http_error"},
+            body = {{"error", status >= 500 ? "internal" : "http_error"},
                     {"message", fmt::format("The request failed with HTTP status {}.", status)}};
     }
+    body["details"] = json::array();
+    return body;
 }
 
 }  // namespace
@@ -159,7 +165,9 @@ private:
             }
             spdlog::error("{} {} failed: {}", req.method, req.path, what);
             SendJson(res, 500,
-                     {{"error", "internal"}, {"message", "The server failed to handle the request; see its log."}});
+                     {{"error", "internal"},
+                      {"message", "The server failed to handle the request; see its log."},
+                      {"details", json::array()}});
         });
         http_.set_logger([](const httplib::Request& req, const httplib::Response& res) {
             spdlog::debug("{} {} {}", req.method, req.path, res.status);
@@ -174,6 +182,7 @@ private:
                              });
         };
         get("/api/v1/health", &Impl::Health);
+        get("/api/v1/openapi.json", &Impl::OpenApi);
         // The one streamed route: the file goes to disk as it arrives.
         http_.Post("/api/v1/upload",
                    [this](const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& reader) {
@@ -209,13 +218,26 @@ private:
         SendJson(res, 200, body);
     }
 
+    void OpenApi(const httplib::Request&, httplib::Response& res) {
+        static const std::string document = [] {
+            std::string text(detail::OpenApiDocument());
+            constexpr std::string_view kVersion = "@VERSION@";
+            if (const size_t at = text.find(kVersion); at != std::string::npos) {
+                text.replace(at, kVersion.size(), GRANSKA_VERSION);
+            }
+            return text;
+        }();
+        res.set_content(document, "application/json");
+    }
+
     void Upload(const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& reader) {
         auto workspace = Workspace(req);
         if (!workspace) return SendUnread(res, workspace.error());
         if (!req.is_multipart_form_data()) {
-            return SendUnread(res, BadRequest("not_multipart",
-                                              "Send the file as multipart/form-data with a part named "
-                                              "'file', e.g. curl -F file=@ledger.csv."));
+            Error error = UnsupportedMedia("Send the file as multipart/form-data with a part named 'file', e.g. "
+                                           "curl -F file=@ledger.csv.");
+            error.code = "not_multipart";
+            return SendUnread(res, error);
         }
 
         detail::UploadReceiver receiver(options_.upload_dir / NewUuidV7(), options_.max_upload_bytes);
@@ -296,6 +318,7 @@ private:
     void StartRun(const httplib::Request& req, httplib::Response& res) {
         auto workspace = Workspace(req);
         if (!workspace) return SendError(res, workspace.error());
+        if (auto json_body = detail::RequireJsonBody(req); !json_body) return SendError(res, json_body.error());
         auto request = detail::ParseRunRequest(req.body, registry_);
         if (!request) return SendError(res, request.error());
         auto id = CheckedId("upload", request->upload_id);

@@ -242,6 +242,7 @@ void ExpectErrorBody(const httplib::Result& result, int status, std::string_view
     ASSERT_TRUE(body.is_object()) << result->body;
     EXPECT_EQ(body.value("error", ""), code) << result->body;
     EXPECT_FALSE(body.value("message", "").empty()) << result->body;
+    EXPECT_TRUE(body.contains("details") && body["details"].is_array()) << result->body;
 }
 
 TEST_F(ServerTest, HealthReportsTheDatabase) {
@@ -608,6 +609,9 @@ TEST_F(ServerTest, UnknownOrMalformedIdsAre404) {
 
 TEST_F(ServerTest, RunRequestMustBeJsonWithUploadId) {
     ExpectErrorBody(client_->Post("/api/v1/analysis/run", "not json", "application/json"), 400, "bad_json");
+    const std::string form = R"({"upload_id": "00000000-0000-7000-8000-000000000009"})";
+    ExpectErrorBody(client_->Post("/api/v1/analysis/run", form, "application/x-www-form-urlencoded"), 415,
+                    "unsupported_media_type");
     ExpectErrorBody(StartRun({{"strategy", "quick-scan"}}), 400, "missing_upload_id");
 }
 
@@ -643,7 +647,7 @@ TEST_F(ServerTest, MissingFilePartIs400) {
     const auto result =
         client_->Post("/api/v1/upload", httplib::MultipartFormDataItems{{.name = "strategy", .content = "quick-scan"}});
     ExpectErrorBody(result, 400, "missing_file");
-    ExpectErrorBody(client_->Post("/api/v1/upload", "a,b\n", "text/csv"), 400, "not_multipart");
+    ExpectErrorBody(client_->Post("/api/v1/upload", "a,b\n", "text/csv"), 415, "not_multipart");
     EXPECT_EQ(Body(client_->Get("/api/v1/upload/history"))["total"], 0);
 }
 

@@ -39,6 +39,10 @@ Error Internal(std::string message) {
     return Error{.kind = ErrorKind::kInternal, .code = "internal", .message = std::move(message)};
 }
 
+Error UnsupportedMedia(std::string message) {
+    return Error{.kind = ErrorKind::kUnsupportedMedia, .code = "unsupported_media_type", .message = std::move(message)};
+}
+
 int HttpStatus(ErrorKind kind) {
     switch (kind) {
         case ErrorKind::kInvalidInput:
@@ -51,6 +55,8 @@ int HttpStatus(ErrorKind kind) {
             return 409;
         case ErrorKind::kTooLarge:
             return 413;
+        case ErrorKind::kUnsupportedMedia:
+            return 415;
         case ErrorKind::kInternal:
             return 500;
     }

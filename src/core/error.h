@@ -14,6 +14,7 @@ enum class ErrorKind {
     kNotFound,      // an id that does not exist in the workspace: HTTP 404
     kConflict,      // the state forbids it (e.g. analysing an upload that failed): HTTP 409
     kTooLarge,      // an upload over the size limit: HTTP 413
+    kUnsupportedMedia,  // a request body of the wrong content type: HTTP 415
     kInternal,      // everything else: HTTP 500 / exit code 1
 };
 
@@ -34,6 +35,7 @@ Error BadRequest(std::string code, std::string message);
 Error NotFound(std::string what, std::string_view id);
 Error Conflict(std::string code, std::string message);
 Error Internal(std::string message);
+Error UnsupportedMedia(std::string message);
 
 int HttpStatus(ErrorKind kind);
 int ExitCode(ErrorKind kind);

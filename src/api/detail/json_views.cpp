@@ -31,9 +31,19 @@ json StoredJson(std::string_view text, json fallback) {
 
 json ErrorJson(const Error& error) {
     json body = {{"error", error.code.empty() ? std::string("error") : error.code}, {"message", error.message}};
+    json details = json::array();
+    if (error.line || !error.column.empty() || !error.file.empty()) {
+        json where = {{"message", error.message}};
+        if (!error.column.empty()) where["field"] = error.column;
+        if (!error.file.empty()) where["file"] = error.file;
+        if (error.line) where["line"] = *error.line;
+        details.push_back(std::move(where));
+    }
+    // The first detail's place again at the top level, for clients that read one error.
     if (error.line) body["line"] = *error.line;
     if (!error.column.empty()) body["column"] = error.column;
     if (!error.file.empty()) body["file"] = error.file;
+    body["details"] = std::move(details);
     return body;
 }
 

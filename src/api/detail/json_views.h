@@ -10,7 +10,10 @@
 
 namespace granska::api::detail {
 
-// {"error": code, "message": ..., "line"?, "column"?, "file"?}
+// Every API error: {"error": code, "message": sentence, "details": [{"message", "field"?, "file"?, "line"?}]}, details
+// naming where (a JSON path such as "algorithms[1].params.threshold", a query parameter, a file column); empty
+// when there is no place to name. "field", "file" and "line" of the first detail also appear at the top level as
+// "column", "file" and "line".
 nlohmann::json ErrorJson(const Error& error);
 
 nlohmann::json UploadJson(const store::Upload& upload);

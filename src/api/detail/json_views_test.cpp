@@ -7,9 +7,11 @@ namespace {
 
 using nlohmann::json;
 
-TEST(ErrorJsonTest, CarriesOnlyTheFieldsThatAreSet) {
+TEST(ErrorJsonTest, DetailsNameThePlaceAndAreEmptyWhenThereIsNone) {
     EXPECT_EQ(ErrorJson(NotFound("upload", "x")),
-              json({{"error", "not_found"}, {"message", "No upload with id 'x' exists in this workspace."}}));
+              json({{"error", "not_found"},
+                    {"message", "No upload with id 'x' exists in this workspace."},
+                    {"details", json::array()}}));
     Error error = InvalidInput("bad_amount", "Write the amount as 12.50.");
     error.line = 4;
     error.column = "amount";
@@ -19,6 +21,10 @@ TEST(ErrorJsonTest, CarriesOnlyTheFieldsThatAreSet) {
     EXPECT_EQ(body["line"], 4);
     EXPECT_EQ(body["column"], "amount");
     EXPECT_EQ(body["file"], "ledger.csv");
+    EXPECT_EQ(body["details"], json::array({{{"message", "Write the amount as 12.50."},
+                                             {"field", "amount"},
+                                             {"file", "ledger.csv"},
+                                             {"line", 4}}}));
 }
 
 TEST(UploadJsonTest, UnsetTimestampsAreNullAndMappingIsAnObject) {

@@ -4,6 +4,9 @@
 #include "api/detail/request_parsing.h"
 #include "core/uuid.h"
 
+#include <fmt/format.h>
+
+#include <cctype>
 #include <stdexcept>
 
 namespace granska::api::detail {
@@ -48,6 +51,19 @@ void AddRoute(httplib::Server& http, ApiContext& context, std::string_view metho
         throw std::logic_error("unsupported method " + std::string(method));
     }
     context.routes.push_back({std::string(method), std::string(path)});
+}
+
+Expected<void> RequireJsonBody(const httplib::Request& req) {
+    if (!req.has_header("Content-Type")) return {};
+    std::string type = req.get_header_value("Content-Type");
+    type = type.substr(0, type.find(';'));
+    while (!type.empty() && type.back() == ' ') type.pop_back();
+    for (char& c : type) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (type == "application/json") return {};
+    return Unexpected(UnsupportedMedia(
+        fmt::format("The body must be JSON sent as Content-Type: application/json, not '{}'; with curl add "
+                    "-H 'Content-Type: application/json' (or use --json).",
+                    req.get_header_value("Content-Type"))));
 }
 
 Expected<std::string> CheckedId(std::string_view what, const std::string& id) {

@@ -55,6 +55,13 @@ Expected<std::string> RequestWorkspace(store::Store& store, const httplib::Reque
 // The run the path names (its first match), in the request's workspace.
 Expected<store::Run> RequestedRun(store::Store& store, const httplib::Request& req);
 
+// A JSON request body: a Content-Type other than application/json (with parameters such as charset) is 415
+// (curl -d sends application/x-www-form-urlencoded: the message says to add the header); none at all is taken as JSON.
+Expected<void> RequireJsonBody(const httplib::Request& req);
+
+// The OpenAPI 3 document (src/api/openapi.json, embedded at build time); "@VERSION@" stands for the version.
+std::string_view OpenApiDocument();
+
 // One per route file: registers that file's routes.
 void RouteStrategies(httplib::Server& http, ApiContext& context);    // strategy_routes.cpp
 void RouteTransactions(httplib::Server& http, ApiContext& context);  // transaction_routes.cpp
