@@ -54,8 +54,8 @@ protected:
         store_ = store::OpenSqliteStore((root_ / "granska.db").string());
         store_->Migrate();
         detect::RegisterBuiltinAlgorithms(registry_);
-        server_ = std::make_unique<Server>(*store_, registry_,
-                                           ServerOptions{.port = 0, .upload_dir = root_ / "uploads"});
+        server_ =
+            std::make_unique<Server>(*store_, registry_, ServerOptions{.port = 0, .upload_dir = root_ / "uploads"});
         document_ = json::parse(detail::OpenApiDocument());
     }
 

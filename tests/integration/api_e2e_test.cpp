@@ -12,6 +12,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <fmt/format.h>
+
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -19,9 +22,11 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <random>
+#include <set>
 #include <sstream>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 extern char** environ;
@@ -210,9 +215,164 @@ protected:
                                          << server.Log();
     }
 
+    // Server-Sent Events of a run, read to the end of the stream: (event name, data JSON) in order.
+    static std::vector<std::pair<std::string, json>> ReadEvents(httplib::Client& client, const std::string& run_id) {
+        std::vector<std::pair<std::string, json>> events;
+        std::string buffer;
+        const auto result = client.Get("/api/v1/analysis/" + run_id + "/events", [&](const char* data, size_t size) {
+            buffer.append(data, size);
+            for (size_t end = buffer.find("\n\n"); end != std::string::npos; end = buffer.find("\n\n")) {
+                std::string name = "message";
+                std::string payload;
+                std::istringstream lines(buffer.substr(0, end));
+                for (std::string line; std::getline(lines, line);) {
+                    if (line.starts_with("event: ")) name = line.substr(7);
+                    if (line.starts_with("data: ")) payload += line.substr(6);
+                }
+                if (!payload.empty()) events.emplace_back(name, json::parse(payload, nullptr, false));
+                buffer.erase(0, end + 2);
+            }
+            return true;
+        });
+        EXPECT_TRUE(result) << httplib::to_string(result.error());
+        if (result) {
+            EXPECT_EQ(result->status, 200) << result->body;
+        }
+        return events;
+    }
+
+    static json Json(const httplib::Result& result, int status) {
+        EXPECT_TRUE(result) << httplib::to_string(result.error());
+        if (!result) return json();
+        EXPECT_EQ(result->status, status) << result->body;
+        return json::parse(result->body, nullptr, false);
+    }
+
+    // The flow a front end or a script drives: create a strategy, preview it, run it, follow its events to the end,
+    // page through results and anomalies, open a transaction, update the strategy and see the first run keep the
+    // configuration it used.
+    void StrategyFlow(const std::string& db_url) {
+        ServeProcess server(db_url, root_ / "uploads", root_ / "serve.log");
+        ASSERT_TRUE(server.WaitUntilHealthy()) << "granska serve did not become healthy; its output:\n" << server.Log();
+        httplib::Client client("127.0.0.1", server.Port());
+        client.set_tcp_nodelay(true);
+        client.set_read_timeout(std::chrono::seconds(300));
+
+        const httplib::MultipartFormDataItems parts = {{.name = "file",
+                                                        .content = ReadFile(Fixture()),
+                                                        .filename = "small_ledger.csv",
+                                                        .content_type = "text/csv"}};
+        const json upload = Json(client.Post("/api/v1/upload", parts), 201);
+        const std::string upload_id = upload["id"];
+
+        // Three flagged rows of 48: the robust z-score of amounts per account, top_k 3.
+        const json configuration = {{"algorithms", {{{"name", "zscore"}, {"params", {{"group_by", "account"}}}}}},
+                                    {"threshold", {{"type", "top_k"}, {"value", 3}}}};
+        json bad = {{"name", "broken"}, {"configuration", configuration}};
+        bad["configuration"]["algorithms"][0]["weight"] = -1;
+        const json rejected = Json(client.Post("/api/v1/strategies", bad.dump(), "application/json"), 422);
+        ASSERT_FALSE(rejected["details"].empty()) << rejected.dump();
+        EXPECT_EQ(rejected["details"][0]["field"], "algorithms[0].weight");
+
+        // Unique: a PostgreSQL database outlives the test.
+        const std::string name = "e2e audit " + root_.filename().string();
+        const json created_request = {
+            {"name", name}, {"description", "z-score, top 3"}, {"configuration", configuration}};
+        const json created = Json(client.Post("/api/v1/strategies", created_request.dump(), "application/json"), 201);
+        const std::string strategy_id = created["id"];
+        EXPECT_EQ(created["version"], 1);
+
+        const json listed = Json(client.Get("/api/v1/strategies"), 200);
+        std::vector<std::string> names;
+        for (const json& item : listed["items"]) names.push_back(item["name"]);
+        for (const char* expected :
+             {"journal-entry-audit", "bank-transactions", "ml-ensemble", "quick-scan", name.c_str()}) {
+            EXPECT_NE(std::find(names.begin(), names.end(), expected), names.end()) << expected << " is not listed";
+        }
+
+        const json preview =
+            Json(client.Get("/api/v1/strategies/" + strategy_id + "/preview?upload_id=" + upload_id), 200);
+        EXPECT_EQ(preview["sample_rows"], kFixtureRows);
+        EXPECT_EQ(preview["expected_flagged"], 3);
+        EXPECT_FALSE(preview["examples"].empty());
+
+        const json run_request = {{"upload_id", upload_id}, {"strategy_id", strategy_id}};
+        const std::string run_id =
+            Json(client.Post("/api/v1/analysis/run", run_request.dump(), "application/json"), 202)["run_id"];
+        const auto events = ReadEvents(client, run_id);
+        ASSERT_FALSE(events.empty());
+        double progress = 0;
+        for (const auto& [event, data] : events) {
+            EXPECT_GE(data["progress"].get<double>(), progress) << event;
+            progress = data["progress"].get<double>();
+        }
+        ASSERT_EQ(events.back().first, "completed") << events.back().second.dump();
+        EXPECT_EQ(events.back().second["flagged_count"], 3);
+        EXPECT_EQ(events.back().second["strategy_version"], 1);
+
+        // Pages of 20 cover every row once, in rank order.
+        std::set<std::string> seen;
+        for (int offset = 0; offset < kFixtureRows; offset += 20) {
+            const json page =
+                Json(client.Get(fmt::format("/api/v1/analysis/{}/results?limit=20&offset={}", run_id, offset)), 200);
+            EXPECT_EQ(page["total"], kFixtureRows);
+            for (size_t i = 0; i < page["items"].size(); ++i) {
+                EXPECT_EQ(page["items"][i]["rank"], offset + static_cast<int>(i) + 1);
+                seen.insert(page["items"][i]["transaction"]["id"].get<std::string>());
+            }
+        }
+        EXPECT_EQ(seen.size(), static_cast<size_t>(kFixtureRows));
+
+        const json anomalies = Json(client.Get("/api/v1/transactions/anomalies?run_id=" + run_id), 200);
+        ASSERT_EQ(anomalies["total"], 3);
+        const json by_strategy = Json(client.Get("/api/v1/transactions/anomalies?strategy_id=" + strategy_id), 200);
+        EXPECT_EQ(by_strategy["items"], anomalies["items"]);
+        const std::string top_id = anomalies["items"][0]["transaction"]["id"];
+        const json detail = Json(client.Get("/api/v1/transactions/" + top_id), 200);
+        ASSERT_EQ(detail["runs"].size(), 1U);
+        EXPECT_EQ(detail["runs"][0]["run_id"], run_id);
+        EXPECT_EQ(detail["runs"][0]["rank"], 1);
+        ASSERT_EQ(detail["runs"][0]["algorithms"].size(), 1U);
+        EXPECT_FALSE(detail["runs"][0]["algorithms"][0]["reason"].get<std::string>().empty());
+
+        // Version 2 flags five; the first run still says version 1, top 3.
+        json updated_request = created_request;
+        updated_request["configuration"]["threshold"]["value"] = 5;
+        const json updated =
+            Json(client.Put("/api/v1/strategies/" + strategy_id, updated_request.dump(), "application/json"), 200);
+        EXPECT_EQ(updated["version"], 2);
+        const std::string second_id =
+            Json(client.Post("/api/v1/analysis/run", run_request.dump(), "application/json"), 202)["run_id"];
+        ASSERT_EQ(ReadEvents(client, second_id).back().first, "completed");
+        const json second = Json(client.Get("/api/v1/analysis/" + second_id + "/status"), 200);
+        EXPECT_EQ(second["strategy_version"], 2);
+        EXPECT_EQ(second["flagged_count"], 5);
+        const json first = Json(client.Get("/api/v1/analysis/" + run_id + "/status"), 200);
+        EXPECT_EQ(first["strategy_version"], 1);
+        EXPECT_EQ(first["flagged_count"], 3);
+        EXPECT_EQ(first["configuration"]["threshold"]["value"], 3);
+        EXPECT_EQ(Json(client.Get("/api/v1/strategies/" + strategy_id + "/versions"), 200)["items"].size(), 2U);
+        EXPECT_EQ(Json(client.Get("/api/v1/transactions/" + top_id), 200)["runs"].size(), 2U);
+
+        ASSERT_TRUE(client.Delete("/api/v1/strategies/" + strategy_id));
+        EXPECT_EQ(
+            Json(client.Post("/api/v1/analysis/run", run_request.dump(), "application/json"), 409)["error"].is_string(),
+            true);
+
+        EXPECT_EQ(server.Terminate(), 0) << server.Log();
+    }
+
     fs::path root_ = fs::temp_directory_path() /
                      ("granska-e2e-" + std::to_string(getpid()) + "-" + std::to_string(std::random_device{}()));
 };
+
+TEST_F(ApiEndToEndTest, SqliteStrategyFlow) { StrategyFlow(SqliteUrl()); }
+
+TEST_F(ApiEndToEndTest, PostgresStrategyFlow) {
+    const auto url = PostgresUrl();
+    if (!url) GTEST_SKIP() << "GRANSKA_TEST_POSTGRES_URL is not set; run scripts/test.sh, which starts PostgreSQL";
+    StrategyFlow(*url);
+}
 
 TEST_F(ApiEndToEndTest, SqliteServesTheFixture) { UploadAnalyseAndStop(SqliteUrl(), Fixture(), kFixtureRows); }
 

@@ -16,9 +16,7 @@ void SendJson(httplib::Response& res, int status, const nlohmann::json& body) {
     res.set_content(body.dump(), "application/json");
 }
 
-void SendError(httplib::Response& res, const Error& error) {
-    SendJson(res, HttpStatus(error.kind), ErrorJson(error));
-}
+void SendError(httplib::Response& res, const Error& error) { SendJson(res, HttpStatus(error.kind), ErrorJson(error)); }
 
 std::string PathPattern(std::string_view path) {
     std::string pattern;
