@@ -17,6 +17,7 @@
 #include "api/detail/request_parsing.h"
 #include "api/detail/routes.h"
 #include "api/detail/run_queue.h"
+#include "api/detail/strategy_requests.h"
 #include "api/detail/upload_receiver.h"
 #include "core/uuid.h"
 #include "engine/analysis.h"
@@ -286,7 +287,15 @@ private:
         if (!upload) throw std::runtime_error("the upload just ingested is gone: " + upload.error().message);
 
         json body = detail::UploadJson(*upload);
-        if (chosen) body["run_id"] = QueueRun(*workspace, created.id, *chosen).id;
+        if (chosen) {
+            // The upload stays; the run is refused, naming the feature.
+            if (auto features = CheckFeatures(*chosen, *upload); !features) {
+                json refused = detail::ErrorJson(features.error());
+                refused["upload_id"] = created.id;
+                return SendJson(res, HttpStatus(features.error().kind), refused);
+            }
+            body["run_id"] = QueueRun(*workspace, created.id, *chosen).id;
+        }
         spdlog::info("upload {} '{}': {} rows ({}), {} rejected", created.id, receiver.FileName(), report.rows,
                      ingest::FormatName(format), report.parse.rows_rejected);
         SendJson(res, 201, body);
@@ -330,13 +339,38 @@ private:
                                            fmt::format("The upload is {}; only a completed upload can be analysed.",
                                                        upload->status)));
         }
-        if (!request->strategy) {
+        store::NewRun run{.workspace_id = *workspace, .upload_id = upload->id};
+        if (!request->strategy_id.empty()) {
+            auto chosen = detail::ChooseStrategy(store_, registry_, *workspace, request->strategy_id);
+            if (!chosen) return SendError(res, chosen.error());
+            run.strategy_id = chosen->strategy_id;
+            run.strategy_version = chosen->version;
+            request->strategy = std::move(chosen->strategy);
+            run.configuration = std::move(chosen->configuration);
+        } else if (!request->strategy) {
             auto preset = detail::ParseStrategyText(strategy::DefaultPresetFor(upload->metadata), registry_);
             if (!preset) return SendError(res, preset.error());
             request->strategy = std::move(*preset);
         }
-        const store::Run run = QueueRun(*workspace, upload->id, *request->strategy);
-        SendJson(res, 202, {{"run_id", run.id}, {"status", run.status}, {"strategy", run.strategy_name}});
+        if (auto features = CheckFeatures(*request->strategy, *upload); !features) {
+            return SendError(res, features.error());
+        }
+        run.strategy_name = request->strategy->name;
+        if (run.configuration.empty()) run.configuration = request->strategy->json;
+        const store::Run queued = QueueRun(run);
+        json body = {{"run_id", queued.id}, {"status", queued.status}, {"strategy", queued.strategy_name}};
+        if (!queued.strategy_id.empty()) {
+            body["strategy_id"] = queued.strategy_id;
+            body["strategy_version"] = queued.strategy_version;
+        }
+        SendJson(res, 202, body);
+    }
+
+    // The features the strategy names must be derived ones or columns of the upload (when its report lists them).
+    static Expected<void> CheckFeatures(const strategy::Strategy& chosen, const store::Upload& upload) {
+        const auto columns = strategy::FileColumns(upload.metadata);
+        if (!columns) return {};
+        return strategy::CheckFeatures(chosen, *columns);
     }
 
     Expected<store::Run> RequestedRun(const httplib::Request& req) { return detail::RequestedRun(store_, req); }

@@ -94,11 +94,26 @@ public:
         Check(loading_throws);
         inner_.ForEachTransaction(workspace_id, upload_id, batch_size, visit);
     }
-    store::Strategy CreateStrategy(const store::NewStrategy& strategy) override {
+    Expected<store::Strategy> CreateStrategy(const store::NewStrategy& strategy) override {
         return inner_.CreateStrategy(strategy);
     }
     Expected<store::Strategy> GetStrategy(std::string_view workspace_id, std::string_view id) override {
         return inner_.GetStrategy(workspace_id, id);
+    }
+    store::Page<store::Strategy> ListStrategies(std::string_view workspace_id, bool include_inactive, int64_t limit,
+                                                int64_t offset) override {
+        return inner_.ListStrategies(workspace_id, include_inactive, limit, offset);
+    }
+    Expected<store::Strategy> UpdateStrategy(std::string_view workspace_id, std::string_view id, std::string_view name,
+                                             std::string_view description, std::string_view configuration) override {
+        return inner_.UpdateStrategy(workspace_id, id, name, description, configuration);
+    }
+    Expected<void> DeactivateStrategy(std::string_view workspace_id, std::string_view id) override {
+        return inner_.DeactivateStrategy(workspace_id, id);
+    }
+    Expected<std::vector<store::StrategyVersion>> ListStrategyVersions(std::string_view workspace_id,
+                                                                       std::string_view id) override {
+        return inner_.ListStrategyVersions(workspace_id, id);
     }
     store::Run CreateRun(const store::NewRun& run) override { return inner_.CreateRun(run); }
     Expected<store::Run> GetRun(std::string_view workspace_id, std::string_view id) override {

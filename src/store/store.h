@@ -80,6 +80,16 @@ struct NewStrategy {
     std::string configuration;
 };
 
+// One version of a strategy as it was saved (table strategy_versions); version 1 is the one created.
+struct StrategyVersion {
+    std::string strategy_id;
+    int64_t version = 1;
+    std::string name;
+    std::string description;
+    std::string configuration;
+    std::string created_at;
+};
+
 struct Run {
     std::string id;
     std::string workspace_id;
@@ -231,8 +241,28 @@ public:
     virtual void ForEachTransaction(std::string_view workspace_id, std::string_view upload_id, size_t batch_size,
                                     const std::function<void(std::span<const StoredTransaction>)>& visit) = 0;
 
-    virtual Strategy CreateStrategy(const NewStrategy& strategy) = 0;
+    // Version 1 of a new strategy, with its first strategy_versions row, in one transaction. Conflict
+    // ("strategy_exists") when an active strategy of the workspace has the name; an unknown workspace throws
+    // std::invalid_argument.
+    virtual Expected<Strategy> CreateStrategy(const NewStrategy& strategy) = 0;
+    // Active or not (is_active says which).
     virtual Expected<Strategy> GetStrategy(std::string_view workspace_id, std::string_view id) = 0;
+
+    // Strategies (issue 6). The workspace's strategies ordered by name (bytewise), then id; deactivated ones only
+    // with include_inactive.
+    virtual Page<Strategy> ListStrategies(std::string_view workspace_id, bool include_inactive, int64_t limit,
+                                          int64_t offset) = 0;
+    // Saves the next version: the row takes the new name, description and configuration, version + 1, and a
+    // strategy_versions row is added, in one transaction; concurrent updates get consecutive versions. NotFound for an
+    // unknown or deactivated strategy; Conflict ("strategy_exists") when another active strategy has the name.
+    virtual Expected<Strategy> UpdateStrategy(std::string_view workspace_id, std::string_view id, std::string_view name,
+                                              std::string_view description, std::string_view configuration) = 0;
+    // Marks the strategy inactive (again: no change); its versions and the runs that used it stay. NotFound for an
+    // unknown strategy.
+    virtual Expected<void> DeactivateStrategy(std::string_view workspace_id, std::string_view id) = 0;
+    // Every saved version, newest first; NotFound for an unknown strategy (a deactivated one keeps its history).
+    virtual Expected<std::vector<StrategyVersion>> ListStrategyVersions(std::string_view workspace_id,
+                                                                        std::string_view id) = 0;
 
     virtual Run CreateRun(const NewRun& run) = 0;  // status "pending"
     virtual Expected<Run> GetRun(std::string_view workspace_id, std::string_view id) = 0;

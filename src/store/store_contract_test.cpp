@@ -540,34 +540,9 @@ TEST_P(StoreContractTest, ListUploadsPagesNewestFirstWithTheTotal) {
     EXPECT_EQ(store_->ListUploads(workspace_, 50, -3).items.size(), 5u);  // a negative offset counts as 0
 }
 
-TEST_P(StoreContractTest, StrategiesReadBackAndANameReusedGetsTheNextVersion) {
-    const std::string configuration = R"({"name": "audit",   "algorithms": [{"name": "zscore", "weight": 1.0}]})";
-    const Strategy first = store_->CreateStrategy(NewStrategy{
-        .workspace_id = workspace_, .name = "audit", .description = "Journal entries", .configuration = configuration});
-    const Strategy second = store_->CreateStrategy(
-        NewStrategy{.workspace_id = workspace_, .name = "audit", .configuration = configuration});
-    const Strategy other =
-        store_->CreateStrategy(NewStrategy{.workspace_id = workspace_, .name = "benford only", .configuration = "{}"});
-    EXPECT_EQ(first.version, 1);
-    EXPECT_EQ(second.version, 2);
-    EXPECT_EQ(other.version, 1);
-
-    const auto read = store_->GetStrategy(workspace_, first.id);
-    ASSERT_TRUE(read.has_value());
-    EXPECT_EQ(read->name, "audit");
-    EXPECT_EQ(read->description, "Journal entries");
-    EXPECT_EQ(read->configuration, configuration);  // byte for byte
-    EXPECT_EQ(read->version, 1);
-    EXPECT_TRUE(read->is_active);
-    EXPECT_EQ(read->created_at, first.created_at);
-    EXPECT_EQ(read->updated_at, first.updated_at);
-    EXPECT_TRUE(IsTimestamp(read->created_at)) << read->created_at;
-    EXPECT_EQ(store_->GetStrategy(store_->CreateWorkspace("other").id, first.id).error().kind, ErrorKind::kNotFound);
-}
-
 TEST_P(StoreContractTest, RunGoesFromPendingThroughRunningToCompleted) {
     const std::string upload_id = CommittedUpload({Row(1, 1), Row(2, 2), Row(3, 3)});
-    const Strategy strategy = store_->CreateStrategy(
+    const Strategy strategy = *store_->CreateStrategy(
         NewStrategy{.workspace_id = workspace_, .name = "audit", .configuration = R"({"name": "audit"})"});
     const store::Run created = store_->CreateRun(NewRun{.workspace_id = workspace_,
                                                         .upload_id = upload_id,
@@ -1339,6 +1314,242 @@ TEST_P(StoreContractTest, ReadsProceedWhileAWriterIsOpenAndWritesFromThreadsAllL
     EXPECT_EQ(failures, 0);
     EXPECT_EQ(store_->ListUploads(workspace_, 100, 0).total, 41);
     EXPECT_EQ(ReadAll(workspace_, pending.id).size(), 2u);
+}
+
+// Strategies (issue 6)
+
+TEST_P(StoreContractTest, StrategyReadsBackByteForByteAsVersionOneWithItsHistory) {
+    const std::string configuration = R"({"name": "audit",   "algorithms": [{"name": "zscore", "weight": 1.0}]})";
+    const auto created = store_->CreateStrategy(NewStrategy{
+        .workspace_id = workspace_, .name = "audit", .description = "Journal entries", .configuration = configuration});
+    ASSERT_TRUE(created.has_value()) << created.error().message;
+    EXPECT_EQ(created->version, 1);
+    EXPECT_TRUE(created->is_active);
+
+    const auto read = store_->GetStrategy(workspace_, created->id);
+    ASSERT_TRUE(read.has_value());
+    EXPECT_EQ(read->name, "audit");
+    EXPECT_EQ(read->description, "Journal entries");
+    EXPECT_EQ(read->configuration, configuration);  // byte for byte
+    EXPECT_EQ(read->version, 1);
+    EXPECT_TRUE(read->is_active);
+    EXPECT_EQ(read->created_at, created->created_at);
+    EXPECT_EQ(read->updated_at, created->updated_at);
+    EXPECT_TRUE(IsTimestamp(read->created_at)) << read->created_at;
+
+    const auto versions = store_->ListStrategyVersions(workspace_, created->id);
+    ASSERT_TRUE(versions.has_value());
+    ASSERT_EQ(versions->size(), 1u);
+    EXPECT_EQ((*versions)[0].strategy_id, created->id);
+    EXPECT_EQ((*versions)[0].version, 1);
+    EXPECT_EQ((*versions)[0].name, "audit");
+    EXPECT_EQ((*versions)[0].description, "Journal entries");
+    EXPECT_EQ((*versions)[0].configuration, configuration);
+    EXPECT_EQ((*versions)[0].created_at, created->created_at);
+    EXPECT_EQ(store_->GetStrategy(store_->CreateWorkspace("other").id, created->id).error().kind, ErrorKind::kNotFound);
+}
+
+TEST_P(StoreContractTest, AnActiveStrategysNameCannotBeTakenTwiceButADeactivatedOnesCan) {
+    const auto first =
+        store_->CreateStrategy(NewStrategy{.workspace_id = workspace_, .name = "audit", .configuration = "{}"});
+    ASSERT_TRUE(first.has_value());
+    const auto clash =
+        store_->CreateStrategy(NewStrategy{.workspace_id = workspace_, .name = "audit", .configuration = "{}"});
+    ASSERT_FALSE(clash.has_value());
+    EXPECT_EQ(clash.error().kind, ErrorKind::kConflict);
+    EXPECT_EQ(clash.error().code, "strategy_exists");
+    // Another workspace has names of its own.
+    EXPECT_TRUE(store_
+                    ->CreateStrategy(NewStrategy{
+                        .workspace_id = store_->CreateWorkspace("other").id, .name = "audit", .configuration = "{}"})
+                    .has_value());
+
+    ASSERT_TRUE(store_->DeactivateStrategy(workspace_, first->id).has_value());
+    const auto again =
+        store_->CreateStrategy(NewStrategy{.workspace_id = workspace_, .name = "audit", .configuration = "{}"});
+    ASSERT_TRUE(again.has_value());
+    EXPECT_NE(again->id, first->id);
+    EXPECT_EQ(again->version, 1);
+}
+
+TEST_P(StoreContractTest, UpdateStrategySavesTheNextVersionAndKeepsEveryEarlierOne) {
+    const Strategy created = *store_->CreateStrategy(
+        NewStrategy{.workspace_id = workspace_, .name = "audit", .description = "v1", .configuration = R"({"v": 1})"});
+    const auto second = store_->UpdateStrategy(workspace_, created.id, "audit", "v2", R"({"v": 2})");
+    ASSERT_TRUE(second.has_value()) << second.error().message;
+    EXPECT_EQ(second->id, created.id);
+    EXPECT_EQ(second->version, 2);
+    EXPECT_EQ(second->created_at, created.created_at);
+    const auto third = store_->UpdateStrategy(workspace_, created.id, "audit renamed", "v3", R"({"v": 3})");
+    ASSERT_TRUE(third.has_value());
+    EXPECT_EQ(third->version, 3);
+
+    const auto read = store_->GetStrategy(workspace_, created.id);
+    EXPECT_EQ(read->version, 3);
+    EXPECT_EQ(read->name, "audit renamed");
+    EXPECT_EQ(read->description, "v3");
+    EXPECT_EQ(read->configuration, R"({"v": 3})");
+    EXPECT_EQ(read->created_at, created.created_at);
+    EXPECT_TRUE(IsTimestamp(read->updated_at)) << read->updated_at;
+
+    const auto versions = store_->ListStrategyVersions(workspace_, created.id);
+    ASSERT_TRUE(versions.has_value());
+    ASSERT_EQ(versions->size(), 3u);
+    const std::vector<std::tuple<int64_t, std::string, std::string, std::string>> expected = {
+        {3, "audit renamed", "v3", R"({"v": 3})"},
+        {2, "audit", "v2", R"({"v": 2})"},
+        {1, "audit", "v1", R"({"v": 1})"}};
+    for (size_t i = 0; i < expected.size(); ++i) {
+        SCOPED_TRACE(i);
+        EXPECT_EQ((*versions)[i].version, std::get<0>(expected[i]));
+        EXPECT_EQ((*versions)[i].name, std::get<1>(expected[i]));
+        EXPECT_EQ((*versions)[i].description, std::get<2>(expected[i]));
+        EXPECT_EQ((*versions)[i].configuration, std::get<3>(expected[i]));
+    }
+    EXPECT_EQ((*versions)[0].created_at, read->updated_at);
+}
+
+TEST_P(StoreContractTest, UpdateStrategyRefusesAnotherActiveStrategysNameAndUnknownOrInactiveIds) {
+    const Strategy audit =
+        *store_->CreateStrategy(NewStrategy{.workspace_id = workspace_, .name = "audit", .configuration = "{}"});
+    const Strategy scan =
+        *store_->CreateStrategy(NewStrategy{.workspace_id = workspace_, .name = "scan", .configuration = "{}"});
+    const auto clash = store_->UpdateStrategy(workspace_, scan.id, "audit", "", "{}");
+    ASSERT_FALSE(clash.has_value());
+    EXPECT_EQ(clash.error().kind, ErrorKind::kConflict);
+    EXPECT_EQ(store_->GetStrategy(workspace_, scan.id)->version, 1);  // nothing of the refused update stays
+    EXPECT_EQ(store_->ListStrategyVersions(workspace_, scan.id)->size(), 1u);
+
+    for (const std::string& bad : {NewUuidV7(), std::string("not-a-uuid")}) {
+        EXPECT_EQ(store_->UpdateStrategy(workspace_, bad, "x", "", "{}").error().kind, ErrorKind::kNotFound);
+        EXPECT_EQ(store_->DeactivateStrategy(workspace_, bad).error().kind, ErrorKind::kNotFound);
+        EXPECT_EQ(store_->ListStrategyVersions(workspace_, bad).error().kind, ErrorKind::kNotFound);
+    }
+    const std::string other = store_->CreateWorkspace("other").id;
+    EXPECT_EQ(store_->UpdateStrategy(other, audit.id, "x", "", "{}").error().kind, ErrorKind::kNotFound);
+    EXPECT_EQ(store_->DeactivateStrategy(other, audit.id).error().kind, ErrorKind::kNotFound);
+    EXPECT_EQ(store_->ListStrategyVersions(other, audit.id).error().kind, ErrorKind::kNotFound);
+    EXPECT_TRUE(store_->GetStrategy(workspace_, audit.id)->is_active);
+
+    ASSERT_TRUE(store_->DeactivateStrategy(workspace_, audit.id).has_value());
+    EXPECT_TRUE(store_->DeactivateStrategy(workspace_, audit.id).has_value());  // again: no change
+    EXPECT_EQ(store_->UpdateStrategy(workspace_, audit.id, "audit", "", "{}").error().kind, ErrorKind::kNotFound);
+    const auto deactivated = store_->GetStrategy(workspace_, audit.id);
+    ASSERT_TRUE(deactivated.has_value());
+    EXPECT_FALSE(deactivated->is_active);
+    EXPECT_EQ(deactivated->version, 1);
+    EXPECT_EQ(store_->ListStrategyVersions(workspace_, audit.id)->size(), 1u);  // the history stays
+    // The deactivated strategy's name is free for a rename now.
+    EXPECT_EQ(store_->UpdateStrategy(workspace_, scan.id, "audit", "", "{}")->version, 2);
+}
+
+TEST_P(StoreContractTest, ConcurrentUpdatesOfAStrategyGetConsecutiveVersions) {
+    const Strategy created =
+        *store_->CreateStrategy(NewStrategy{.workspace_id = workspace_, .name = "audit", .configuration = "{}"});
+    constexpr int kThreads = 6;
+    std::vector<int64_t> versions(kThreads, 0);
+    std::vector<std::string> errors(kThreads);
+    std::atomic<int> ready = 0;
+    std::vector<std::thread> threads;
+    for (int i = 0; i < kThreads; ++i) {
+        threads.emplace_back([&, i] {
+            ready.fetch_add(1);
+            while (ready.load() < kThreads) std::this_thread::yield();
+            const auto updated = store_->UpdateStrategy(workspace_, created.id, "audit", fmt::format("by {}", i),
+                                                        fmt::format(R"({{"thread": {}}})", i));
+            if (updated) {
+                versions[static_cast<size_t>(i)] = updated->version;
+            } else {
+                errors[static_cast<size_t>(i)] = updated.error().message;
+            }
+        });
+    }
+    for (std::thread& thread : threads) thread.join();
+    for (const std::string& error : errors) EXPECT_EQ(error, "");
+    std::sort(versions.begin(), versions.end());
+    EXPECT_EQ(versions, (std::vector<int64_t>{2, 3, 4, 5, 6, 7}));
+    EXPECT_EQ(store_->GetStrategy(workspace_, created.id)->version, 7);
+    const auto history = store_->ListStrategyVersions(workspace_, created.id);
+    ASSERT_EQ(history->size(), 7u);
+    // Each saved version holds the configuration of the update that wrote it.
+    for (const StrategyVersion& version : *history) {
+        if (version.version == 1) continue;
+        const auto json = nlohmann::json::parse(version.configuration);
+        EXPECT_EQ(version.description, fmt::format("by {}", json["thread"].get<int>()));
+    }
+}
+
+TEST_P(StoreContractTest, ListStrategiesPagesByNameThenIdAndHidesDeactivatedOnesUnlessAsked) {
+    std::vector<std::string> ids;
+    for (const char* name : {"delta", "Alpha", "charlie", "bravo"}) {
+        ids.push_back(
+            store_->CreateStrategy(NewStrategy{.workspace_id = workspace_, .name = name, .configuration = "{}"})->id);
+    }
+    // Another workspace's strategy is never listed.
+    ASSERT_TRUE(store_->CreateStrategy(
+        NewStrategy{.workspace_id = store_->CreateWorkspace("noise").id, .name = "aaa", .configuration = "{}"}));
+    ASSERT_TRUE(store_->DeactivateStrategy(workspace_, ids[2]).has_value());  // charlie
+
+    auto names = [](const Page<Strategy>& page) {
+        std::vector<std::string> out;
+        for (const Strategy& strategy : page.items) out.push_back(strategy.name);
+        return out;
+    };
+    // Bytewise: uppercase before lowercase.
+    const auto active = store_->ListStrategies(workspace_, false, 50, 0);
+    EXPECT_EQ(active.total, 3);
+    EXPECT_EQ(names(active), (std::vector<std::string>{"Alpha", "bravo", "delta"}));
+    const auto all = store_->ListStrategies(workspace_, true, 2, 0);
+    EXPECT_EQ(all.total, 4);
+    EXPECT_EQ(names(all), (std::vector<std::string>{"Alpha", "bravo"}));
+    const auto rest = store_->ListStrategies(workspace_, true, 2, 2);
+    EXPECT_EQ(names(rest), (std::vector<std::string>{"charlie", "delta"}));
+    EXPECT_FALSE(rest.items[0].is_active);
+    EXPECT_TRUE(rest.items[1].is_active);
+
+    // A deactivated strategy's name taken again: both listed, ordered by id (the older first).
+    const std::string second_charlie =
+        store_->CreateStrategy(NewStrategy{.workspace_id = workspace_, .name = "charlie", .configuration = "{}"})->id;
+    const auto both = store_->ListStrategies(workspace_, true, 2, 2);
+    ASSERT_EQ(names(both), (std::vector<std::string>{"charlie", "charlie"}));
+    EXPECT_EQ(both.items[0].id, ids[2]);
+    EXPECT_EQ(both.items[1].id, second_charlie);
+    EXPECT_EQ(store_->ListStrategies("not-a-uuid", true, 50, 0).total, 0);
+}
+
+TEST_P(StoreContractTest, ARunKeepsTheStrategyVersionAndConfigurationItWasCreatedWith) {
+    const std::string upload_id = CommittedUpload({Row(1, 1)});
+    const Strategy created = *store_->CreateStrategy(
+        NewStrategy{.workspace_id = workspace_, .name = "audit", .configuration = R"({"name": "audit", "v": 1})"});
+    const store::Run run = store_->CreateRun(NewRun{.workspace_id = workspace_,
+                                                    .upload_id = upload_id,
+                                                    .strategy_id = created.id,
+                                                    .strategy_name = created.name,
+                                                    .strategy_version = created.version,
+                                                    .configuration = created.configuration});
+    EXPECT_EQ(run.strategy_version, 1);
+    ASSERT_TRUE(store_->UpdateStrategy(workspace_, created.id, "audit", "", R"({"name": "audit", "v": 2})"));
+
+    const auto read = store_->GetRun(workspace_, run.id);
+    ASSERT_TRUE(read.has_value());
+    EXPECT_EQ(read->strategy_id, created.id);
+    EXPECT_EQ(read->strategy_version, 1);
+    EXPECT_EQ(read->configuration, R"({"name": "audit", "v": 1})");
+    // The version the run names is still in the history, with the same configuration.
+    const auto versions = store_->ListStrategyVersions(workspace_, created.id);
+    ASSERT_EQ(versions->size(), 2u);
+    EXPECT_EQ(versions->back().version, read->strategy_version);
+    EXPECT_EQ(versions->back().configuration, read->configuration);
+
+    // A deactivated strategy's runs keep pointing to it.
+    ASSERT_TRUE(store_->DeactivateStrategy(workspace_, created.id).has_value());
+    EXPECT_EQ(store_->GetRun(workspace_, run.id)->strategy_id, created.id);
+
+    // An ad-hoc run has version 0, whatever the request said.
+    const store::Run ad_hoc = store_->CreateRun(
+        NewRun{.workspace_id = workspace_, .upload_id = upload_id, .strategy_version = 4, .configuration = "{}"});
+    EXPECT_EQ(ad_hoc.strategy_version, 0);
+    EXPECT_EQ(store_->GetRun(workspace_, ad_hoc.id)->strategy_version, 0);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, StoreContractTest, ::testing::Values("sqlite", "postgresql"),

@@ -2,9 +2,13 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
+#include <cctype>
 #include <cmath>
 #include <nlohmann/json.hpp>
+
+#include "transform/frame.h"
 
 namespace granska::strategy {
 
@@ -19,9 +23,14 @@ constexpr std::string_view kMlEnsembleDescription =
     "Three unsupervised detectors that learn what is usual from the file itself: isolation forest, autoencoder and a "
     "Gaussian mixture; their calibrated scores averaged; the top 1 %.";
 
+constexpr std::string_view kBankTransactionsDescription =
+    "A bank or card statement (no vouchers, one account): amounts unusual for the statement, payments repeated to "
+    "the same party within 30 days, round amounts, large weekend payments, payments at night, and an isolation "
+    "forest over amount, timing and how often the counterparty occurs (rare counterparties); the top 1 %.";
+
 // Weights under noisy_or: each rule-based test's finding counts in full; the statistical ones, which give every
 // row some score, count half, and Benford's law, a test of a whole group of amounts, a quarter.
-constexpr std::array<Preset, 3> kPresets = {{
+constexpr std::array<Preset, 4> kPresets = {{
     {"quick-scan", "Robust z-score of amounts per account; flags the top 1 %.",
      R"({"name": "quick-scan",
   "description": "Robust z-score of amounts per account; flags the top 1 %.",
@@ -47,6 +56,22 @@ constexpr std::array<Preset, 3> kPresets = {{
     {"name": "rare_user", "weight": 1.0, "params": {}}
   ],
   "combine": {"method": "noisy_or", "per_voucher": true},
+  "threshold": {"type": "top_percent", "value": 1.0}})"},
+    // A statement has one account (or none) and no vouchers: amounts are compared across the whole statement, the
+    // isolation forest leaves out the ledger's features, and weekend card payments are not off hours by themselves.
+    {"bank-transactions", kBankTransactionsDescription,
+     R"({"name": "bank-transactions",
+  "description": "A bank or card statement (no vouchers, one account): amounts unusual for the statement, payments repeated to the same party within 30 days, round amounts, large weekend payments, payments at night, and an isolation forest over amount, timing and how often the counterparty occurs (rare counterparties); the top 1 %.",
+  "algorithms": [
+    {"name": "zscore", "weight": 0.5, "params": {"group_by": "none", "robust": true}},
+    {"name": "duplicates", "weight": 1.0, "params": {}},
+    {"name": "round_amount", "weight": 1.0, "params": {}},
+    {"name": "weekend_threshold", "weight": 1.0, "params": {}},
+    {"name": "time_of_day", "weight": 1.0, "params": {"weekends": false}},
+    {"name": "isolation_forest", "weight": 0.5,
+     "params": {"features": ["log_amount", "weekday", "day_of_month", "counterparty_frequency"]}}
+  ],
+  "combine": {"method": "noisy_or"},
   "threshold": {"type": "top_percent", "value": 1.0}})"},
     {"ml-ensemble", kMlEnsembleDescription,
      R"({"name": "ml-ensemble",
@@ -84,6 +109,105 @@ std::string_view DefaultPresetFor(std::string_view upload_metadata) {
     const auto mapping = report.find("mapping");
     if (mapping != report.end() && mapping->is_object() && mapping->contains("voucher_number")) return kLedgerPreset;
     return kDefaultPreset;
+}
+
+namespace {
+
+char Lower(char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); }
+
+// Levenshtein distance, ASCII case ignored.
+size_t EditDistance(std::string_view a, std::string_view b) {
+    std::vector<size_t> row(b.size() + 1);
+    for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+    for (size_t i = 1; i <= a.size(); ++i) {
+        size_t diagonal = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= b.size(); ++j) {
+            const size_t above = row[j];
+            row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (Lower(a[i - 1]) == Lower(b[j - 1]) ? 0 : 1)});
+            diagonal = above;
+        }
+    }
+    return row[b.size()];
+}
+
+constexpr size_t kMaxSuggestionDistance = 2;
+
+}  // namespace
+
+std::string UnknownFeature::Message() const {
+    std::string message = fmt::format("'{}' is \"{}\": neither a derived feature ({}) nor a column of the file", path,
+                                      name, fmt::join(transform::TransactionFrame::NumericFeatureNames(), ", "));
+    if (!suggestion.empty()) return fmt::format("{}; did you mean \"{}\"?", message, suggestion);
+    return message + ".";
+}
+
+std::vector<UnknownFeature> UnknownFeatures(const Strategy& strategy, std::span<const std::string> file_columns) {
+    const auto derived = transform::TransactionFrame::NumericFeatureNames();
+    std::vector<UnknownFeature> unknown;
+    for (size_t a = 0; a < strategy.algorithms.size(); ++a) {
+        const auto params = nlohmann::json::parse(strategy.algorithms[a].params, nullptr, /*allow_exceptions=*/false);
+        if (!params.is_object()) continue;
+        const auto features = params.find("features");
+        if (features == params.end() || !features->is_array()) continue;
+        for (size_t f = 0; f < features->size(); ++f) {
+            const nlohmann::json& feature = (*features)[f];
+            if (!feature.is_string()) continue;
+            const std::string name = feature.get<std::string>();
+            if (std::find(derived.begin(), derived.end(), name) != derived.end() ||
+                std::find(file_columns.begin(), file_columns.end(), name) != file_columns.end()) {
+                continue;
+            }
+            UnknownFeature entry{.path = fmt::format("algorithms[{}].params.features[{}]", a, f), .name = name};
+            size_t best = kMaxSuggestionDistance + 1;
+            auto consider = [&](std::string_view candidate) {
+                const size_t distance = EditDistance(name, candidate);
+                if (distance < best) {
+                    best = distance;
+                    entry.suggestion = std::string(candidate);
+                }
+            };
+            for (const std::string_view candidate : derived) consider(candidate);
+            for (const std::string& candidate : file_columns) consider(candidate);
+            unknown.push_back(std::move(entry));
+        }
+    }
+    return unknown;
+}
+
+Expected<void> CheckFeatures(const Strategy& strategy, std::span<const std::string> file_columns) {
+    const std::vector<UnknownFeature> unknown = UnknownFeatures(strategy, file_columns);
+    if (unknown.empty()) return {};
+    Error error = InvalidInput("bad_feature", unknown.front().Message());
+    error.column = unknown.front().path;
+    return Unexpected(std::move(error));
+}
+
+std::optional<std::vector<std::string>> FileColumns(std::string_view upload_metadata) {
+    const nlohmann::json report = nlohmann::json::parse(upload_metadata, nullptr, /*allow_exceptions=*/false);
+    if (!report.is_object()) return std::nullopt;
+    const auto headers = report.find("headers");
+    if (headers == report.end() || !headers->is_array() || headers->empty()) return std::nullopt;
+    std::vector<std::string> mapped;
+    if (const auto mapping = report.find("mapping"); mapping != report.end() && mapping->is_object()) {
+        for (const auto& [field, column] : mapping->items()) {
+            if (column.is_string()) mapped.push_back(column.get<std::string>());
+        }
+    }
+    // As ingest's row mapper names raw_data's keys.
+    std::vector<std::string> columns;
+    for (size_t i = 0; i < headers->size(); ++i) {
+        const nlohmann::json& header = (*headers)[i];
+        const std::string text = header.is_string() ? header.get<std::string>() : std::string();
+        if (!text.empty() && std::find(mapped.begin(), mapped.end(), text) != mapped.end()) continue;
+        const std::string base = text.empty() ? "column" : text;
+        std::string name = text.empty() ? fmt::format("column_{}", i + 1) : text;
+        for (int suffix = 2; std::find(columns.begin(), columns.end(), name) != columns.end(); ++suffix) {
+            name = fmt::format("{}_{}", base, suffix);
+        }
+        columns.push_back(std::move(name));
+    }
+    return columns;
 }
 
 std::string_view CombineMethodName(CombineMethod method) {

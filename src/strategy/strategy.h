@@ -4,6 +4,7 @@
 // the bad field by its JSON path ("algorithms[1].params.threshold").
 
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -84,11 +85,31 @@ struct Preset {
 std::span<const Preset> Presets();
 const Preset* FindPreset(std::string_view name);
 inline constexpr std::string_view kDefaultPreset = "quick-scan";
+inline constexpr std::string_view kBankPreset = "bank-transactions";
 inline constexpr std::string_view kLedgerPreset = "journal-entry-audit";
 
 // The preset an analysis uses when none is named, from the upload's metadata (its validation report): the
 // journal-entry audit for a ledger (an SIE file, or a file with a voucher-number column), quick-scan otherwise.
 std::string_view DefaultPresetFor(std::string_view upload_metadata);
+
+// A name in an algorithm's params.features that is not a derived feature (transform::TransactionFrame::
+// NumericFeatureNames) nor one of the file columns given.
+struct UnknownFeature {
+    std::string path;        // "algorithms[0].params.features[2]"
+    std::string name;        // as the strategy wrote it
+    std::string suggestion;  // the derived feature or column nearest to it (edit distance ≤ 2, case ignored); "" = none
+    std::string Message() const;  // "'…' is "x": neither a derived feature nor a column of the file; did you mean …"
+};
+// Every such name, in strategy order. With no columns (a strategy saved without an upload), every name that is not a
+// derived feature is listed: it may still be a column of the file the strategy runs on.
+std::vector<UnknownFeature> UnknownFeatures(const Strategy& strategy, std::span<const std::string> file_columns);
+// The first unknown feature as an error (kInvalidInput "bad_feature", column = its path), else nothing.
+Expected<void> CheckFeatures(const Strategy& strategy, std::span<const std::string> file_columns);
+// The columns of the uploaded file a strategy can name as features, from the upload's metadata (its validation
+// report): the header's columns that were not mapped to a field, named as they are in raw_data (a blank header is
+// "column_<n>", a repeated one "<name>_2"). nullopt when the report records no header row (an SIE file, whose rows
+// have no columns of their own).
+std::optional<std::vector<std::string>> FileColumns(std::string_view upload_metadata);
 
 std::string_view CombineMethodName(CombineMethod method);
 std::string_view CalibrationName(Calibration calibration);

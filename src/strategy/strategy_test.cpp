@@ -31,6 +31,75 @@ TEST_F(StrategyTest, EveryPresetParses) {
     EXPECT_NE(FindPreset(kDefaultPreset), nullptr);
 }
 
+TEST_F(StrategyTest, EveryPresetOfTheIssueExistsWithTheDescriptionItsJsonCarries) {
+    for (const std::string_view name : {"quick-scan", "journal-entry-audit", "bank-transactions", "ml-ensemble"}) {
+        const Preset* preset = FindPreset(name);
+        ASSERT_NE(preset, nullptr) << name;
+        EXPECT_GT(preset->description.size(), 20u) << name;
+        EXPECT_EQ(nlohmann::json::parse(preset->json)["description"], preset->description) << name;
+    }
+}
+
+TEST_F(StrategyTest, BankTransactionsLeavesOutTheLedgerAlgorithmsAndFeatures) {
+    auto parsed = Parse(FindPreset(kBankPreset)->json);
+    ASSERT_TRUE(parsed) << parsed.error().message;
+    std::vector<std::string> names;
+    for (const AlgorithmSpec& spec : parsed->algorithms) names.push_back(spec.name);
+    EXPECT_EQ(names, (std::vector<std::string>{"zscore", "duplicates", "round_amount", "weekend_threshold",
+                                               "time_of_day", "isolation_forest"}));
+    EXPECT_FALSE(parsed->per_voucher);  // a statement has no vouchers
+    EXPECT_EQ(parsed->combine, CombineMethod::kNoisyOr);
+    // Every feature is a derived one, so the preset runs on any statement.
+    EXPECT_TRUE(UnknownFeatures(*parsed, {}).empty());
+}
+
+TEST_F(StrategyTest, UnknownFeaturesNameThePathAndTheNearestFeatureOrColumn) {
+    auto parsed = Parse(R"({"name": "s", "algorithms": [{"name": "zscore"},
+        {"name": "isolation_forest", "params": {"features": ["log_amount", "log_amout", "Saldo", "vat_rate", "WEEKDAY"]}}]})");
+    ASSERT_TRUE(parsed) << parsed.error().message;
+    const std::vector<std::string> columns = {"saldo", "Moms"};
+
+    const auto unknown = UnknownFeatures(*parsed, columns);
+    ASSERT_EQ(unknown.size(), 4u);
+    EXPECT_EQ(unknown[0].path, "algorithms[1].params.features[1]");
+    EXPECT_EQ(unknown[0].name, "log_amout");
+    EXPECT_EQ(unknown[0].suggestion, "log_amount");  // one letter left out
+    EXPECT_EQ(unknown[1].path, "algorithms[1].params.features[2]");
+    EXPECT_EQ(unknown[1].suggestion, "saldo");  // a column, its case differs: distance 0 ignoring case
+    EXPECT_EQ(unknown[2].name, "vat_rate");
+    EXPECT_EQ(unknown[2].suggestion, "");  // nothing within 2 edits
+    EXPECT_EQ(unknown[3].suggestion, "weekday");
+    EXPECT_NE(unknown[0].Message().find("did you mean \"log_amount\"?"), std::string::npos) << unknown[0].Message();
+    EXPECT_EQ(unknown[2].Message().find("did you mean"), std::string::npos);
+
+    const auto checked = CheckFeatures(*parsed, columns);
+    ASSERT_FALSE(checked);
+    EXPECT_EQ(checked.error().kind, ErrorKind::kInvalidInput);
+    EXPECT_EQ(checked.error().code, "bad_feature");
+    EXPECT_EQ(checked.error().column, "algorithms[1].params.features[1]");
+
+    auto fixed = Parse(R"({"name": "s", "algorithms": [
+        {"name": "isolation_forest", "params": {"features": ["log_amount", "saldo", "Moms"]}}]})");
+    ASSERT_TRUE(fixed);
+    EXPECT_TRUE(CheckFeatures(*fixed, columns));
+    // Without the upload's columns, the file's names are what is left over.
+    const auto without_upload = UnknownFeatures(*fixed, {});
+    ASSERT_EQ(without_upload.size(), 2u);
+    EXPECT_EQ(without_upload[0].name, "saldo");
+    EXPECT_EQ(without_upload[1].name, "Moms");
+}
+
+TEST(FileColumnsTest, AreTheUnmappedHeadersNamedAsRawDataNamesThem) {
+    // Datum and Belopp are mapped to fields; a blank header is column_<n>; a repeated one gets _2.
+    const auto columns = FileColumns(R"({"format": "csv", "headers": ["Datum", "Belopp", "Saldo", "", "Saldo"],
+                                         "mapping": {"date": "Datum", "amount": "Belopp"}})");
+    ASSERT_TRUE(columns.has_value());
+    EXPECT_EQ(*columns, (std::vector<std::string>{"Saldo", "column_4", "Saldo_2"}));
+    EXPECT_FALSE(FileColumns(R"({"format": "sie", "headers": [], "mapping": {}})").has_value());
+    EXPECT_FALSE(FileColumns("{}").has_value());
+    EXPECT_FALSE(FileColumns("not json").has_value());
+}
+
 TEST_F(StrategyTest, ReadsAlgorithmsCombineAndThreshold) {
     auto parsed = Parse(R"({"name": "mine", "algorithms": [
         {"name": "zscore", "weight": 2.5, "params": {"group_by": "none"}},

@@ -69,6 +69,8 @@ json RunJson(const store::Run& run) {
         {"id", run.id},
         {"upload_id", run.upload_id},
         {"strategy", run.strategy_name},
+        {"strategy_id", run.strategy_id.empty() ? json(nullptr) : json(run.strategy_id)},
+        {"strategy_version", run.strategy_id.empty() ? json(nullptr) : json(run.strategy_version)},
         {"status", run.status},
         {"progress", run.progress},
         {"stage", run.stage},

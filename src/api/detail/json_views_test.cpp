@@ -73,6 +73,8 @@ TEST(RunJsonTest, EmbedsMetadataAndNullsWhatIsUnset) {
     EXPECT_TRUE(body["error"].is_null());
     EXPECT_TRUE(body["started_at"].is_null());
     EXPECT_EQ(body["flagged_count"], 1);
+    EXPECT_TRUE(body["strategy_id"].is_null());  // an ad-hoc strategy
+    EXPECT_TRUE(body["strategy_version"].is_null());
 }
 
 TEST(ResultRowJsonTest, AmountIsAnExactStringAndScoresAreByAlgorithm) {

@@ -134,6 +134,18 @@ Expected<RunRequest> ParseRunRequest(std::string_view body, const detect::Regist
     }
     RunRequest request{.upload_id = upload_id->get<std::string>()};
     const auto chosen = json.find("strategy");
+    if (const auto strategy_id = json.find("strategy_id"); strategy_id != json.end() && !strategy_id->is_null()) {
+        if (!strategy_id->is_string() || strategy_id->get<std::string>().empty()) {
+            return Unexpected(BadParameter("strategy_id",
+                                           "\"strategy_id\" must be the id of a saved strategy or the "
+                                           "name of a built-in one."));
+        }
+        if (chosen != json.end() && !chosen->is_null()) {
+            return Unexpected(BadParameter("strategy_id", "Give either \"strategy\" or \"strategy_id\", not both."));
+        }
+        request.strategy_id = strategy_id->get<std::string>();
+        return request;
+    }
     if (chosen == json.end() || chosen->is_null()) return request;
     auto parsed = [&]() -> Expected<strategy::Strategy> {
         if (chosen->is_string()) return ParsePresetName(chosen->get<std::string>(), registry);

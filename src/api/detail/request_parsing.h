@@ -41,10 +41,13 @@ Expected<strategy::Strategy> ParseStrategyText(std::string_view text, const dete
 
 struct RunRequest {
     std::string upload_id;
-    std::optional<strategy::Strategy> strategy;  // none given: the upload's default (strategy::DefaultPresetFor)
+    // none given (and no strategy_id): the upload's default (strategy::DefaultPresetFor)
+    std::optional<strategy::Strategy> strategy;
+    std::string strategy_id;  // "strategy_id": a saved strategy's id or a preset's name; "" when not given
 };
 
-// {"upload_id": "...", "strategy": "quick-scan" | {...}}; without "strategy", no strategy (the upload decides).
+// {"upload_id": "...", "strategy": "quick-scan" | {...}} or {"upload_id": "...", "strategy_id": "<id or preset>"};
+// with neither, no strategy (the upload decides). Both at once is a bad request.
 Expected<RunRequest> ParseRunRequest(std::string_view body, const detect::Registry& registry);
 
 }  // namespace granska::api::detail

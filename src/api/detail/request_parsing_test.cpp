@@ -128,5 +128,21 @@ TEST_F(RequestParsingTest, RunRequestRejectsStrategyOfWrongType) {
     EXPECT_EQ(request.error().column, "strategy");
 }
 
+TEST_F(RequestParsingTest, RunRequestTakesAStrategyIdButNotTogetherWithAStrategy) {
+    const auto request = ParseRunRequest(R"({"upload_id": "u", "strategy_id": "bank-transactions"})", registry_);
+    ASSERT_TRUE(request) << request.error().message;
+    EXPECT_EQ(request->strategy_id, "bank-transactions");
+    EXPECT_FALSE(request->strategy);
+    EXPECT_EQ(ParseRunRequest(R"({"upload_id": "u", "strategy_id": null})", registry_)->strategy_id, "");
+
+    for (const char* body : {R"({"upload_id": "u", "strategy_id": "quick-scan", "strategy": "quick-scan"})",
+                             R"({"upload_id": "u", "strategy_id": ""})", R"({"upload_id": "u", "strategy_id": 3})"}) {
+        const auto refused = ParseRunRequest(body, registry_);
+        ASSERT_FALSE(refused) << body;
+        EXPECT_EQ(refused.error().kind, ErrorKind::kBadRequest) << body;
+        EXPECT_EQ(refused.error().column, "strategy_id") << body;
+    }
+}
+
 }  // namespace
 }  // namespace granska::api::detail

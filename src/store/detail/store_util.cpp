@@ -95,6 +95,13 @@ std::pair<std::string, std::string> RequireIds(std::string_view what, std::strin
     return std::move(*ids);
 }
 
+Error StrategyExists(std::string_view name) {
+    return Conflict("strategy_exists",
+                    fmt::format("A strategy named '{}' exists in this workspace; choose another name, or update or "
+                                "delete that one.",
+                                name));
+}
+
 std::string FlagValueText(double value) { return fmt::format("{}", value); }
 
 double FlagValueFromText(std::string_view text) {

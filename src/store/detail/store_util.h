@@ -49,6 +49,9 @@ std::string RequireId(std::string_view what, std::string_view id);
 std::pair<std::string, std::string> RequireIds(std::string_view what, std::string_view workspace_id,
                                                std::string_view id);
 
+// Conflict "strategy_exists": an active strategy of the workspace already has the name.
+Error StrategyExists(std::string_view name);
+
 // Run progress in [0, 1]; NaN counts as 0.
 double Fraction(double progress);
 

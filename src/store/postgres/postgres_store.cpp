@@ -146,7 +146,7 @@ std::string UploadColumns() {
 std::string RunColumns() {
     return fmt::format(
         "id, workspace_id, upload_id, strategy_id, strategy_name, configuration::text, status, progress, stage, "
-        "error_message, metadata::text, flagged_count, {}, {}, {}",
+        "error_message, metadata::text, flagged_count, {}, {}, {}, strategy_version",
         Ts("created_at"), Ts("started_at"), Ts("completed_at"));
 }
 
@@ -184,6 +184,7 @@ Run ReadRun(const pqxx::row& r) {
                .upload_id = Text(r[2]),
                .strategy_id = Text(r[3]),
                .strategy_name = Text(r[4]),
+               .strategy_version = Int(r[15]),
                .configuration = Text(r[5]),
                .status = Text(r[6]),
                .progress = Double(r[7]),
@@ -627,7 +628,7 @@ public:
         }
     }
 
-    Strategy CreateStrategy(const NewStrategy& strategy) override {
+    Expected<Strategy> CreateStrategy(const NewStrategy& strategy) override {
         const std::string workspace_id = RequireId("workspace", strategy.workspace_id);
         const std::string now = NowTimestamp();
         Strategy out{.id = NewUuidV7(),
@@ -638,20 +639,21 @@ public:
                      .created_at = now,
                      .updated_at = now};
         auto db = pool_.Acquire();
-        pqxx::work work(*db);
-        // A name used before gets the next version; the lock keeps two creators from picking the same one.
-        work.exec_params("SELECT pg_advisory_xact_lock(hashtext($1 || '/' || $2))", workspace_id, out.name);
-        const auto r = work.exec_params(
-            "INSERT INTO strategies (id, workspace_id, name, description, configuration, version, is_active, "
-            "created_at, updated_at) "
-            "SELECT $1, $2, $3, $4, $5::json, "
-            "(SELECT COALESCE(MAX(version), 0) + 1 FROM strategies WHERE workspace_id = $2 AND name = $3), TRUE, "
-            "$6::timestamptz, $6::timestamptz "
-            "WHERE EXISTS (SELECT 1 FROM workspaces WHERE id = $2) RETURNING version",
-            out.id, out.workspace_id, out.name, out.description, out.configuration, now);
-        if (r.empty()) ThrowUnknownId("workspace", workspace_id);
-        out.version = Int(r[0][0]);
-        work.commit();
+        try {
+            pqxx::work work(*db);
+            if (work.exec_params("SELECT 1 FROM workspaces WHERE id = $1", workspace_id).empty()) {
+                ThrowUnknownId("workspace", workspace_id);
+            }
+            // The unique index on active names decides, also between two concurrent creators.
+            work.exec_params(
+                "INSERT INTO strategies (id, workspace_id, name, description, configuration, version, is_active, "
+                "created_at, updated_at) VALUES ($1, $2, $3, $4, $5::json, 1, TRUE, $6::timestamptz, $6::timestamptz)",
+                out.id, out.workspace_id, out.name, out.description, out.configuration, now);
+            InsertStrategyVersion(work, out);
+            work.commit();
+        } catch (const pqxx::unique_violation&) {
+            return Unexpected(detail::StrategyExists(out.name));
+        }
         return out;
     }
 
@@ -668,6 +670,90 @@ public:
         return ReadStrategy(r[0]);
     }
 
+    Page<Strategy> ListStrategies(std::string_view workspace_id, bool include_inactive, int64_t limit,
+                                  int64_t offset) override {
+        Page<Strategy> page;
+        const auto ws = CanonicalId(workspace_id);
+        if (!ws) return page;
+        auto db = pool_.Acquire();
+        pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> work(*db);
+        constexpr std::string_view kFilter = "workspace_id = $1 AND ($2::boolean OR is_active)";
+        page.total = Int(work.exec_params(fmt::format("SELECT COUNT(*) FROM strategies WHERE {}", kFilter), *ws,
+                                          include_inactive)[0][0]);
+        // COLLATE "C": names sort by bytes, as on SQLite, whatever the database's locale.
+        const auto rows = work.exec_params(
+            fmt::format("SELECT {} FROM strategies WHERE {} ORDER BY name COLLATE \"C\", id LIMIT $3 OFFSET $4",
+                        StrategyColumns(), kFilter),
+            *ws, include_inactive, detail::PageLimit(limit), detail::PageOffset(offset));
+        for (const auto& row : rows) page.items.push_back(ReadStrategy(row));
+        return page;
+    }
+
+    Expected<Strategy> UpdateStrategy(std::string_view workspace_id, std::string_view id, std::string_view name,
+                                      std::string_view description, std::string_view configuration) override {
+        const auto ids = detail::CanonicalIds(workspace_id, id);
+        if (!ids) return Unexpected(NotFound("strategy", id));
+        const auto& [ws, strategy_id] = *ids;
+        auto db = pool_.Acquire();
+        try {
+            pqxx::work work(*db);
+            // The UPDATE locks the row: a concurrent update waits, then adds 1 to the version this one wrote.
+            const auto r = work.exec_params(
+                fmt::format("UPDATE strategies SET name = $3, description = $4, configuration = $5::json, "
+                            "version = version + 1, updated_at = $6::timestamptz "
+                            "WHERE id = $1 AND workspace_id = $2 AND is_active RETURNING {}",
+                            StrategyColumns()),
+                strategy_id, ws, std::string(name), std::string(description), JsonOr(configuration, "{}"),
+                NowTimestamp());
+            if (r.empty()) return Unexpected(NotFound("strategy", id));
+            Strategy out = ReadStrategy(r[0]);
+            InsertStrategyVersion(work, out);
+            work.commit();
+            return out;
+        } catch (const pqxx::unique_violation&) {
+            return Unexpected(detail::StrategyExists(name));
+        }
+    }
+
+    Expected<void> DeactivateStrategy(std::string_view workspace_id, std::string_view id) override {
+        const auto ids = detail::CanonicalIds(workspace_id, id);
+        if (!ids) return Unexpected(NotFound("strategy", id));
+        const auto& [ws, strategy_id] = *ids;
+        auto db = pool_.Acquire();
+        pqxx::nontransaction work(*db);
+        const auto r = work.exec_params("UPDATE strategies SET is_active = FALSE WHERE id = $1 AND workspace_id = $2",
+                                        strategy_id, ws);
+        if (r.affected_rows() == 0) return Unexpected(NotFound("strategy", id));
+        return {};
+    }
+
+    Expected<std::vector<StrategyVersion>> ListStrategyVersions(std::string_view workspace_id,
+                                                                std::string_view id) override {
+        const auto ids = detail::CanonicalIds(workspace_id, id);
+        if (!ids) return Unexpected(NotFound("strategy", id));
+        const auto& [ws, strategy_id] = *ids;
+        auto db = pool_.Acquire();
+        pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> work(*db);
+        if (work.exec_params("SELECT 1 FROM strategies WHERE id = $1 AND workspace_id = $2", strategy_id, ws).empty()) {
+            return Unexpected(NotFound("strategy", id));
+        }
+        std::vector<StrategyVersion> versions;
+        const auto rows =
+            work.exec_params(fmt::format("SELECT strategy_id, version, name, description, configuration::text, {} "
+                                         "FROM strategy_versions WHERE strategy_id = $1 ORDER BY version DESC",
+                                         Ts("created_at")),
+                             strategy_id);
+        for (const auto& row : rows) {
+            versions.push_back(StrategyVersion{.strategy_id = Text(row[0]),
+                                               .version = Int(row[1]),
+                                               .name = Text(row[2]),
+                                               .description = Text(row[3]),
+                                               .configuration = Text(row[4]),
+                                               .created_at = Text(row[5])});
+        }
+        return versions;
+    }
+
     Run CreateRun(const NewRun& run) override {
         const auto [ws, upload_id] = RequireIds("upload", run.workspace_id, run.upload_id);
         std::optional<std::string> strategy_id;
@@ -677,6 +763,7 @@ public:
                 .upload_id = upload_id,
                 .strategy_id = strategy_id.value_or(""),
                 .strategy_name = run.strategy_name,
+                .strategy_version = strategy_id ? run.strategy_version : 0,
                 .configuration = JsonOr(run.configuration, "{}"),
                 .status = "pending",
                 .metadata = "{}",
@@ -685,11 +772,12 @@ public:
         pqxx::nontransaction work(*db);
         const auto r = work.exec_params(
             "INSERT INTO analysis_runs (id, workspace_id, upload_id, strategy_id, strategy_name, configuration, "
-            "status, metadata, created_at) "
-            "SELECT $1, $2, $3, $4::uuid, $5, $6::json, 'pending', '{}', $7::timestamptz "
+            "status, metadata, created_at, strategy_version) "
+            "SELECT $1, $2, $3, $4::uuid, $5, $6::json, 'pending', '{}', $7::timestamptz, $8::bigint "
             "WHERE EXISTS (SELECT 1 FROM file_uploads WHERE id = $3 AND workspace_id = $2) "
             "AND ($4::uuid IS NULL OR EXISTS (SELECT 1 FROM strategies WHERE id = $4::uuid AND workspace_id = $2))",
-            out.id, ws, upload_id, strategy_id, out.strategy_name, out.configuration, out.created_at);
+            out.id, ws, upload_id, strategy_id, out.strategy_name, out.configuration, out.created_at,
+            out.strategy_version > 0 ? std::optional<int64_t>(out.strategy_version) : std::nullopt);
         if (r.affected_rows() == 0) ThrowUnknownId("upload or strategy", upload_id + " / " + out.strategy_id);
         return out;
     }
@@ -876,6 +964,14 @@ private:
             return;
         }
         read(work, id, ws);
+    }
+
+    static void InsertStrategyVersion(pqxx::work& work, const Strategy& strategy) {
+        work.exec_params(
+            "INSERT INTO strategy_versions (strategy_id, version, name, description, configuration, created_at) "
+            "VALUES ($1, $2, $3, $4, $5::json, $6::timestamptz)",
+            strategy.id, strategy.version, strategy.name, strategy.description, strategy.configuration,
+            strategy.updated_at);
     }
 
     ConnectionPool pool_;

@@ -40,7 +40,7 @@ constexpr std::string_view kUploadColumns =
     "created_at, completed_at, metadata";
 constexpr std::string_view kRunColumns =
     "id, workspace_id, upload_id, strategy_id, strategy_name, configuration, status, progress, stage, "
-    "error_message, metadata, flagged_count, created_at, started_at, completed_at";
+    "error_message, metadata, flagged_count, created_at, started_at, completed_at, strategy_version";
 constexpr std::string_view kStrategyColumns =
     "id, workspace_id, name, description, configuration, version, is_active, created_at, updated_at";
 // Prefixed with "t." so the list works in joins too; ReadTransaction reads them in this order.
@@ -80,6 +80,7 @@ Run ReadRun(const Statement& s) {
                .upload_id = s.Text(2),
                .strategy_id = s.Text(3),
                .strategy_name = s.Text(4),
+               .strategy_version = s.Int(15),
                .configuration = s.Text(5),
                .status = s.Text(6),
                .progress = s.Double(7),
@@ -555,7 +556,7 @@ public:
         }
     }
 
-    Strategy CreateStrategy(const NewStrategy& strategy) override {
+    Expected<Strategy> CreateStrategy(const NewStrategy& strategy) override {
         const std::string workspace_id = RequireId("workspace", strategy.workspace_id);
         const std::string now = NowTimestamp();
         Strategy out{.id = NewUuidV7(),
@@ -566,18 +567,24 @@ public:
                      .created_at = now,
                      .updated_at = now};
         auto db = pool_.Acquire();
-        // A name used before gets the next version.
-        Statement s = db->Prepare(
-            "INSERT INTO strategies (id, workspace_id, name, description, configuration, version, is_active, "
-            "created_at, updated_at) "
-            "SELECT ?1, ?2, ?3, ?4, ?5, "
-            "(SELECT IFNULL(MAX(version), 0) + 1 FROM strategies WHERE workspace_id = ?2 AND name = ?3), 1, ?6, ?6 "
-            "WHERE EXISTS (SELECT 1 FROM workspaces WHERE id = ?2) RETURNING version");
-        s.Bind(1, out.id).Bind(2, out.workspace_id).Bind(3, out.name).Bind(4, out.description);
-        s.Bind(5, out.configuration).Bind(6, now);
-        if (!s.Step()) ThrowUnknownId("workspace", workspace_id);
-        out.version = s.Int(0);
-        s.Run();
+        WriteTransaction transaction(*db);
+        {
+            Statement exists = db->Prepare("SELECT 1 FROM workspaces WHERE id = ?1");
+            if (!exists.Bind(1, workspace_id).Step()) ThrowUnknownId("workspace", workspace_id);
+        }
+        if (ActiveNameTaken(*db, workspace_id, out.name, "")) return Unexpected(detail::StrategyExists(out.name));
+        db->Prepare(
+              "INSERT INTO strategies (id, workspace_id, name, description, configuration, version, is_active, "
+              "created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, 1, 1, ?6, ?6)")
+            .Bind(1, out.id)
+            .Bind(2, out.workspace_id)
+            .Bind(3, out.name)
+            .Bind(4, out.description)
+            .Bind(5, out.configuration)
+            .Bind(6, now)
+            .Run();
+        InsertStrategyVersion(*db, out);
+        transaction.Commit();
         return out;
     }
 
@@ -592,6 +599,103 @@ public:
         return ReadStrategy(s);
     }
 
+    Page<Strategy> ListStrategies(std::string_view workspace_id, bool include_inactive, int64_t limit,
+                                  int64_t offset) override {
+        Page<Strategy> page;
+        const auto ws = CanonicalId(workspace_id);
+        if (!ws) return page;
+        auto db = pool_.Acquire();
+        ReadSnapshot snapshot(*db);
+        constexpr std::string_view kFilter = "workspace_id = ?1 AND (?2 = 1 OR is_active = 1)";
+        {
+            Statement count = db->Prepare(fmt::format("SELECT COUNT(*) FROM strategies WHERE {}", kFilter));
+            count.Bind(1, *ws).Bind(2, int64_t{include_inactive}).Step();
+            page.total = count.Int(0);
+        }
+        Statement s = db->Prepare(fmt::format("SELECT {} FROM strategies WHERE {} ORDER BY name, id LIMIT ?3 OFFSET ?4",
+                                              kStrategyColumns, kFilter));
+        s.Bind(1, *ws).Bind(2, int64_t{include_inactive});
+        s.Bind(3, detail::PageLimit(limit)).Bind(4, detail::PageOffset(offset));
+        while (s.Step()) page.items.push_back(ReadStrategy(s));
+        return page;
+    }
+
+    Expected<Strategy> UpdateStrategy(std::string_view workspace_id, std::string_view id, std::string_view name,
+                                      std::string_view description, std::string_view configuration) override {
+        const auto ids = detail::CanonicalIds(workspace_id, id);
+        if (!ids) return Unexpected(NotFound("strategy", id));
+        const auto& [ws, strategy_id] = *ids;
+        auto db = pool_.Acquire();
+        // BEGIN IMMEDIATE holds the one write lock: the version read here is still the latest at the update.
+        WriteTransaction transaction(*db);
+        Strategy out;
+        {
+            Statement s = db->Prepare(fmt::format(
+                "SELECT {} FROM strategies WHERE id = ?1 AND workspace_id = ?2 AND is_active = 1", kStrategyColumns));
+            if (!s.Bind(1, strategy_id).Bind(2, ws).Step()) return Unexpected(NotFound("strategy", id));
+            out = ReadStrategy(s);
+        }
+        if (ActiveNameTaken(*db, ws, name, strategy_id)) return Unexpected(detail::StrategyExists(name));
+        out.name = std::string(name);
+        out.description = std::string(description);
+        out.configuration = std::string(JsonOr(configuration, "{}"));
+        out.version += 1;
+        out.updated_at = NowTimestamp();
+        db->Prepare(
+              "UPDATE strategies SET name = ?1, description = ?2, configuration = ?3, version = ?4, updated_at = ?5 "
+              "WHERE id = ?6")
+            .Bind(1, out.name)
+            .Bind(2, out.description)
+            .Bind(3, out.configuration)
+            .Bind(4, out.version)
+            .Bind(5, out.updated_at)
+            .Bind(6, strategy_id)
+            .Run();
+        InsertStrategyVersion(*db, out);
+        transaction.Commit();
+        return out;
+    }
+
+    Expected<void> DeactivateStrategy(std::string_view workspace_id, std::string_view id) override {
+        const auto ids = detail::CanonicalIds(workspace_id, id);
+        if (!ids) return Unexpected(NotFound("strategy", id));
+        const auto& [ws, strategy_id] = *ids;
+        auto db = pool_.Acquire();
+        db->Prepare("UPDATE strategies SET is_active = 0 WHERE id = ?1 AND workspace_id = ?2")
+            .Bind(1, strategy_id)
+            .Bind(2, ws)
+            .Run();
+        if (db->Changes() == 0) return Unexpected(NotFound("strategy", id));
+        return {};
+    }
+
+    Expected<std::vector<StrategyVersion>> ListStrategyVersions(std::string_view workspace_id,
+                                                                std::string_view id) override {
+        const auto ids = detail::CanonicalIds(workspace_id, id);
+        if (!ids) return Unexpected(NotFound("strategy", id));
+        const auto& [ws, strategy_id] = *ids;
+        auto db = pool_.Acquire();
+        ReadSnapshot snapshot(*db);
+        {
+            Statement exists = db->Prepare("SELECT 1 FROM strategies WHERE id = ?1 AND workspace_id = ?2");
+            if (!exists.Bind(1, strategy_id).Bind(2, ws).Step()) return Unexpected(NotFound("strategy", id));
+        }
+        std::vector<StrategyVersion> versions;
+        Statement s = db->Prepare(
+            "SELECT strategy_id, version, name, description, configuration, created_at FROM strategy_versions "
+            "WHERE strategy_id = ?1 ORDER BY version DESC");
+        s.Bind(1, strategy_id);
+        while (s.Step()) {
+            versions.push_back(StrategyVersion{.strategy_id = s.Text(0),
+                                               .version = s.Int(1),
+                                               .name = s.Text(2),
+                                               .description = s.Text(3),
+                                               .configuration = s.Text(4),
+                                               .created_at = s.Text(5)});
+        }
+        return versions;
+    }
+
     Run CreateRun(const NewRun& run) override {
         const auto [ws, upload_id] = RequireIds("upload", run.workspace_id, run.upload_id);
         std::optional<std::string> strategy_id;
@@ -601,25 +705,31 @@ public:
                 .upload_id = upload_id,
                 .strategy_id = strategy_id.value_or(""),
                 .strategy_name = run.strategy_name,
+                .strategy_version = strategy_id ? run.strategy_version : 0,
                 .configuration = std::string(JsonOr(run.configuration, "{}")),
                 .status = "pending",
                 .metadata = "{}",
                 .created_at = NowTimestamp()};
         auto db = pool_.Acquire();
-        db->Prepare(
-              "INSERT INTO analysis_runs (id, workspace_id, upload_id, strategy_id, strategy_name, configuration, "
-              "status, metadata, created_at) "
-              "SELECT ?1, ?2, ?3, ?4, ?5, ?6, 'pending', '{}', ?7 "
-              "WHERE EXISTS (SELECT 1 FROM file_uploads WHERE id = ?3 AND workspace_id = ?2) "
-              "AND (?4 IS NULL OR EXISTS (SELECT 1 FROM strategies WHERE id = ?4 AND workspace_id = ?2))")
-            .Bind(1, out.id)
+        Statement insert = db->Prepare(
+            "INSERT INTO analysis_runs (id, workspace_id, upload_id, strategy_id, strategy_name, configuration, "
+            "status, metadata, created_at, strategy_version) "
+            "SELECT ?1, ?2, ?3, ?4, ?5, ?6, 'pending', '{}', ?7, ?8 "
+            "WHERE EXISTS (SELECT 1 FROM file_uploads WHERE id = ?3 AND workspace_id = ?2) "
+            "AND (?4 IS NULL OR EXISTS (SELECT 1 FROM strategies WHERE id = ?4 AND workspace_id = ?2))");
+        insert.Bind(1, out.id)
             .Bind(2, ws)
             .Bind(3, upload_id)
             .BindOptional(4, strategy_id)
             .Bind(5, out.strategy_name)
             .Bind(6, out.configuration)
-            .Bind(7, out.created_at)
-            .Run();
+            .Bind(7, out.created_at);
+        if (out.strategy_version > 0) {
+            insert.Bind(8, out.strategy_version);
+        } else {
+            insert.BindNull(8);
+        }
+        insert.Run();
         if (db->Changes() == 0) ThrowUnknownId("upload or strategy", upload_id + " / " + out.strategy_id);
         return out;
     }
@@ -798,6 +908,27 @@ public:
     }
 
 private:
+    // True when an active strategy of the workspace other than except_id has the name.
+    static bool ActiveNameTaken(Connection& db, const std::string& workspace_id, std::string_view name,
+                                const std::string& except_id) {
+        Statement s =
+            db.Prepare("SELECT 1 FROM strategies WHERE workspace_id = ?1 AND name = ?2 AND is_active = 1 AND id <> ?3");
+        return s.Bind(1, workspace_id).Bind(2, name).Bind(3, except_id).Step();
+    }
+
+    static void InsertStrategyVersion(Connection& db, const Strategy& strategy) {
+        db.Prepare(
+              "INSERT INTO strategy_versions (strategy_id, version, name, description, configuration, created_at) "
+              "VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
+            .Bind(1, strategy.id)
+            .Bind(2, strategy.version)
+            .Bind(3, strategy.name)
+            .Bind(4, strategy.description)
+            .Bind(5, strategy.configuration)
+            .Bind(6, strategy.updated_at)
+            .Run();
+    }
+
     // Calls read(db, run id, workspace id) in one read transaction, so that every read sees the same snapshot, when
     // the run is in the workspace; otherwise reads nothing.
     template <typename Read>
