@@ -397,4 +397,26 @@ Expected<Run> LatestCompletedRun(ReadSession& db, const std::string& workspace_i
     return rows->RunRow();
 }
 
+Page<TransactionRow> ReadQueriesStore::ListTransactions(std::string_view workspace_id, const TransactionQuery& query) {
+    Page<TransactionRow> page;
+    const auto ws = CanonicalId(workspace_id);
+    if (ws) InReadSnapshot([&](ReadSession& db) { page = detail::ListTransactions(db, *ws, query); });
+    return page;
+}
+
+Expected<TransactionDetail> ReadQueriesStore::GetTransactionDetail(std::string_view workspace_id,
+                                                                   std::string_view transaction_id) {
+    Expected<TransactionDetail> found = Unexpected(NotFound("transaction", transaction_id));
+    const auto ws = CanonicalId(workspace_id);
+    if (ws) InReadSnapshot([&](ReadSession& db) { found = detail::GetTransactionDetail(db, *ws, transaction_id); });
+    return found;
+}
+
+Expected<Run> ReadQueriesStore::LatestCompletedRun(std::string_view workspace_id, std::string_view strategy) {
+    Expected<Run> run = Unexpected(NotFound("completed run of the strategy", strategy));
+    const auto ws = CanonicalId(workspace_id);
+    if (ws) InReadSnapshot([&](ReadSession& db) { run = detail::LatestCompletedRun(db, *ws, strategy); });
+    return run;
+}
+
 }  // namespace granska::store::detail

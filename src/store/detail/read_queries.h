@@ -4,6 +4,7 @@
 // with bound values. Every filter and sort maps to fixed SQL text; a value from a request is only ever bound.
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -46,6 +47,19 @@ public:
     // A timestamp column as the store returns timestamps ("2026-11-24T20:17:03.123Z").
     virtual std::string Timestamp(std::string_view column) const = 0;
     virtual std::unique_ptr<ReadRows> Query(const std::string& sql, std::span<const SqlValue> params) = 0;
+};
+
+// A Store whose read endpoints' methods are these queries, run in the read snapshots its backend opens.
+class ReadQueriesStore : public Store {
+public:
+    Page<TransactionRow> ListTransactions(std::string_view workspace_id, const TransactionQuery& query) final;
+    Expected<TransactionDetail> GetTransactionDetail(std::string_view workspace_id,
+                                                     std::string_view transaction_id) final;
+    Expected<Run> LatestCompletedRun(std::string_view workspace_id, std::string_view strategy) final;
+
+protected:
+    // Calls read with a session over one read snapshot.
+    virtual void InReadSnapshot(const std::function<void(ReadSession&)>& read) = 0;
 };
 
 // The run (canonical run_id) must be in the workspace; the caller checks it in the same session.

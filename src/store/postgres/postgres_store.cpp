@@ -507,7 +507,7 @@ private:
     std::optional<pqxx::stream_to> copy_;
 };
 
-class PostgresStore final : public Store {
+class PostgresStore final : public detail::ReadQueriesStore {
 public:
     explicit PostgresStore(const std::string& url) : pool_(url) {
         pool_.Acquire();  // connects now, so a bad URL fails here and not at the first request
@@ -873,34 +873,12 @@ public:
         return Unexpected(NotFound("model", fmt::format("{}/{}", run_id, label)));
     }
 
-    Page<TransactionRow> ListTransactions(std::string_view workspace_id, const TransactionQuery& query) override {
-        const auto ws = CanonicalId(workspace_id);
-        if (!ws) return {};
-        return InSnapshot([&](detail::ReadSession& db) { return detail::ListTransactions(db, *ws, query); });
-    }
-
-    Expected<TransactionDetail> GetTransactionDetail(std::string_view workspace_id,
-                                                     std::string_view transaction_id) override {
-        const auto ws = CanonicalId(workspace_id);
-        if (!ws) return Unexpected(NotFound("transaction", transaction_id));
-        return InSnapshot(
-            [&](detail::ReadSession& db) { return detail::GetTransactionDetail(db, *ws, transaction_id); });
-    }
-
-    Expected<Run> LatestCompletedRun(std::string_view workspace_id, std::string_view strategy) override {
-        const auto ws = CanonicalId(workspace_id);
-        if (!ws) return Unexpected(NotFound("completed run of the strategy", strategy));
-        return InSnapshot([&](detail::ReadSession& db) { return detail::LatestCompletedRun(db, *ws, strategy); });
-    }
-
 private:
-    // read(session) in one read-only snapshot.
-    template <typename Read>
-    std::invoke_result_t<const Read&, detail::ReadSession&> InSnapshot(const Read& read) {
+    void InReadSnapshot(const std::function<void(detail::ReadSession&)>& read) override {
         auto db = pool_.Acquire();
         pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> work(*db);
         PostgresReadSession session(work);
-        return read(session);
+        read(session);
     }
 
     // Calls read(work, run id, workspace id) in one read-only snapshot, so that every read sees the same rows, when

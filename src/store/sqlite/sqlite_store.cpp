@@ -9,7 +9,6 @@
 #include <span>
 #include <stdexcept>
 #include <system_error>
-#include <type_traits>
 #include <utility>
 #include <variant>
 
@@ -400,7 +399,7 @@ private:
     std::filesystem::path path_;
 };
 
-class SqliteStore final : public Store {
+class SqliteStore final : public detail::ReadQueriesStore {
 public:
     SqliteStore(const std::string& path, std::filesystem::path temporary)
         : temporary_(std::move(temporary)), pool_(path) {
@@ -784,34 +783,12 @@ public:
         return Unexpected(NotFound("model", fmt::format("{}/{}", run_id, label)));
     }
 
-    Page<TransactionRow> ListTransactions(std::string_view workspace_id, const TransactionQuery& query) override {
-        const auto ws = CanonicalId(workspace_id);
-        if (!ws) return {};
-        return InSnapshot([&](detail::ReadSession& db) { return detail::ListTransactions(db, *ws, query); });
-    }
-
-    Expected<TransactionDetail> GetTransactionDetail(std::string_view workspace_id,
-                                                     std::string_view transaction_id) override {
-        const auto ws = CanonicalId(workspace_id);
-        if (!ws) return Unexpected(NotFound("transaction", transaction_id));
-        return InSnapshot(
-            [&](detail::ReadSession& db) { return detail::GetTransactionDetail(db, *ws, transaction_id); });
-    }
-
-    Expected<Run> LatestCompletedRun(std::string_view workspace_id, std::string_view strategy) override {
-        const auto ws = CanonicalId(workspace_id);
-        if (!ws) return Unexpected(NotFound("completed run of the strategy", strategy));
-        return InSnapshot([&](detail::ReadSession& db) { return detail::LatestCompletedRun(db, *ws, strategy); });
-    }
-
 private:
-    // read(session) in one read transaction.
-    template <typename Read>
-    std::invoke_result_t<const Read&, detail::ReadSession&> InSnapshot(const Read& read) {
+    void InReadSnapshot(const std::function<void(detail::ReadSession&)>& read) override {
         auto db = pool_.Acquire();
         ReadSnapshot snapshot(*db);
         SqliteReadSession session(*db);
-        return read(session);
+        read(session);
     }
 
     // Calls read(db, run id, workspace id) in one read transaction, so that every read sees the same snapshot, when
