@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include <map>
+#include <optional>
+#include <string>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -13,7 +15,8 @@ namespace granska::store::detail {
 
 namespace {
 
-// The values of one statement, in order; Add returns the placeholder that binds the next one.
+// The values of one statement, in order; Add binds one more and returns its placeholder ("?3" or "$3"). Placeholders
+// are numbered, so the order in which Adds are evaluated within one expression does not matter.
 class Params {
 public:
     explicit Params(Dialect dialect) : dialect_(dialect) {}
@@ -22,7 +25,7 @@ public:
         values_.push_back(std::move(value));
         return fmt::format("{}{}", dialect_ == Dialect::kSqlite ? '?' : '$', values_.size());
     }
-    std::string Add(const std::optional<Date>& date) { return Add(date->ToString()); }
+    std::string Add(Date date) { return Add(date.ToString()); }
 
     // column is one of the ids (canonical UUIDs), bound as one value.
     std::string IdIn(std::string_view column, const std::vector<std::string>& ids) {
@@ -216,8 +219,8 @@ Page<ResultRow> ListResults(ReadSession& db, const std::string& run_id, const Re
     if (query.flagged_only) where += " AND r.flagged";
     const bool by_transaction = !query.account.empty() || query.date_from || query.date_to;
     if (!query.account.empty()) where += " AND t.account = " + params.Add(query.account);
-    if (query.date_from) where += " AND t.transaction_date >= " + params.Add(query.date_from);
-    if (query.date_to) where += " AND t.transaction_date <= " + params.Add(query.date_to);
+    if (query.date_from) where += " AND t.transaction_date >= " + params.Add(*query.date_from);
+    if (query.date_to) where += " AND t.transaction_date <= " + params.Add(*query.date_to);
     const size_t filter_params = params.size();
 
     Page<ResultRow> page;
@@ -276,8 +279,8 @@ Page<TransactionRow> ListTransactions(ReadSession& db, const std::string& worksp
     }
     if (!query.account.empty()) where += " AND t.account = " + params.Add(query.account);
     if (!query.user.empty()) where += " AND t.user_id = " + params.Add(query.user);
-    if (query.date_from) where += " AND t.transaction_date >= " + params.Add(query.date_from);
-    if (query.date_to) where += " AND t.transaction_date <= " + params.Add(query.date_to);
+    if (query.date_from) where += " AND t.transaction_date >= " + params.Add(*query.date_from);
+    if (query.date_to) where += " AND t.transaction_date <= " + params.Add(*query.date_to);
     if (query.amount_min) where += " AND t.amount_minor >= " + params.Add(*query.amount_min);
     if (query.amount_max) where += " AND t.amount_minor <= " + params.Add(*query.amount_max);
     if (!query.text.empty()) where += " AND " + params.Contains("t.description", "t.counterparty", query.text);
