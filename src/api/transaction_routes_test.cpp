@@ -15,6 +15,7 @@
 #include <tuple>
 #include <vector>
 
+#include "api/detail/request_parsing.h"
 #include "api/server.h"
 #include "core/uuid.h"
 #include "detect/registry.h"
@@ -445,6 +446,70 @@ TEST_F(TransactionRoutesTest, ARealAnalysisIsReadBackThroughAnomaliesAndDetail) 
     const json listed = Get("/api/v1/transactions?upload_id=" + upload + "&q=line%2017");
     ASSERT_EQ(Ids(listed), (Names{"T17"}));
     EXPECT_EQ(listed["items"][0]["latest"]["run_id"], second["id"]);
+}
+
+TEST(ParseTransactionQueryTest, ReadsEveryFilterWithExactAmountsAndDefaultOrders) {
+    const auto query = detail::ParseTransactionQuery({{"upload_id", "u"},
+                                                      {"account", "1930"},
+                                                      {"user", "anna"},
+                                                      {"date_from", "2024-02-29"},
+                                                      {"date_to", "2024-03-01"},
+                                                      {"amount_min", "-250.50"},
+                                                      {"amount_max", "0.07"},
+                                                      {"q", "50%"},
+                                                      {"run_id", "r"},
+                                                      {"min_score", "0.25"},
+                                                      {"sort", "score"},
+                                                      {"limit", "7"},
+                                                      {"offset", "14"}});
+    ASSERT_TRUE(query.has_value()) << query.error().message;
+    EXPECT_EQ(query->upload_id, "u");
+    EXPECT_EQ(query->account, "1930");
+    EXPECT_EQ(query->user, "anna");
+    EXPECT_EQ(query->date_from, Date::FromYmd(2024, 2, 29));
+    EXPECT_EQ(query->date_to, Date::FromYmd(2024, 3, 1));
+    EXPECT_EQ(query->amount_min, -25050);
+    EXPECT_EQ(query->amount_max, 7);
+    EXPECT_EQ(query->text, "50%");
+    EXPECT_EQ(query->run_id, "r");
+    EXPECT_EQ(query->min_score, 0.25);
+    EXPECT_EQ(query->sort, store::TransactionSort::kScore);
+    EXPECT_EQ(query->order, store::SortOrder::kDescending);  // a score sort is highest first unless told
+    EXPECT_EQ(query->limit, 7);
+    EXPECT_EQ(query->offset, 14);
+
+    const auto defaults = detail::ParseTransactionQuery({});
+    ASSERT_TRUE(defaults.has_value());
+    EXPECT_EQ(defaults->sort, store::TransactionSort::kRow);
+    EXPECT_EQ(defaults->order, store::SortOrder::kAscending);
+    EXPECT_FALSE(defaults->amount_min.has_value());
+    EXPECT_EQ(defaults->limit, 50);
+}
+
+TEST(ParseResultQueryTest, ReadsTheReadEndpointFiltersAndSorts) {
+    const auto query = detail::ParseResultQuery(
+        {{"algorithm", "zscore"}, {"account", "3001"}, {"date_to", "2024-12-31"}, {"sort", "date"}, {"order", "desc"}});
+    ASSERT_TRUE(query.has_value()) << query.error().message;
+    EXPECT_EQ(query->algorithm, "zscore");
+    EXPECT_EQ(query->account, "3001");
+    EXPECT_FALSE(query->date_from.has_value());
+    EXPECT_EQ(query->date_to, Date::FromYmd(2024, 12, 31));
+    EXPECT_EQ(query->sort, store::ResultSort::kDate);
+    EXPECT_EQ(query->order, store::SortOrder::kDescending);
+    EXPECT_EQ(detail::ParseResultQuery({{"sort", "score"}})->order, store::SortOrder::kDescending);
+    EXPECT_EQ(detail::ParseResultQuery({})->sort, store::ResultSort::kRank);
+    EXPECT_EQ(detail::ParseResultQuery({})->order, store::SortOrder::kAscending);
+}
+
+TEST(CheckAlgorithmLabelTest, AcceptsTheRunsLabelsAndListsThemOtherwise) {
+    const std::string configuration =
+        R"({"algorithms": [{"name": "zscore"}, {"name": "zscore", "label": "zscore_by_user"}]})";
+    EXPECT_TRUE(detail::CheckAlgorithmLabel(configuration, "zscore").has_value());
+    EXPECT_TRUE(detail::CheckAlgorithmLabel(configuration, "zscore_by_user").has_value());
+    const auto unknown = detail::CheckAlgorithmLabel(configuration, "benford");
+    ASSERT_FALSE(unknown.has_value());
+    EXPECT_EQ(unknown.error().column, "algorithm");
+    EXPECT_NE(unknown.error().message.find("zscore, zscore_by_user"), std::string::npos) << unknown.error().message;
 }
 
 }  // namespace
