@@ -408,11 +408,10 @@ private:
         if (!query) return SendError(res, query.error());
         auto run = store_.GetRun(*workspace, *id);
         if (!run) return SendError(res, run.error());
-        if (run->status != "completed") {
-            json body = detail::ErrorJson(Conflict(
-                "run_not_ready", fmt::format("The analysis is {}; results exist once it has completed.", run->status)));
-            body["run_status"] = run->status;
-            return SendJson(res, 409, body);
+        if (run->status != "completed") return SendJson(res, 409, detail::RunNotReadyJson(*run));
+        if (!query->algorithm.empty()) {
+            auto known = detail::CheckAlgorithmLabel(run->configuration, query->algorithm);
+            if (!known) return SendError(res, known.error());
         }
         const store::Page<store::ResultRow> page = store_.ListResults(*workspace, *id, *query);
         json items = json::array();

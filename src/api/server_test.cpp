@@ -147,6 +147,18 @@ public:
                                          std::string_view label) override {
         return inner_.GetModel(workspace_id, run_id, label);
     }
+    // Read endpoints (issue 6)
+    store::Page<store::TransactionRow> ListTransactions(std::string_view workspace_id,
+                                                        const store::TransactionQuery& query) override {
+        return inner_.ListTransactions(workspace_id, query);
+    }
+    Expected<store::TransactionDetail> GetTransactionDetail(std::string_view workspace_id,
+                                                            std::string_view transaction_id) override {
+        return inner_.GetTransactionDetail(workspace_id, transaction_id);
+    }
+    Expected<store::Run> LatestCompletedRun(std::string_view workspace_id, std::string_view strategy) override {
+        return inner_.LatestCompletedRun(workspace_id, strategy);
+    }
 
 private:
     static void Check(const std::atomic<bool>& fail) {

@@ -16,6 +16,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/date.h"
 #include "core/error.h"
 #include "core/expected.h"
 #include "core/transaction.h"
@@ -166,9 +167,54 @@ struct TransactionFlag {
     std::string created_at;
 };
 
+// Sort keys and directions of the read queries: each maps to fixed SQL text, never to text from a request.
+enum class SortOrder { kAscending, kDescending };
+enum class ResultSort {
+    kRank,   // rank (1 = most anomalous first when ascending)
+    kScore,  // combined score, ties by rank (descending: highest score, then rank 1 first)
+    kDate,   // transaction date, ties by file order
+};
+
 struct ResultQuery {
+    // Without algorithm: the combined score ≥ min_score. With algorithm: that algorithm's score ≥ min_score, or
+    // > 0 when min_score is not given.
     std::optional<double> min_score;
     bool flagged_only = false;
+    std::string algorithm;          // an algorithm's label in the run's strategy; "" for none
+    std::string account;            // exact account; "" for any
+    std::optional<Date> date_from;  // inclusive
+    std::optional<Date> date_to;    // inclusive
+    ResultSort sort = ResultSort::kRank;
+    SortOrder order = SortOrder::kAscending;
+    int64_t limit = 50;
+    int64_t offset = 0;
+};
+
+enum class TransactionSort {
+    kRow,     // upload (oldest first), then file order
+    kDate,    // transaction date, ties by upload and file order
+    kAmount,  // amount, ties by upload and file order
+    kScore,   // the combined score in TransactionQuery::run_id, ties by rank; needs run_id
+};
+
+// Filters of ListTransactions; every one given must hold. Empty text and nullopt mean "any".
+struct TransactionQuery {
+    std::string upload_id;
+    std::string account;                // exact
+    std::string user;                   // exact
+    std::optional<Date> date_from;      // inclusive
+    std::optional<Date> date_to;        // inclusive
+    std::optional<int64_t> amount_min;  // minor units, inclusive
+    std::optional<int64_t> amount_max;  // minor units, inclusive
+    // Contained in the description or the counterparty, ignoring case (SQLite: ASCII letters only); % and _ are
+    // plain characters.
+    std::string text;
+    // Only the rows this run scored, with its scores; "" for every row with the scores of the newest completed run
+    // on its upload.
+    std::string run_id;
+    std::optional<double> min_score;               // the combined score in run_id; ignored without run_id
+    TransactionSort sort = TransactionSort::kRow;  // kScore without run_id sorts as kRow
+    SortOrder order = SortOrder::kAscending;
     int64_t limit = 50;
     int64_t offset = 0;
 };
@@ -178,6 +224,36 @@ struct ResultRow {
     AnalysisResult result;
     StoredTransaction transaction;
     std::vector<AlgorithmScore> algorithm_scores;  // every algorithm's score for this transaction, by name
+};
+
+// One run's verdict on one transaction: the combined result and every algorithm's score, by label.
+struct TransactionScores {
+    std::string run_id;
+    AnalysisResult result;
+    std::vector<AlgorithmScore> algorithm_scores;
+};
+
+// A row of ListTransactions: the transaction and the scores of the run asked for, or of the newest completed run
+// on its upload; nullopt when that run did not score it (or there is none).
+struct TransactionRow {
+    StoredTransaction transaction;
+    std::optional<TransactionScores> latest;
+};
+
+// What one completed run found on one transaction (GetTransactionDetail).
+struct TransactionRunDetail {
+    std::string run_id;
+    std::string strategy_name;
+    std::string created_at;
+    std::optional<AnalysisResult> result;          // nullopt when the run wrote no combined result for the row
+    std::vector<AlgorithmScore> algorithm_scores;  // by label, bytewise
+    std::vector<RuleFlag> flags;                   // by rule name, bytewise
+};
+
+struct TransactionDetail {
+    StoredTransaction transaction;  // with raw_data and processed_data
+    std::string upload_id;
+    std::vector<TransactionRunDetail> runs;  // every completed run on its upload, newest first (created_at, then id)
 };
 
 template <typename T>
@@ -290,6 +366,17 @@ public:
     // The model a run of the workspace saved under the label; NotFound when there is none.
     virtual Expected<SavedModel> GetModel(std::string_view workspace_id, std::string_view run_id,
                                           std::string_view label) = 0;
+
+    // Read endpoints (issue 6). Each reads one snapshot; total counts the rows matching the filters.
+    // The workspace's transactions matching the query, each with its scores (see TransactionQuery::run_id). An
+    // unknown upload or run (or one of another workspace) is an empty page.
+    virtual Page<TransactionRow> ListTransactions(std::string_view workspace_id, const TransactionQuery& query) = 0;
+    // One transaction with what every completed run on its upload found; NotFound for an unknown id.
+    virtual Expected<TransactionDetail> GetTransactionDetail(std::string_view workspace_id,
+                                                             std::string_view transaction_id) = 0;
+    // The newest completed run (created_at, then id) of a strategy named by its id (a UUID) or by the name runs
+    // record (a preset's or a custom strategy's); NotFound when it has none.
+    virtual Expected<Run> LatestCompletedRun(std::string_view workspace_id, std::string_view strategy) = 0;
 };
 
 }  // namespace granska::store

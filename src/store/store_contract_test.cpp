@@ -1555,5 +1555,414 @@ TEST_P(StoreContractTest, ARunKeepsTheStrategyVersionAndConfigurationItWasCreate
 INSTANTIATE_TEST_SUITE_P(Backends, StoreContractTest, ::testing::Values("sqlite", "postgresql"),
                          [](const ::testing::TestParamInfo<std::string>& param_info) { return param_info.param; });
 
+// Read endpoints (issue 6): ListTransactions, GetTransactionDetail, LatestCompletedRun and ListResults' filters.
+//
+// Workspace rows (external id: date, account, amount in öre, user, description, counterparty):
+//   upload A  A1 2024-01-05 1930     10000 anna "Office chairs"   "IKEA"
+//             A2 2024-01-10 3001    -25050 bo   "Consulting 50%"  "Acme"
+//             A3 2024-02-01 1930    999999 anna "Rent"            "Landlord_AB"
+//             A4 2024-02-15 1930      1000 carl "coffee"          "OldXAB"
+//             A5 2024-03-01 3001    -25050 bo   "OFFICE supplies" "Staples"
+//             A6 2024-03-31 4010     50000 anna "Travel 500 km"   "SJ office"
+//   upload B  B1 2024-01-20 1930      7000 bo   "office lamp"     "Clas"
+//             B2 2024-04-01 3001      -100 carl "Fee"             "Bank"
+// plus A1's twin in another workspace, which no read may show. Runs on A (B has none):
+//   older (strategy "custom", by id)  score/rank: A1 .10/6 A2 .90/1 A3 .80/2 A4 .20/5 A5 .30/4 A6 .40/3; flags 1-2
+//   newer ("quick-scan", no id)       score/rank: A1 .50/4 A2 .20/5 A3 .95/1 A4 .60/2 A5 .60/3 A6 .10/6; flags 1-3
+//                                     zscore: .25 .10 .475 .30 .30 .05; round_amount: 1 0 0 1 0 1
+// ("flags 1-2": ranks 1 and 2 are flagged.)
+//   a pending "quick-scan" run created last, which no read counts as completed.
+using Names = std::vector<std::string>;
+
+class ReadQueriesTest : public StoreContractTest {
+protected:
+    struct Line {
+        const char* id;
+        Date date;
+        const char* account;
+        int64_t amount;
+        const char* user;
+        const char* text;
+        const char* counterparty;
+    };
+
+    void SetUp() override {
+        StoreContractTest::SetUp();
+        if (IsSkipped()) return;
+        const std::vector<Line> a = {{"A1", Day(2024, 1, 5), "1930", 10000, "anna", "Office chairs", "IKEA"},
+                                     {"A2", Day(2024, 1, 10), "3001", -25050, "bo", "Consulting 50%", "Acme"},
+                                     {"A3", Day(2024, 2, 1), "1930", 999999, "anna", "Rent", "Landlord_AB"},
+                                     {"A4", Day(2024, 2, 15), "1930", 1000, "carl", "coffee", "OldXAB"},
+                                     {"A5", Day(2024, 3, 1), "3001", -25050, "bo", "OFFICE supplies", "Staples"},
+                                     {"A6", Day(2024, 3, 31), "4010", 50000, "anna", "Travel 500 km", "SJ office"}};
+        const std::vector<Line> b = {{"B1", Day(2024, 1, 20), "1930", 7000, "bo", "office lamp", "Clas"},
+                                     {"B2", Day(2024, 4, 1), "3001", -100, "carl", "Fee", "Bank"}};
+        upload_a_ = CommittedUpload(Lines(a));
+        upload_b_ = CommittedUpload(Lines(b));
+        a_ = ReadAll(workspace_, upload_a_);
+        const std::string other = store_->CreateWorkspace("other").id;
+        const Upload foreign = NewUploadIn(other);
+        auto writer = store_->BeginTransactions(other, foreign.id);
+        writer->Write(Lines({a[0]}));
+        writer->Commit("{}");
+
+        strategy_ = store_->CreateStrategy(
+            {.workspace_id = workspace_, .name = "custom", .configuration = R"({"name": "custom"})"});
+        store::Run first = store_->CreateRun({.workspace_id = workspace_,
+                                              .upload_id = upload_a_,
+                                              .strategy_id = strategy_.id,
+                                              .strategy_name = "custom",
+                                              .configuration = "{}"});
+        // Runs created within one millisecond are ordered by their random ids: create the second until the store
+        // counts it newer (the extra pending runs change nothing, as the pending run below shows).
+        store::Run second;
+        do {
+            second = store_->CreateRun({.workspace_id = workspace_,
+                                        .upload_id = upload_a_,
+                                        .strategy_name = "quick-scan",
+                                        .configuration = "{}"});
+        } while (std::tie(second.created_at, second.id) < std::tie(first.created_at, first.id));
+        older_ = first;
+        newer_ = second;
+        Complete(older_, {0.10, 0.90, 0.80, 0.20, 0.30, 0.40}, {6, 1, 2, 5, 4, 3}, 2, {}, {});
+        Complete(newer_, {0.50, 0.20, 0.95, 0.60, 0.60, 0.10}, {4, 5, 1, 2, 3, 6}, 3,
+                 {0.25, 0.10, 0.475, 0.30, 0.30, 0.05}, {1, 0, 0, 1, 0, 1});
+        pending_ = store_->CreateRun(
+            {.workspace_id = workspace_, .upload_id = upload_a_, .strategy_name = "quick-scan", .configuration = "{}"});
+    }
+
+    std::vector<Transaction> Lines(const std::vector<Line>& lines) {
+        std::vector<Transaction> rows;
+        for (const Line& line : lines) {
+            Transaction t = Row(std::ssize(rows) + 1, line.amount);
+            t.external_id = line.id;
+            t.date = line.date;
+            t.account = line.account;
+            t.user = line.user;
+            t.text = line.text;
+            t.counterparty = line.counterparty;
+            t.processed_data = R"({"log_amount": 1.5})";
+            rows.push_back(t);
+        }
+        return rows;
+    }
+
+    // Writes the run's results on upload A; zscore and round_amount scores when given, zscore = score otherwise.
+    void Complete(const store::Run& run, const std::vector<double>& score, const std::vector<int64_t>& rank,
+                  int64_t flagged, const std::vector<double>& zscore, const std::vector<double>& round_amount) {
+        std::vector<AlgorithmScore> scores;
+        std::vector<AnalysisResult> results;
+        for (size_t i = 0; i < a_.size(); ++i) {
+            const std::string& id = a_[i].id;
+            scores.push_back({.transaction_id = id,
+                              .algorithm = "zscore",
+                              .score = zscore.empty() ? score[i] : zscore[i],
+                              .confidence = 0.9,
+                              .reason = "z of " + a_[i].transaction.external_id});
+            if (!round_amount.empty()) {
+                scores.push_back({.transaction_id = id, .algorithm = "round_amount", .score = round_amount[i]});
+            }
+            results.push_back({.transaction_id = id,
+                               .score = score[i],
+                               .flagged = rank[i] <= flagged,
+                               .rank = rank[i],
+                               .reasons = R"(["because )" + a_[i].transaction.external_id + R"("])"});
+        }
+        auto writer = store_->BeginRunResults(workspace_, run.id);
+        writer->WriteScores(scores);
+        writer->WriteResults(results);
+        if (run.id == older_.id) {
+            writer->WriteFlags(std::vector<RuleFlag>{{.transaction_id = a_[2].id, .rule_name = "x.old"}});
+        } else {
+            writer->WriteFlags(std::vector<RuleFlag>{
+                {.transaction_id = a_[2].id, .rule_name = "zscore.big", .flag_value = 4.5},
+                {.transaction_id = a_[2].id, .rule_name = "account.rare", .metadata = R"({"seen": 1})"},
+                {.transaction_id = a_[0].id, .rule_name = "zscore.big", .triggered = false}});
+        }
+        writer->Commit("{}");
+    }
+
+    Page<TransactionRow> List(TransactionQuery query) {
+        if (query.sort == TransactionSort::kRow && query.run_id.empty()) query.sort = TransactionSort::kDate;
+        return store_->ListTransactions(workspace_, query);
+    }
+
+    static std::vector<std::string> Ids(const Page<TransactionRow>& page) {
+        std::vector<std::string> ids;
+        for (const TransactionRow& row : page.items) ids.push_back(row.transaction.transaction.external_id);
+        return ids;
+    }
+
+    static std::vector<std::string> Ids(const Page<ResultRow>& page) {
+        std::vector<std::string> ids;
+        for (const ResultRow& row : page.items) ids.push_back(row.transaction.transaction.external_id);
+        return ids;
+    }
+
+    std::string upload_a_;
+    std::string upload_b_;
+    std::vector<StoredTransaction> a_;
+    Strategy strategy_;
+    store::Run older_;
+    store::Run newer_;
+    store::Run pending_;
+};
+
+TEST_P(ReadQueriesTest, TransactionFiltersNarrowToTheMatchingRowsAndTheTotalCountsThem) {
+    // List sorts by date when no sort is given: the dates are all different.
+    const auto all = List({});
+    EXPECT_EQ(all.total, 8);  // not the other workspace's row
+    EXPECT_EQ(Ids(all), (Names{"A1", "A2", "B1", "A3", "A4", "A5", "A6", "B2"}));
+    EXPECT_EQ(Ids(List({.upload_id = upload_b_})), (Names{"B1", "B2"}));
+    const auto account = List({.account = "1930"});
+    EXPECT_EQ(account.total, 4);
+    EXPECT_EQ(Ids(account), (Names{"A1", "B1", "A3", "A4"}));
+    EXPECT_EQ(Ids(List({.user = "bo"})), (Names{"A2", "B1", "A5"}));
+    const auto dates = List({.date_from = Day(2024, 2, 1), .date_to = Day(2024, 3, 1)});  // both ends included
+    EXPECT_EQ(dates.total, 3);
+    EXPECT_EQ(Ids(dates), (Names{"A3", "A4", "A5"}));
+    const auto amounts = List({.amount_min = -25050, .amount_max = 1000});  // both ends included
+    EXPECT_EQ(amounts.total, 4);
+    EXPECT_EQ(Ids(amounts), (Names{"A2", "A4", "A5", "B2"}));
+    EXPECT_EQ(Ids(List({.account = "1930", .user = "anna"})), (Names{"A1", "A3"}));
+    EXPECT_EQ(Ids(List({.upload_id = upload_b_, .account = "3001"})), (Names{"B2"}));
+    const auto none = List({.account = "9999"});
+    EXPECT_EQ(none.total, 0);
+    EXPECT_TRUE(none.items.empty());
+    // Ids that name nothing in the workspace: an empty page.
+    EXPECT_EQ(List({.upload_id = NewUuidV7()}).total, 0);
+    EXPECT_EQ(List({.upload_id = "not-a-uuid"}).total, 0);
+    EXPECT_EQ(store_->ListTransactions(store_->CreateWorkspace("empty").id, {}).total, 0);
+}
+
+TEST_P(ReadQueriesTest, TextMatchesDescriptionOrCounterpartyIgnoringCaseAndWildcardsAreLiteral) {
+    const auto office = List({.text = "office"});
+    EXPECT_EQ(office.total, 4);
+    EXPECT_EQ(Ids(office), (Names{"A1", "B1", "A5", "A6"}));  // "Office", "office", "OFFICE", counterparty "SJ office"
+    // As LIKE wildcards, "50%" would also match "Travel 500 km" and "d_A" "OldXAB".
+    EXPECT_EQ(Ids(List({.text = "50%"})), (Names{"A2"}));
+    EXPECT_EQ(Ids(List({.text = "d_A"})), (Names{"A3"}));
+    EXPECT_EQ(List({.text = "\\"}).total, 0);
+    EXPECT_EQ(Ids(List({.account = "3001", .text = "o"})), (Names{"A2", "A5"}));  // "Consulting", "OFFICE"
+}
+
+TEST_P(ReadQueriesTest, TransactionsSortByAmountAndDateEitherWayWithTiesInFileOrder) {
+    const auto amount = List({.sort = TransactionSort::kAmount});
+    EXPECT_EQ(Ids(amount), (Names{"A2", "A5", "B2", "A4", "B1", "A1", "A6", "A3"}));  // A2 and A5 tie: file order
+    const auto amount_desc = List({.sort = TransactionSort::kAmount, .order = SortOrder::kDescending});
+    EXPECT_EQ(Ids(amount_desc), (Names{"A3", "A6", "A1", "B1", "A4", "B2", "A5", "A2"}));
+    const auto date_desc = List({.sort = TransactionSort::kDate, .order = SortOrder::kDescending});
+    EXPECT_EQ(Ids(date_desc), (Names{"B2", "A6", "A5", "A4", "A3", "B1", "A2", "A1"}));
+    // Without a run, a score sort has no score to sort by: file order.
+    const auto score = store_->ListTransactions(workspace_, {.upload_id = upload_a_, .sort = TransactionSort::kScore});
+    EXPECT_EQ(Ids(score), (Names{"A1", "A2", "A3", "A4", "A5", "A6"}));
+}
+
+TEST_P(ReadQueriesTest, PagesInFileOrderCoverEveryRowOnceAndKeepTheTotal) {
+    // File order: the upload with the smaller id first (UUIDv7: the older), then row number.
+    const Names a = {"A1", "A2", "A3", "A4", "A5", "A6"};
+    const Names b = {"B1", "B2"};
+    Names expected = upload_a_ < upload_b_ ? a : b;
+    const Names& second = upload_a_ < upload_b_ ? b : a;
+    expected.insert(expected.end(), second.begin(), second.end());
+    EXPECT_EQ(Ids(store_->ListTransactions(workspace_, {})), expected);
+    Names paged;
+    for (int64_t offset = 0; offset < 10; offset += 3) {
+        const auto page = store_->ListTransactions(workspace_, {.limit = 3, .offset = offset});
+        EXPECT_EQ(page.total, 8);
+        EXPECT_LE(page.items.size(), 3u);
+        const Names ids = Ids(page);
+        paged.insert(paged.end(), ids.begin(), ids.end());
+    }
+    EXPECT_EQ(paged, expected);
+    Names reversed(expected.rbegin(), expected.rend());
+    EXPECT_EQ(Ids(store_->ListTransactions(workspace_, {.order = SortOrder::kDescending})), reversed);
+}
+
+TEST_P(ReadQueriesTest, EachRowCarriesTheNewestCompletedRunsScoresOrNoneWithoutARun) {
+    const auto page = store_->ListTransactions(workspace_, {.sort = TransactionSort::kDate});
+    ASSERT_EQ(page.items.size(), 8u);
+    for (const TransactionRow& row : page.items) {
+        const bool in_a = row.transaction.transaction.external_id[0] == 'A';
+        ASSERT_EQ(row.latest.has_value(), in_a) << row.transaction.transaction.external_id;
+        if (in_a) {
+            EXPECT_EQ(row.latest->run_id, newer_.id);  // not the pending run created after it
+        }
+    }
+    const TransactionRow& a3 = page.items[3];
+    ASSERT_EQ(a3.transaction.transaction.external_id, "A3");
+    EXPECT_EQ(a3.latest->result.transaction_id, a3.transaction.id);
+    EXPECT_EQ(a3.latest->result.score, 0.95);
+    EXPECT_EQ(a3.latest->result.rank, 1);
+    EXPECT_TRUE(a3.latest->result.flagged);
+    ExpectSameJson(R"(["because A3"])", a3.latest->result.reasons);
+    ASSERT_EQ(a3.latest->algorithm_scores.size(), 2u);
+    EXPECT_EQ(a3.latest->algorithm_scores[0].algorithm, "round_amount");
+    EXPECT_EQ(a3.latest->algorithm_scores[0].score, 0.0);
+    EXPECT_EQ(a3.latest->algorithm_scores[1].algorithm, "zscore");
+    EXPECT_EQ(a3.latest->algorithm_scores[1].score, 0.475);
+    EXPECT_EQ(a3.latest->algorithm_scores[1].reason, "z of A3");
+    const TransactionRow& a6 = page.items[6];
+    ASSERT_EQ(a6.transaction.transaction.external_id, "A6");
+    EXPECT_EQ(a6.latest->result.rank, 6);
+    EXPECT_FALSE(a6.latest->result.flagged);
+    EXPECT_EQ(a6.transaction.id, a_[5].id);
+    ExpectSameTransaction(a_[5].transaction, a6.transaction.transaction);
+}
+
+TEST_P(ReadQueriesTest, ARunNarrowsToItsRowsWithItsScoresAndSortsByScoreWithTiesByRank) {
+    const auto all = store_->ListTransactions(
+        workspace_, {.run_id = older_.id, .sort = TransactionSort::kScore, .order = SortOrder::kDescending});
+    EXPECT_EQ(all.total, 6);
+    EXPECT_EQ(Ids(all), (Names{"A2", "A3", "A6", "A5", "A4", "A1"}));
+    for (const TransactionRow& row : all.items) {
+        ASSERT_TRUE(row.latest.has_value());
+        EXPECT_EQ(row.latest->run_id, older_.id);  // the run asked for, not the newest
+        ASSERT_EQ(row.latest->algorithm_scores.size(), 1u);
+        EXPECT_EQ(row.latest->algorithm_scores[0].score, row.latest->result.score);
+    }
+    EXPECT_EQ(all.items[0].latest->result.rank, 1);
+    EXPECT_TRUE(all.items[0].latest->result.flagged);
+    const auto at_least =
+        store_->ListTransactions(workspace_, {.run_id = older_.id, .min_score = 0.4, .sort = TransactionSort::kScore});
+    EXPECT_EQ(at_least.total, 3);  // .90, .80 and .40 itself
+    EXPECT_EQ(Ids(at_least), (Names{"A6", "A3", "A2"}));
+    // A4 and A5 tie at .60; rank (2, 3) breaks it, and ascending is the exact reverse.
+    const auto newer = store_->ListTransactions(
+        workspace_, {.run_id = newer_.id, .sort = TransactionSort::kScore, .order = SortOrder::kDescending});
+    EXPECT_EQ(Ids(newer), (Names{"A3", "A4", "A5", "A1", "A2", "A6"}));
+    const auto newer_asc = store_->ListTransactions(workspace_, {.run_id = newer_.id, .sort = TransactionSort::kScore});
+    EXPECT_EQ(Ids(newer_asc), (Names{"A6", "A2", "A1", "A5", "A4", "A3"}));
+    EXPECT_EQ(Ids(store_->ListTransactions(workspace_, {.account = "1930", .run_id = older_.id, .min_score = 0.15})),
+              (Names{"A3", "A4"}));
+    // The run scored none of upload B's rows; a pending run none at all; an unknown run names nothing.
+    EXPECT_EQ(store_->ListTransactions(workspace_, {.upload_id = upload_b_, .run_id = older_.id}).total, 0);
+    EXPECT_EQ(store_->ListTransactions(workspace_, {.run_id = pending_.id}).total, 0);
+    EXPECT_EQ(store_->ListTransactions(workspace_, {.run_id = NewUuidV7()}).total, 0);
+    EXPECT_EQ(store_->ListTransactions(store_->CreateWorkspace("x").id, {.run_id = older_.id}).total, 0);
+}
+
+TEST_P(ReadQueriesTest, DetailListsEveryCompletedRunNewestFirstWithScoresAndFlags) {
+    const auto detail = store_->GetTransactionDetail(workspace_, a_[2].id);
+    ASSERT_TRUE(detail.has_value()) << detail.error().message;
+    EXPECT_EQ(detail->transaction.id, a_[2].id);
+    EXPECT_EQ(detail->upload_id, upload_a_);
+    ExpectSameTransaction(a_[2].transaction, detail->transaction.transaction);
+    ExpectSameJson(R"({"log_amount": 1.5})", detail->transaction.transaction.processed_data);
+    ASSERT_EQ(detail->runs.size(), 2u);  // not the pending run
+
+    const TransactionRunDetail& newer = detail->runs[0];
+    EXPECT_EQ(newer.run_id, newer_.id);
+    EXPECT_EQ(newer.strategy_name, "quick-scan");
+    EXPECT_EQ(newer.created_at, newer_.created_at);
+    ASSERT_TRUE(newer.result.has_value());
+    EXPECT_EQ(newer.result->score, 0.95);
+    EXPECT_EQ(newer.result->rank, 1);
+    EXPECT_TRUE(newer.result->flagged);
+    ExpectSameJson(R"(["because A3"])", newer.result->reasons);
+    ASSERT_EQ(newer.algorithm_scores.size(), 2u);
+    EXPECT_EQ(newer.algorithm_scores[0].algorithm, "round_amount");
+    EXPECT_EQ(newer.algorithm_scores[1].algorithm, "zscore");
+    EXPECT_EQ(newer.algorithm_scores[1].score, 0.475);
+    EXPECT_EQ(newer.algorithm_scores[1].confidence, 0.9);
+    EXPECT_EQ(newer.algorithm_scores[1].reason, "z of A3");
+    ASSERT_EQ(newer.flags.size(), 2u);  // A1's flag is not A3's
+    EXPECT_EQ(newer.flags[0].rule_name, "account.rare");
+    ExpectSameJson(R"({"seen": 1})", newer.flags[0].metadata);
+    EXPECT_EQ(newer.flags[1].rule_name, "zscore.big");
+    EXPECT_EQ(newer.flags[1].flag_value, 4.5);
+    EXPECT_TRUE(newer.flags[1].triggered);
+
+    const TransactionRunDetail& older = detail->runs[1];
+    EXPECT_EQ(older.run_id, older_.id);
+    EXPECT_EQ(older.strategy_name, "custom");
+    EXPECT_EQ(older.result->score, 0.80);
+    EXPECT_EQ(older.result->rank, 2);
+    EXPECT_TRUE(older.result->flagged);
+    ASSERT_EQ(older.algorithm_scores.size(), 1u);
+    EXPECT_EQ(older.algorithm_scores[0].score, 0.80);
+    ASSERT_EQ(older.flags.size(), 1u);
+    EXPECT_EQ(older.flags[0].rule_name, "x.old");
+
+    const auto a1 = store_->GetTransactionDetail(workspace_, a_[0].id);
+    ASSERT_TRUE(a1.has_value());
+    ASSERT_EQ(a1->runs.size(), 2u);
+    ASSERT_EQ(a1->runs[0].flags.size(), 1u);
+    EXPECT_FALSE(a1->runs[0].flags[0].triggered);
+    EXPECT_TRUE(a1->runs[1].flags.empty());
+    // Upload B has no completed run.
+    const auto b1 = store_->GetTransactionDetail(workspace_, ReadAll(workspace_, upload_b_)[0].id);
+    ASSERT_TRUE(b1.has_value());
+    EXPECT_TRUE(b1->runs.empty());
+}
+
+TEST_P(ReadQueriesTest, DetailOfAnUnknownOrForeignTransactionIsNotFound) {
+    for (const std::string& id : {NewUuidV7(), std::string("T42"), std::string()}) {
+        const auto detail = store_->GetTransactionDetail(workspace_, id);
+        ASSERT_FALSE(detail.has_value()) << id;
+        EXPECT_EQ(detail.error().kind, ErrorKind::kNotFound);
+    }
+    const auto foreign = store_->GetTransactionDetail(store_->CreateWorkspace("other").id, a_[0].id);
+    ASSERT_FALSE(foreign.has_value());
+    EXPECT_EQ(foreign.error().kind, ErrorKind::kNotFound);
+}
+
+TEST_P(ReadQueriesTest, LatestCompletedRunOfAStrategyByIdOrByName) {
+    const auto by_id = store_->LatestCompletedRun(workspace_, strategy_.id);
+    ASSERT_TRUE(by_id.has_value());
+    EXPECT_EQ(by_id->id, older_.id);
+    EXPECT_EQ(by_id->status, "completed");
+    EXPECT_EQ(by_id->flagged_count, 2);
+    EXPECT_EQ(store_->LatestCompletedRun(workspace_, "custom")->id, older_.id);
+    // The pending quick-scan run is newer but not completed.
+    EXPECT_EQ(store_->LatestCompletedRun(workspace_, "quick-scan")->id, newer_.id);
+    for (const std::string& strategy : {std::string("ml-ensemble"), NewUuidV7()}) {
+        const auto none = store_->LatestCompletedRun(workspace_, strategy);
+        ASSERT_FALSE(none.has_value()) << strategy;
+        EXPECT_EQ(none.error().kind, ErrorKind::kNotFound);
+    }
+    EXPECT_FALSE(store_->LatestCompletedRun(store_->CreateWorkspace("other").id, "quick-scan").has_value());
+}
+
+TEST_P(ReadQueriesTest, ResultsFilterByAlgorithmAccountAndDatesAndSortByScoreOrDate) {
+    auto list = [&](const ResultQuery& query) { return store_->ListResults(workspace_, newer_.id, query); };
+    // round_amount scored A1, A4 and A6 above 0; by rank 4, 2, 6.
+    const auto round = list({.algorithm = "round_amount"});
+    EXPECT_EQ(round.total, 3);
+    EXPECT_EQ(Ids(round), (Names{"A4", "A1", "A6"}));
+    // min_score applies to the algorithm's score (zscore .30 and up) rather than the combined one (.30 and up: A1 too).
+    const auto zscore = list({.min_score = 0.3, .algorithm = "zscore"});
+    EXPECT_EQ(zscore.total, 3);
+    EXPECT_EQ(Ids(zscore), (Names{"A3", "A4", "A5"}));
+    EXPECT_EQ(list({.min_score = 0.3}).total, 4);
+    EXPECT_EQ(list({.algorithm = "benford"}).total, 0);
+    const auto account = list({.account = "1930"});
+    EXPECT_EQ(account.total, 3);
+    EXPECT_EQ(Ids(account), (Names{"A3", "A4", "A1"}));
+    const auto dates = list({.date_from = Day(2024, 2, 1), .date_to = Day(2024, 3, 1)});
+    EXPECT_EQ(dates.total, 3);
+    EXPECT_EQ(Ids(dates), (Names{"A3", "A4", "A5"}));
+    const auto flagged = list({.flagged_only = true});
+    EXPECT_EQ(flagged.total, 3);
+    EXPECT_EQ(Ids(flagged), (Names{"A3", "A4", "A5"}));
+    const auto flagged_account = list({.flagged_only = true, .account = "1930", .limit = 1});
+    EXPECT_EQ(flagged_account.total, 2);
+    EXPECT_EQ(Ids(flagged_account), (Names{"A3"}));
+
+    EXPECT_EQ(Ids(list({.sort = ResultSort::kScore, .order = SortOrder::kDescending})),
+              (Names{"A3", "A4", "A5", "A1", "A2", "A6"}));
+    EXPECT_EQ(Ids(list({.sort = ResultSort::kScore})), (Names{"A6", "A2", "A1", "A5", "A4", "A3"}));
+    EXPECT_EQ(Ids(list({.sort = ResultSort::kRank, .order = SortOrder::kDescending})),
+              (Names{"A6", "A2", "A1", "A5", "A4", "A3"}));
+    EXPECT_EQ(Ids(list({.sort = ResultSort::kDate})), (Names{"A1", "A2", "A3", "A4", "A5", "A6"}));
+    const auto date_page = list({.sort = ResultSort::kDate, .order = SortOrder::kDescending, .limit = 2, .offset = 2});
+    EXPECT_EQ(date_page.total, 6);
+    EXPECT_EQ(Ids(date_page), (Names{"A4", "A3"}));
+    for (const ResultRow& row : date_page.items) EXPECT_EQ(row.algorithm_scores.size(), 2u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, ReadQueriesTest, ::testing::Values("sqlite", "postgresql"),
+                         [](const ::testing::TestParamInfo<std::string>& param_info) { return param_info.param; });
+
 }  // namespace
 }  // namespace granska::store

@@ -1,5 +1,7 @@
 #include "api/detail/json_views.h"
 
+#include <fmt/format.h>
+
 #include <string>
 
 #include "core/date.h"
@@ -118,6 +120,63 @@ json ResultRowJson(const store::ResultRow& row) {
         {"transaction", TransactionJson(row.transaction)},
         {"algorithms", std::move(algorithms)},
     };
+}
+
+json RunNotReadyJson(const store::Run& run) {
+    json body = ErrorJson(
+        Conflict("run_not_ready", fmt::format("The analysis is {}; results exist once it has completed.", run.status)));
+    body["run_status"] = run.status;
+    return body;
+}
+
+json TransactionRowJson(const store::TransactionRow& row) {
+    json body = TransactionJson(row.transaction);
+    if (!row.latest) {
+        body["latest"] = nullptr;
+        return body;
+    }
+    json algorithms = json::object();
+    for (const store::AlgorithmScore& score : row.latest->algorithm_scores) algorithms[score.algorithm] = score.score;
+    body["latest"] = {{"run_id", row.latest->run_id},
+                      {"score", row.latest->result.score},
+                      {"flagged", row.latest->result.flagged},
+                      {"rank", row.latest->result.rank},
+                      {"algorithm_scores", std::move(algorithms)}};
+    return body;
+}
+
+json TransactionDetailJson(const store::TransactionDetail& detail) {
+    json body = TransactionJson(detail.transaction);
+    body["upload_id"] = detail.upload_id;
+    body["processed_data"] = StoredJson(detail.transaction.transaction.processed_data, json::object());
+    json runs = json::array();
+    for (const store::TransactionRunDetail& run : detail.runs) {
+        json algorithms = json::array();
+        for (const store::AlgorithmScore& score : run.algorithm_scores) {
+            algorithms.push_back({{"name", score.algorithm},
+                                  {"score", score.score},
+                                  {"confidence", score.confidence},
+                                  {"reason", score.reason}});
+        }
+        json flags = json::array();
+        for (const store::RuleFlag& flag : run.flags) {
+            flags.push_back({{"rule", flag.rule_name},
+                             {"triggered", flag.triggered},
+                             {"value", flag.flag_value},
+                             {"metadata", StoredJson(flag.metadata, json::object())}});
+        }
+        runs.push_back({{"run_id", run.run_id},
+                        {"strategy", run.strategy_name},
+                        {"created_at", Timestamp(run.created_at)},
+                        {"score", run.result ? json(run.result->score) : json(nullptr)},
+                        {"flagged", run.result ? json(run.result->flagged) : json(nullptr)},
+                        {"rank", run.result ? json(run.result->rank) : json(nullptr)},
+                        {"reasons", run.result ? StoredJson(run.result->reasons, json::array()) : json::array()},
+                        {"algorithms", std::move(algorithms)},
+                        {"flags", std::move(flags)}});
+    }
+    body["runs"] = std::move(runs);
+    return body;
 }
 
 }  // namespace granska::api::detail

@@ -18,8 +18,16 @@ nlohmann::json ErrorJson(const Error& error);
 
 nlohmann::json UploadJson(const store::Upload& upload);
 nlohmann::json RunJson(const store::Run& run);
+// The 409 body for the results of a run that has not completed: ErrorJson plus "run_status".
+nlohmann::json RunNotReadyJson(const store::Run& run);
 nlohmann::json TransactionJson(const store::StoredTransaction& stored);
 nlohmann::json ResultRowJson(const store::ResultRow& row);
+// TransactionJson plus "latest": {run_id, score, flagged, rank, algorithm_scores: {label: score}} or null.
+nlohmann::json TransactionRowJson(const store::TransactionRow& row);
+// TransactionJson plus upload_id, processed_data and "runs": [{run_id, strategy, created_at, score, flagged, rank,
+// reasons, algorithms: [{name, score, confidence, reason}], flags: [{rule, triggered, value, metadata}]}], newest
+// first; score, flagged and rank are null for a run that wrote no result for the row.
+nlohmann::json TransactionDetailJson(const store::TransactionDetail& detail);
 
 // Parses JSON text the store wrote; fallback when it is empty or not valid JSON.
 nlohmann::json StoredJson(std::string_view text, nlohmann::json fallback);

@@ -30,11 +30,23 @@ struct Paging {
 
 std::optional<std::string> Param(const QueryParams& params, std::string_view name);
 
+// A 400 "bad_parameter" naming the query parameter (Error::column).
+Error BadParameter(std::string_view name, std::string message);
+
 // limit in 1..500 (default 50), offset ≥ 0 (default 0).
 Expected<Paging> ParsePaging(const QueryParams& params);
 
-// Paging plus min_score in [0, 1] and flagged = true|false|1|0.
+// Paging plus min_score in [0, 1], flagged = true|false|1|0, algorithm (a label), account, date_from and date_to
+// (YYYY-MM-DD, inclusive), sort = rank|score|date and order = asc|desc (default: asc, but desc for score).
 Expected<store::ResultQuery> ParseResultQuery(const QueryParams& params);
+
+// GET /api/v1/transactions: paging plus upload_id, account, user, date_from, date_to, amount_min and amount_max
+// (decimal text, exact: "-250.50"), q (text contained), run_id, min_score (needs run_id), sort = date|amount|row|score
+// (score needs run_id) and order = asc|desc (default: asc, but desc for score). Ids are checked by the caller.
+Expected<store::TransactionQuery> ParseTransactionQuery(const QueryParams& params);
+
+// The algorithm parameter of a run's results must be one of the labels in the run's strategy (its configuration).
+Expected<void> CheckAlgorithmLabel(std::string_view configuration, std::string_view label);
 
 // A strategy given as text: a preset name ("quick-scan") or a strategy JSON object.
 Expected<strategy::Strategy> ParseStrategyText(std::string_view text, const detect::Registry& registry);

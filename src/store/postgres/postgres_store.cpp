@@ -11,12 +11,14 @@
 #include <span>
 #include <stdexcept>
 #include <tuple>
-#include <unordered_map>
+#include <type_traits>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "core/date.h"
 #include "core/uuid.h"
+#include "store/detail/read_queries.h"
 #include "store/detail/store_util.h"
 
 namespace granska::store::detail {
@@ -240,6 +242,60 @@ RuleFlag ReadFlag(const pqxx::row& r, pqxx::row::size_type first) {
                     .metadata = Text(r[first + 4])};
 }
 
+// The read queries' view of a PostgreSQL transaction (store/detail/read_queries.h).
+class PostgresReadRows final : public detail::ReadRows {
+public:
+    explicit PostgresReadRows(pqxx::result result) : result_(std::move(result)) {}
+    bool Next() override { return ++next_ <= result_.size(); }
+    bool IsNull(int column) const override { return Field(column).is_null(); }
+    std::string Text(int column) const override { return granska::store::Text(Field(column)); }
+    int64_t Int(int column) const override { return granska::store::Int(Field(column)); }
+    double Double(int column) const override { return granska::store::Double(Field(column)); }
+    bool Bool(int column) const override { return granska::store::Bool(Field(column)); }
+    StoredTransaction Transaction(int first) const override {
+        return ReadTransaction(Row(), static_cast<pqxx::row::size_type>(first));
+    }
+    Run RunRow() const override { return ReadRun(Row()); }
+
+private:
+    pqxx::row Row() const { return result_[static_cast<pqxx::result::size_type>(next_ - 1)]; }
+    pqxx::field Field(int column) const { return Row()[static_cast<pqxx::row::size_type>(column)]; }
+
+    pqxx::result result_;
+    pqxx::result::size_type next_ = 0;
+};
+
+class PostgresReadSession final : public detail::ReadSession {
+public:
+    explicit PostgresReadSession(pqxx::transaction_base& work) : work_(work) {}
+    detail::Dialect dialect() const override { return detail::Dialect::kPostgres; }
+    std::string TransactionColumns() const override { return std::string(kTransactionColumns); }
+    std::string RunColumns() const override { return granska::store::RunColumns(); }
+    std::string Timestamp(std::string_view column) const override { return Ts(column); }
+    std::unique_ptr<detail::ReadRows> Query(const std::string& sql, std::span<const detail::SqlValue> params) override {
+        std::vector<std::string> texts;
+        texts.reserve(params.size());
+        for (const detail::SqlValue& value : params) {
+            texts.push_back(std::visit(
+                [](const auto& v) -> std::string {
+                    using T = std::decay_t<decltype(v)>;
+                    if constexpr (std::is_same_v<T, std::string>) {
+                        return v;
+                    } else if constexpr (std::is_same_v<T, double>) {
+                        return DoubleText(v);
+                    } else {
+                        return std::to_string(v);
+                    }
+                },
+                value));
+        }
+        return std::make_unique<PostgresReadRows>(work_.exec_params(sql, pqxx::prepare::make_dynamic_params(texts)));
+    }
+
+private:
+    pqxx::transaction_base& work_;
+};
+
 const std::vector<std::string>& TransactionCopyColumns() {
     static const std::vector<std::string> kColumns = {"id",
                                                       "workspace_id",
@@ -452,7 +508,7 @@ private:
     std::optional<pqxx::stream_to> copy_;
 };
 
-class PostgresStore final : public Store {
+class PostgresStore final : public detail::ReadQueriesStore {
 public:
     explicit PostgresStore(const std::string& url) : pool_(url) {
         pool_.Acquire();  // connects now, so a bad URL fails here and not at the first request
@@ -831,56 +887,11 @@ public:
     Page<ResultRow> ListResults(std::string_view workspace_id, std::string_view run_id,
                                 const ResultQuery& query) override {
         Page<ResultRow> page;
-        InRunSnapshot(
-            workspace_id, run_id, [&](pqxx::transaction_base& work, const std::string& id, const std::string& ws) {
-                constexpr std::string_view kFilter =
-                    "r.run_id = $1 AND ($2::float8 IS NULL OR r.score >= $2::float8) AND (NOT $3::boolean OR "
-                    "r.flagged)";
-                std::optional<std::string> min_score;
-                if (query.min_score) min_score = DoubleText(*query.min_score);
-                const bool flagged_only = query.flagged_only;
-                page.total =
-                    Int(work.exec_params(fmt::format("SELECT COUNT(*) FROM analysis_results r WHERE {}", kFilter), id,
-                                         min_score, flagged_only)[0][0]);
-                const auto rows = work.exec_params(
-                    fmt::format("SELECT r.transaction_id, r.score, r.flagged, r.rank, r.reasons::text, {} "
-                                "FROM analysis_results r JOIN transactions t ON t.id = r.transaction_id AND "
-                                "t.workspace_id = $4 "
-                                "WHERE {} ORDER BY r.rank, t.row_number LIMIT $5 OFFSET $6",
-                                kTransactionColumns, kFilter),
-                    id, min_score, flagged_only, ws, detail::PageLimit(query.limit), detail::PageOffset(query.offset));
-                std::unordered_map<std::string, size_t> index;
-                std::string ids = "{";
-                for (const auto& row : rows) {
-                    ResultRow item;
-                    item.result = AnalysisResult{.transaction_id = Text(row[0]),
-                                                 .score = Double(row[1]),
-                                                 .flagged = Bool(row[2]),
-                                                 .rank = Int(row[3]),
-                                                 .reasons = Text(row[4])};
-                    item.transaction = ReadTransaction(row, 5);
-                    index.emplace(item.result.transaction_id, page.items.size());
-                    ids += (page.items.empty() ? "" : ",") + item.result.transaction_id;
-                    page.items.push_back(std::move(item));
-                }
-                ids += "}";
-                if (page.items.empty()) return;
-                // COLLATE "C": algorithm names sort by bytes, as on SQLite, whatever the database's locale.
-                const auto scores = work.exec_params(
-                    "SELECT transaction_id, algorithm, score, confidence, reason FROM anomaly_scores "
-                    "WHERE run_id = $1 AND transaction_id = ANY($2::uuid[]) ORDER BY transaction_id, algorithm COLLATE "
-                    "\"C\"",
-                    id, ids);
-                for (const auto& row : scores) {
-                    const auto it = index.find(Text(row[0]));
-                    if (it == index.end()) continue;
-                    page.items[it->second].algorithm_scores.push_back(AlgorithmScore{.transaction_id = Text(row[0]),
-                                                                                     .algorithm = Text(row[1]),
-                                                                                     .score = Double(row[2]),
-                                                                                     .confidence = Double(row[3]),
-                                                                                     .reason = Text(row[4])});
-                }
-            });
+        InRunSnapshot(workspace_id, run_id,
+                      [&](pqxx::transaction_base& work, const std::string& id, const std::string& /*ws*/) {
+                          PostgresReadSession session(work);
+                          page = detail::ListResults(session, id, query);
+                      });
         return page;
     }
 
@@ -951,6 +962,13 @@ public:
     }
 
 private:
+    void InReadSnapshot(const std::function<void(detail::ReadSession&)>& read) override {
+        auto db = pool_.Acquire();
+        pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> work(*db);
+        PostgresReadSession session(work);
+        read(session);
+    }
+
     // Calls read(work, run id, workspace id) in one read-only snapshot, so that every read sees the same rows, when
     // the run is in the workspace; otherwise reads nothing.
     template <typename Read>

@@ -9,11 +9,12 @@
 #include <span>
 #include <stdexcept>
 #include <system_error>
-#include <unordered_map>
 #include <utility>
+#include <variant>
 
 #include "core/date.h"
 #include "core/uuid.h"
+#include "store/detail/read_queries.h"
 #include "store/detail/store_util.h"
 #include "store/sqlite/detail/sqlite_connection.h"
 
@@ -155,6 +156,45 @@ public:
     }
     ReadSnapshot(const ReadSnapshot&) = delete;
     ReadSnapshot& operator=(const ReadSnapshot&) = delete;
+
+private:
+    Connection& db_;
+};
+
+// The read queries' view of a SQLite connection (store/detail/read_queries.h); the caller holds the snapshot.
+class SqliteReadRows final : public detail::ReadRows {
+public:
+    SqliteReadRows(Connection& db, const std::string& sql, std::span<const detail::SqlValue> params)
+        : statement_(db.Prepare(sql)) {
+        int index = 1;
+        for (const detail::SqlValue& value : params) {
+            std::visit([&](const auto& v) { statement_.Bind(index, v); }, value);
+            ++index;
+        }
+    }
+    bool Next() override { return statement_.Step(); }
+    bool IsNull(int column) const override { return statement_.IsNull(column); }
+    std::string Text(int column) const override { return statement_.Text(column); }
+    int64_t Int(int column) const override { return statement_.Int(column); }
+    double Double(int column) const override { return statement_.Double(column); }
+    bool Bool(int column) const override { return statement_.Int(column) != 0; }
+    StoredTransaction Transaction(int first) const override { return ReadTransaction(statement_, first); }
+    Run RunRow() const override { return ReadRun(statement_); }
+
+private:
+    Statement statement_;
+};
+
+class SqliteReadSession final : public detail::ReadSession {
+public:
+    explicit SqliteReadSession(Connection& db) : db_(db) {}
+    detail::Dialect dialect() const override { return detail::Dialect::kSqlite; }
+    std::string TransactionColumns() const override { return std::string(kTransactionColumns); }
+    std::string RunColumns() const override { return std::string(kRunColumns); }
+    std::string Timestamp(std::string_view column) const override { return std::string(column); }
+    std::unique_ptr<detail::ReadRows> Query(const std::string& sql, std::span<const detail::SqlValue> params) override {
+        return std::make_unique<SqliteReadRows>(db_, sql, params);
+    }
 
 private:
     Connection& db_;
@@ -360,7 +400,7 @@ private:
     std::filesystem::path path_;
 };
 
-class SqliteStore final : public Store {
+class SqliteStore final : public detail::ReadQueriesStore {
 public:
     SqliteStore(const std::string& path, std::filesystem::path temporary)
         : temporary_(std::move(temporary)), pool_(path) {
@@ -787,63 +827,9 @@ public:
     Page<ResultRow> ListResults(std::string_view workspace_id, std::string_view run_id,
                                 const ResultQuery& query) override {
         Page<ResultRow> page;
-        InRunSnapshot(workspace_id, run_id, [&](Connection& db, const std::string& id, const std::string& ws) {
-            constexpr std::string_view kFilter =
-                "r.run_id = ?1 AND (?2 IS NULL OR r.score >= ?2) AND (?3 = 0 OR r.flagged = 1)";
-            auto bind_filter = [&](Statement& s) {
-                s.Bind(1, id);
-                if (query.min_score) {
-                    s.Bind(2, *query.min_score);
-                } else {
-                    s.BindNull(2);
-                }
-                s.Bind(3, int64_t{query.flagged_only});
-            };
-            {
-                Statement count = db.Prepare(fmt::format("SELECT COUNT(*) FROM analysis_results r WHERE {}", kFilter));
-                bind_filter(count);
-                count.Step();
-                page.total = count.Int(0);
-            }
-            std::unordered_map<std::string, size_t> index;
-            std::string ids = "[";
-            {
-                Statement s = db.Prepare(fmt::format(
-                    "SELECT r.transaction_id, r.score, r.flagged, r.rank, r.reasons, {} FROM analysis_results r "
-                    "JOIN transactions t ON t.id = r.transaction_id AND t.workspace_id = ?4 "
-                    "WHERE {} ORDER BY r.rank, t.row_number LIMIT ?5 OFFSET ?6",
-                    kTransactionColumns, kFilter));
-                bind_filter(s);
-                s.Bind(4, ws).Bind(5, detail::PageLimit(query.limit)).Bind(6, detail::PageOffset(query.offset));
-                while (s.Step()) {
-                    ResultRow row;
-                    row.result = AnalysisResult{.transaction_id = s.Text(0),
-                                                .score = s.Double(1),
-                                                .flagged = s.Int(2) != 0,
-                                                .rank = s.Int(3),
-                                                .reasons = s.Text(4)};
-                    row.transaction = ReadTransaction(s, 5);
-                    index.emplace(row.result.transaction_id, page.items.size());
-                    ids += fmt::format("{}\"{}\"", page.items.empty() ? "" : ",", row.result.transaction_id);
-                    page.items.push_back(std::move(row));
-                }
-            }
-            ids += "]";
-            if (page.items.empty()) return;
-            Statement s = db.Prepare(
-                "SELECT transaction_id, algorithm, score, confidence, reason FROM anomaly_scores "
-                "WHERE run_id = ?1 AND transaction_id IN (SELECT value FROM json_each(?2)) "
-                "ORDER BY transaction_id, algorithm");
-            s.Bind(1, id).Bind(2, ids);
-            while (s.Step()) {
-                const auto it = index.find(std::string(s.View(0)));
-                if (it == index.end()) continue;
-                page.items[it->second].algorithm_scores.push_back(AlgorithmScore{.transaction_id = s.Text(0),
-                                                                                 .algorithm = s.Text(1),
-                                                                                 .score = s.Double(2),
-                                                                                 .confidence = s.Double(3),
-                                                                                 .reason = s.Text(4)});
-            }
+        InRunSnapshot(workspace_id, run_id, [&](Connection& db, const std::string& id, const std::string& /*ws*/) {
+            SqliteReadSession session(db);
+            page = detail::ListResults(session, id, query);
         });
         return page;
     }
@@ -927,6 +913,13 @@ private:
             .Bind(5, strategy.configuration)
             .Bind(6, strategy.updated_at)
             .Run();
+    }
+
+    void InReadSnapshot(const std::function<void(detail::ReadSession&)>& read) override {
+        auto db = pool_.Acquire();
+        ReadSnapshot snapshot(*db);
+        SqliteReadSession session(*db);
+        read(session);
     }
 
     // Calls read(db, run id, workspace id) in one read transaction, so that every read sees the same snapshot, when
