@@ -691,8 +691,8 @@ public:
 
     Expected<Strategy> UpdateStrategy(std::string_view workspace_id, std::string_view id, std::string_view name,
                                       std::string_view description, std::string_view configuration) override {
-        const auto ids = detail::CanonicalIds(workspace_id, id);
-        if (!ids) return Unexpected(NotFound("strategy", id));
+        const auto ids = detail::FoundIds("strategy", workspace_id, id);
+        if (!ids) return Unexpected(ids.error());
         const auto& [ws, strategy_id] = *ids;
         auto db = pool_.Acquire();
         try {
@@ -716,8 +716,8 @@ public:
     }
 
     Expected<void> DeactivateStrategy(std::string_view workspace_id, std::string_view id) override {
-        const auto ids = detail::CanonicalIds(workspace_id, id);
-        if (!ids) return Unexpected(NotFound("strategy", id));
+        const auto ids = detail::FoundIds("strategy", workspace_id, id);
+        if (!ids) return Unexpected(ids.error());
         const auto& [ws, strategy_id] = *ids;
         auto db = pool_.Acquire();
         pqxx::nontransaction work(*db);
@@ -729,8 +729,8 @@ public:
 
     Expected<std::vector<StrategyVersion>> ListStrategyVersions(std::string_view workspace_id,
                                                                 std::string_view id) override {
-        const auto ids = detail::CanonicalIds(workspace_id, id);
-        if (!ids) return Unexpected(NotFound("strategy", id));
+        const auto ids = detail::FoundIds("strategy", workspace_id, id);
+        if (!ids) return Unexpected(ids.error());
         const auto& [ws, strategy_id] = *ids;
         auto db = pool_.Acquire();
         pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> work(*db);
