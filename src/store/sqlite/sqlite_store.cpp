@@ -912,15 +912,11 @@ private:
             .Bind(7, strategy.created_at)
             .Bind(8, strategy.updated_at)
             .Run();
+        // The version row is a copy of the row just written.
         db.Prepare(
               "INSERT INTO strategy_versions (strategy_id, version, name, description, configuration, created_at) "
-              "VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
+              "SELECT id, version, name, description, configuration, updated_at FROM strategies WHERE id = ?1")
             .Bind(1, strategy.id)
-            .Bind(2, strategy.version)
-            .Bind(3, strategy.name)
-            .Bind(4, strategy.description)
-            .Bind(5, strategy.configuration)
-            .Bind(6, strategy.updated_at)
             .Run();
     }
 
