@@ -394,5 +394,20 @@ TEST_F(StrategyRoutesTest, ARunRefusesAFeatureThatIsNoColumnOfTheUploadNamingIt)
         << near->body;
 }
 
+TEST_F(StrategyRoutesTest, AnUploadWhoseStrategyNamesAColumnTheFileLacksIsKeptButNotRun) {
+    json strategy = WithFeature("Saldo")["configuration"];
+    strategy["name"] = "inline";
+    const auto result = client_->Post("/api/v1/upload",
+                                      httplib::MultipartFormDataItems{{.name = "strategy", .content = strategy.dump()},
+                                                                      {.name = "file",
+                                                                       .content = "date,amount\n2024-03-04,-10.00\n",
+                                                                       .filename = "s.csv",
+                                                                       .content_type = "text/csv"}});
+    ExpectError(result, 422, "bad_feature", "algorithms[0].params.features[1]");
+    const std::string upload_id = Body(result).value("upload_id", "");
+    ASSERT_TRUE(IsUuid(upload_id)) << result->body;
+    EXPECT_EQ(store_->GetUpload(store::kDefaultWorkspaceId, upload_id)->status, "completed");
+}
+
 }  // namespace
 }  // namespace granska::api

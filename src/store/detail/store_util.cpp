@@ -95,6 +95,13 @@ std::pair<std::string, std::string> RequireIds(std::string_view what, std::strin
     return std::move(*ids);
 }
 
+Expected<std::pair<std::string, std::string>> FoundIds(std::string_view what, std::string_view workspace_id,
+                                                       std::string_view id) {
+    auto ids = CanonicalIds(workspace_id, id);
+    if (!ids) return Unexpected(NotFound(std::string(what), id));
+    return std::move(*ids);
+}
+
 Error StrategyExists(std::string_view name) {
     return Conflict("strategy_exists",
                     fmt::format("A strategy named '{}' exists in this workspace; choose another name, or update or "

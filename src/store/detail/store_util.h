@@ -9,6 +9,7 @@
 
 #include "core/date.h"
 #include "core/error.h"
+#include "core/expected.h"
 
 namespace granska::store::detail {
 
@@ -26,6 +27,10 @@ std::string NowTimestamp();
 std::optional<std::string> CanonicalId(std::string_view text);
 // A workspace id and another id, both canonical, or nullopt when either is not a UUID (a read then finds nothing).
 std::optional<std::pair<std::string, std::string>> CanonicalIds(std::string_view workspace_id, std::string_view id);
+
+// Both ids, canonical, or NotFound(what, id) when either is not a UUID.
+Expected<std::pair<std::string, std::string>> FoundIds(std::string_view what, std::string_view workspace_id,
+                                                       std::string_view id);
 
 // Upload::error_details of a failed upload: {"error": code, "message", "line": n|null, "column": name|null}.
 std::string ErrorDetailsJson(const Error& error);

@@ -705,7 +705,7 @@ public:
                 "INSERT INTO strategies (id, workspace_id, name, description, configuration, version, is_active, "
                 "created_at, updated_at) VALUES ($1, $2, $3, $4, $5::json, 1, TRUE, $6::timestamptz, $6::timestamptz)",
                 out.id, out.workspace_id, out.name, out.description, out.configuration, now);
-            InsertStrategyVersion(work, out);
+            InsertStrategyVersion(work, out.id);
             work.commit();
         } catch (const pqxx::unique_violation&) {
             return Unexpected(detail::StrategyExists(out.name));
@@ -747,8 +747,8 @@ public:
 
     Expected<Strategy> UpdateStrategy(std::string_view workspace_id, std::string_view id, std::string_view name,
                                       std::string_view description, std::string_view configuration) override {
-        const auto ids = detail::CanonicalIds(workspace_id, id);
-        if (!ids) return Unexpected(NotFound("strategy", id));
+        const auto ids = detail::FoundIds("strategy", workspace_id, id);
+        if (!ids) return Unexpected(ids.error());
         const auto& [ws, strategy_id] = *ids;
         auto db = pool_.Acquire();
         try {
@@ -763,7 +763,7 @@ public:
                 NowTimestamp());
             if (r.empty()) return Unexpected(NotFound("strategy", id));
             Strategy out = ReadStrategy(r[0]);
-            InsertStrategyVersion(work, out);
+            InsertStrategyVersion(work, out.id);
             work.commit();
             return out;
         } catch (const pqxx::unique_violation&) {
@@ -772,8 +772,8 @@ public:
     }
 
     Expected<void> DeactivateStrategy(std::string_view workspace_id, std::string_view id) override {
-        const auto ids = detail::CanonicalIds(workspace_id, id);
-        if (!ids) return Unexpected(NotFound("strategy", id));
+        const auto ids = detail::FoundIds("strategy", workspace_id, id);
+        if (!ids) return Unexpected(ids.error());
         const auto& [ws, strategy_id] = *ids;
         auto db = pool_.Acquire();
         pqxx::nontransaction work(*db);
@@ -785,8 +785,8 @@ public:
 
     Expected<std::vector<StrategyVersion>> ListStrategyVersions(std::string_view workspace_id,
                                                                 std::string_view id) override {
-        const auto ids = detail::CanonicalIds(workspace_id, id);
-        if (!ids) return Unexpected(NotFound("strategy", id));
+        const auto ids = detail::FoundIds("strategy", workspace_id, id);
+        if (!ids) return Unexpected(ids.error());
         const auto& [ws, strategy_id] = *ids;
         auto db = pool_.Acquire();
         pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> work(*db);
@@ -984,12 +984,12 @@ private:
         read(work, id, ws);
     }
 
-    static void InsertStrategyVersion(pqxx::work& work, const Strategy& strategy) {
+    // The version row of a strategy: a copy of its row as this transaction wrote it.
+    static void InsertStrategyVersion(pqxx::work& work, const std::string& strategy_id) {
         work.exec_params(
             "INSERT INTO strategy_versions (strategy_id, version, name, description, configuration, created_at) "
-            "VALUES ($1, $2, $3, $4, $5::json, $6::timestamptz)",
-            strategy.id, strategy.version, strategy.name, strategy.description, strategy.configuration,
-            strategy.updated_at);
+            "SELECT id, version, name, description, configuration, updated_at FROM strategies WHERE id = $1",
+            strategy_id);
     }
 
     ConnectionPool pool_;

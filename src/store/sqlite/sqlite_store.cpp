@@ -613,17 +613,7 @@ public:
             if (!exists.Bind(1, workspace_id).Step()) ThrowUnknownId("workspace", workspace_id);
         }
         if (ActiveNameTaken(*db, workspace_id, out.name, "")) return Unexpected(detail::StrategyExists(out.name));
-        db->Prepare(
-              "INSERT INTO strategies (id, workspace_id, name, description, configuration, version, is_active, "
-              "created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, 1, 1, ?6, ?6)")
-            .Bind(1, out.id)
-            .Bind(2, out.workspace_id)
-            .Bind(3, out.name)
-            .Bind(4, out.description)
-            .Bind(5, out.configuration)
-            .Bind(6, now)
-            .Run();
-        InsertStrategyVersion(*db, out);
+        SaveStrategy(*db, out);
         transaction.Commit();
         return out;
     }
@@ -662,8 +652,8 @@ public:
 
     Expected<Strategy> UpdateStrategy(std::string_view workspace_id, std::string_view id, std::string_view name,
                                       std::string_view description, std::string_view configuration) override {
-        const auto ids = detail::CanonicalIds(workspace_id, id);
-        if (!ids) return Unexpected(NotFound("strategy", id));
+        const auto ids = detail::FoundIds("strategy", workspace_id, id);
+        if (!ids) return Unexpected(ids.error());
         const auto& [ws, strategy_id] = *ids;
         auto db = pool_.Acquire();
         // BEGIN IMMEDIATE holds the one write lock: the version read here is still the latest at the update.
@@ -681,24 +671,14 @@ public:
         out.configuration = std::string(JsonOr(configuration, "{}"));
         out.version += 1;
         out.updated_at = NowTimestamp();
-        db->Prepare(
-              "UPDATE strategies SET name = ?1, description = ?2, configuration = ?3, version = ?4, updated_at = ?5 "
-              "WHERE id = ?6")
-            .Bind(1, out.name)
-            .Bind(2, out.description)
-            .Bind(3, out.configuration)
-            .Bind(4, out.version)
-            .Bind(5, out.updated_at)
-            .Bind(6, strategy_id)
-            .Run();
-        InsertStrategyVersion(*db, out);
+        SaveStrategy(*db, out);
         transaction.Commit();
         return out;
     }
 
     Expected<void> DeactivateStrategy(std::string_view workspace_id, std::string_view id) override {
-        const auto ids = detail::CanonicalIds(workspace_id, id);
-        if (!ids) return Unexpected(NotFound("strategy", id));
+        const auto ids = detail::FoundIds("strategy", workspace_id, id);
+        if (!ids) return Unexpected(ids.error());
         const auto& [ws, strategy_id] = *ids;
         auto db = pool_.Acquire();
         db->Prepare("UPDATE strategies SET is_active = 0 WHERE id = ?1 AND workspace_id = ?2")
@@ -711,8 +691,8 @@ public:
 
     Expected<std::vector<StrategyVersion>> ListStrategyVersions(std::string_view workspace_id,
                                                                 std::string_view id) override {
-        const auto ids = detail::CanonicalIds(workspace_id, id);
-        if (!ids) return Unexpected(NotFound("strategy", id));
+        const auto ids = detail::FoundIds("strategy", workspace_id, id);
+        if (!ids) return Unexpected(ids.error());
         const auto& [ws, strategy_id] = *ids;
         auto db = pool_.Acquire();
         ReadSnapshot snapshot(*db);
@@ -902,16 +882,27 @@ private:
         return s.Bind(1, workspace_id).Bind(2, name).Bind(3, except_id).Step();
     }
 
-    static void InsertStrategyVersion(Connection& db, const Strategy& strategy) {
+    // Writes the strategy's row (new, or its next version) and that version's strategy_versions row.
+    static void SaveStrategy(Connection& db, const Strategy& strategy) {
         db.Prepare(
-              "INSERT INTO strategy_versions (strategy_id, version, name, description, configuration, created_at) "
-              "VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
+              "INSERT INTO strategies (id, workspace_id, name, description, configuration, version, is_active, "
+              "created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7, ?8) "
+              "ON CONFLICT (id) DO UPDATE SET name = excluded.name, description = excluded.description, "
+              "configuration = excluded.configuration, version = excluded.version, updated_at = excluded.updated_at")
             .Bind(1, strategy.id)
-            .Bind(2, strategy.version)
+            .Bind(2, strategy.workspace_id)
             .Bind(3, strategy.name)
             .Bind(4, strategy.description)
             .Bind(5, strategy.configuration)
-            .Bind(6, strategy.updated_at)
+            .Bind(6, strategy.version)
+            .Bind(7, strategy.created_at)
+            .Bind(8, strategy.updated_at)
+            .Run();
+        // The version row is a copy of the row just written.
+        db.Prepare(
+              "INSERT INTO strategy_versions (strategy_id, version, name, description, configuration, created_at) "
+              "SELECT id, version, name, description, configuration, updated_at FROM strategies WHERE id = ?1")
+            .Bind(1, strategy.id)
             .Run();
     }
 
