@@ -191,7 +191,7 @@ struct ResultQuery {
 };
 
 enum class TransactionSort {
-    kRow,     // upload (oldest first), then file order
+    kRow,     // upload id (UUIDv7: the older upload first, within a millisecond either), then file order
     kDate,    // transaction date, ties by upload and file order
     kAmount,  // amount, ties by upload and file order
     kScore,   // the combined score in TransactionQuery::run_id, ties by rank; needs run_id
