@@ -107,7 +107,7 @@ protected:
             for (const store::StoredTransaction& row : batch) ids_.push_back(row.id);
         });
 
-        strategy_id_ = store_->CreateStrategy({.workspace_id = ws, .name = "custom", .configuration = "{}"}).id;
+        strategy_id_ = store_->CreateStrategy({.workspace_id = ws, .name = "custom", .configuration = "{}"})->id;
         older_ = store_->CreateRun({.workspace_id = ws,
                                     .upload_id = upload_id_,
                                     .strategy_id = strategy_id_,

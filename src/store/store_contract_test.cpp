@@ -1606,7 +1606,7 @@ protected:
         writer->Write(Lines({a[0]}));
         writer->Commit("{}");
 
-        strategy_ = store_->CreateStrategy(
+        strategy_ = *store_->CreateStrategy(
             {.workspace_id = workspace_, .name = "custom", .configuration = R"({"name": "custom"})"});
         store::Run first = store_->CreateRun({.workspace_id = workspace_,
                                               .upload_id = upload_a_,

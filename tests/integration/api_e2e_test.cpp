@@ -272,7 +272,7 @@ protected:
         bad["configuration"]["algorithms"][0]["weight"] = -1;
         const json rejected = Json(client.Post("/api/v1/strategies", bad.dump(), "application/json"), 422);
         ASSERT_FALSE(rejected["details"].empty()) << rejected.dump();
-        EXPECT_EQ(rejected["details"][0]["field"], "algorithms[0].weight");
+        EXPECT_EQ(rejected["details"][0]["field"], "configuration.algorithms[0].weight");
 
         // Unique: a PostgreSQL database outlives the test.
         const std::string name = "e2e audit " + root_.filename().string();
