@@ -4,6 +4,7 @@
 // and writes anomaly_scores, analysis_results and the rule-based algorithms' rule_flags ("<label>.<rule>") in one
 // transaction (Store::BeginRunResults).
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -26,6 +27,9 @@ using ProgressFn = std::function<void(std::string_view stage, double fraction)>;
 struct AnalysisOptions {
     size_t max_threads = 0;  // algorithms run at once; 0 = hardware concurrency
     ProgressFn progress;
+    // The run's stored progress (Run::progress, stage, progress_detail) is written on every change of stage or
+    // algorithm state and otherwise at most once per interval.
+    std::chrono::milliseconds progress_interval{250};
     // Saved models by algorithm label (docs/models.md), scored with instead of fitting: the CLI's --models. They take
     // precedence over a strategy's model_run.
     std::map<std::string, std::string, std::less<>> models;
