@@ -22,9 +22,9 @@ using detail::MillisecondsSince;
 constexpr size_t kTopExamples = 10;
 constexpr size_t kBins = 20;
 
-// Writing a run's rows (anomaly_scores, analysis_results, rule_flags), microseconds per row: measured with
-// granska analyze on a 100 000-line ledger (docs/progress.md).
-double WriteMicrosPerRow(std::string_view backend) { return backend == "postgresql" ? 7.0 : 4.0; }
+// Writing a run's rows (anomaly_scores, analysis_results, rule_flags) and committing, microseconds per row: measured
+// with granska analyze (RelWithDebInfo) on a 100 000-line ledger, quick-scan, 200 000 rows written (docs/progress.md).
+double WriteMicrosPerRow(std::string_view backend) { return backend == "postgresql" ? 26.0 : 19.5; }
 
 // n·log₂ n, at least n (so 1 row does not cost nothing).
 double NLogN(double n) { return n * std::max(1.0, std::log2(std::max(n, 2.0))); }
