@@ -199,6 +199,7 @@ private:
         get("/api/v1/analysis/{id}/models/{label}", &Impl::RunModel);
         detail::RouteStrategies(http_, context_);
         detail::RouteTransactions(http_, context_);
+        detail::RouteRuns(http_, context_);
     }
 
     Expected<std::string> Workspace(const httplib::Request& req) { return detail::RequestWorkspace(store_, req); }

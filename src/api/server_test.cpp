@@ -121,8 +121,8 @@ public:
         return inner_.GetRun(workspace_id, id);
     }
     void UpdateRunProgress(std::string_view workspace_id, std::string_view id, std::string_view stage,
-                           double progress) override {
-        inner_.UpdateRunProgress(workspace_id, id, stage, progress);
+                           double progress, std::string_view progress_detail) override {
+        inner_.UpdateRunProgress(workspace_id, id, stage, progress, progress_detail);
     }
     void FailRun(std::string_view workspace_id, std::string_view id, std::string_view message) override {
         inner_.FailRun(workspace_id, id, message);

@@ -13,205 +13,21 @@
 
 #include "detect/ml/model.h"
 #include "engine/calibration.h"
+#include "engine/detail/run_algorithms.h"
 
 namespace granska::engine {
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using detail::AlgorithmState;
+using detail::Clock;
+using detail::kAlgorithmShare;
+using detail::kCombineShare;
+using detail::kLoadShare;
+using detail::MillisecondsSince;
 
-double MillisecondsSince(Clock::time_point start) {
-    return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
-}
-
-// Progress shares of the whole run.
-constexpr double kLoadShare = 0.10;
-constexpr double kAlgorithmShare = 0.75;
-constexpr double kCombineShare = 0.05;
 // Rows per bulk write: bounded memory however large the upload.
 constexpr size_t kWriteChunk = 8192;
-
-class ProgressTracker {
-public:
-    ProgressTracker(const ProgressFn& report, size_t algorithms) : report_(report), per_algorithm_(algorithms, 0.0) {}
-
-    void Stage(std::string_view stage, double fraction) {
-        std::lock_guard lock(mutex_);
-        if (report_) report_(stage, fraction);
-    }
-    void Algorithm(size_t index, std::string_view name, double fraction) {
-        std::lock_guard lock(mutex_);
-        per_algorithm_[index] = std::clamp(fraction, 0.0, 1.0);
-        const double mean = std::accumulate(per_algorithm_.begin(), per_algorithm_.end(), 0.0) /
-                            static_cast<double>(per_algorithm_.size());
-        if (report_) report_(name, kLoadShare + kAlgorithmShare * mean);
-    }
-
-private:
-    const ProgressFn& report_;
-    std::mutex mutex_;
-    std::vector<double> per_algorithm_;
-};
-
-// An output that does not fit the frame is a bug in the algorithm: the run fails rather than store it.
-Expected<void> CheckOutput(const detect::AlgorithmOutput& output, size_t rows, std::string_view label) {
-    if (output.score.size() != rows || output.confidence.size() != rows || output.reason.size() != rows) {
-        return Unexpected(
-            Internal(fmt::format("Algorithm '{}' returned {} scores for {} rows.", label, output.score.size(), rows)));
-    }
-    for (const detect::RuleFlag& flag : output.flags) {
-        if (flag.row >= rows) {
-            return Unexpected(Internal(fmt::format("Algorithm '{}' flagged row {} of a frame of {} rows (rule '{}').",
-                                                   label, flag.row, rows, flag.rule)));
-        }
-        if (flag.rule.empty()) {
-            return Unexpected(
-                Internal(fmt::format("Algorithm '{}' flagged row {} without naming the rule.", label, flag.row)));
-        }
-        if (!flag.metadata.empty() && !nlohmann::json::parse(flag.metadata, nullptr, false).is_object()) {
-            return Unexpected(Internal(
-                fmt::format("Algorithm '{}' gave rule '{}' metadata that is not a JSON object.", label, flag.rule)));
-        }
-    }
-    return {};
-}
-
-// The saved model an algorithm scores with: the document, and what the engine itself needs from it (read once).
-struct SavedModel {
-    std::string document;                       // "" = fit a model
-    std::vector<std::string> columns;           // the numeric features it encodes
-    std::optional<CalibrationFit> calibration;  // as the run that fitted it calibrated
-};
-
-// The saved model of each algorithm: the caller's (CLI files), else the strategy's model_run. A document the engine
-// cannot read is passed on as it is: the algorithm says what is wrong with it.
-Expected<std::vector<SavedModel>> SavedModels(store::Store& store, std::string_view workspace_id,
-                                              const strategy::Strategy& strategy, const AnalysisOptions& options) {
-    std::vector<SavedModel> models(strategy.algorithms.size());
-    for (size_t a = 0; a < models.size(); ++a) {
-        const strategy::AlgorithmSpec& spec = strategy.algorithms[a];
-        SavedModel& model = models[a];
-        if (const auto given = options.models.find(spec.label); given != options.models.end()) {
-            model.document = given->second;
-        } else if (!spec.model_run.empty()) {
-            auto saved = store.GetModel(workspace_id, spec.model_run, spec.label);
-            if (!saved) {
-                return Unexpected(strategy::BadStrategyField(
-                    fmt::format("algorithms[{}].model_run", a),
-                    fmt::format("Run {} saved no model under the label '{}': name a completed run of this workspace "
-                                "whose strategy fitted '{}'.",
-                                spec.model_run, spec.label, spec.label)));
-            }
-            model.document = std::move(saved->document);
-        }
-        if (model.document.empty()) continue;
-        const auto document = nlohmann::json::parse(model.document, nullptr, /*allow_exceptions=*/false);
-        if (!document.is_object()) continue;
-        if (document.contains("calibration")) model.calibration = CalibrationFit::FromJson(document["calibration"]);
-        if (!document.contains("features") || !document["features"].is_object()) continue;
-        for (const nlohmann::json& feature : document["features"].value("numeric", nlohmann::json::array())) {
-            if (feature.is_object() && feature.contains("name") && feature["name"].is_string()) {
-                model.columns.push_back(feature["name"].get<std::string>());
-            }
-        }
-    }
-    return models;
-}
-
-// The columns of the file the strategy's algorithms (or their saved models) use as features: every name in a
-// "features" list that is not a derived feature.
-std::vector<std::string> RawColumnsUsed(const strategy::Strategy& strategy, std::span<const SavedModel> models) {
-    const auto derived = transform::TransactionFrame::NumericFeatureNames();
-    std::vector<std::string> columns;
-    auto add = [&](const std::string& name) {
-        if (std::find(derived.begin(), derived.end(), name) == derived.end() &&
-            std::find(columns.begin(), columns.end(), name) == columns.end()) {
-            columns.push_back(name);
-        }
-    };
-    for (size_t a = 0; a < strategy.algorithms.size(); ++a) {
-        if (!models[a].document.empty()) {
-            for (const std::string& name : models[a].columns) add(name);
-            continue;
-        }
-        const auto params = nlohmann::json::parse(strategy.algorithms[a].params, nullptr, false);
-        if (!params.is_object() || !params.contains("features") || !params["features"].is_array()) continue;
-        for (const nlohmann::json& name : params["features"]) {
-            if (name.is_string()) add(name.get<std::string>());
-        }
-    }
-    return columns;
-}
-
-// Calibrates each algorithm's scores (strategy::Calibration); a saved model brings the constants it was fitted
-// with, and a newly fitted model carries its own away.
-std::vector<CalibrationFit> Calibrate(const strategy::Strategy& strategy, std::span<const SavedModel> models,
-                                      std::vector<detect::AlgorithmOutput>& outputs) {
-    std::vector<CalibrationFit> fits;
-    for (size_t a = 0; a < outputs.size(); ++a) {
-        const strategy::Calibration method = strategy.algorithms[a].calibration;
-        std::optional<CalibrationFit> fit = models[a].calibration;
-        if (fit && fit->method != method) fit.reset();
-        if (!fit) fit = FitCalibration(method, outputs[a].score);
-        ApplyCalibration(*fit, outputs[a].score);
-        if (!outputs[a].model.empty()) {
-            nlohmann::json document = nlohmann::json::parse(outputs[a].model);
-            document["calibration"] = fit->ToJson();
-            outputs[a].model = document.dump();
-        }
-        fits.push_back(*fit);
-    }
-    return fits;
-}
-
-// Runs every algorithm, at most max_threads at once, each with its saved model if any. The first failure is
-// returned.
-Expected<std::vector<detect::AlgorithmOutput>> RunAlgorithms(const strategy::Strategy& strategy,
-                                                             const transform::TransactionFrame& frame,
-                                                             std::span<const SavedModel> models,
-                                                             size_t max_threads, ProgressTracker& tracker,
-                                                             std::vector<double>& milliseconds) {
-    const size_t count = strategy.algorithms.size();
-    std::vector<std::optional<Expected<detect::AlgorithmOutput>>> results(count);
-    milliseconds.assign(count, 0.0);
-    std::atomic<bool> cancelled = false;
-    std::atomic<size_t> next = 0;
-    auto work = [&] {
-        for (size_t i = next++; i < count; i = next++) {
-            const strategy::AlgorithmSpec& spec = strategy.algorithms[i];
-            detect::RunContext context{
-                .progress = [&tracker, i, &spec](double fraction) { tracker.Algorithm(i, spec.label, fraction); },
-                .cancelled = &cancelled,
-                .model = models[i].document};
-            const auto start = Clock::now();
-            results[i] = spec.algorithm->Run(frame, context);
-            milliseconds[i] = MillisecondsSince(start);
-            tracker.Algorithm(i, spec.label, 1.0);
-            if (!results[i]->has_value()) cancelled = true;
-        }
-    };
-    const size_t threads = std::min(count, max_threads);
-    {
-        std::vector<std::jthread> pool;
-        for (size_t t = 1; t < threads; ++t) pool.emplace_back(work);
-        work();
-    }
-    std::vector<detect::AlgorithmOutput> outputs;
-    outputs.reserve(count);
-    for (size_t i = 0; i < count; ++i) {
-        if (!results[i]->has_value()) {
-            Error error = std::move(*results[i]).error();
-            error.message = fmt::format("Algorithm '{}' failed: {}", strategy.algorithms[i].label, error.message);
-            return Unexpected(std::move(error));
-        }
-        detect::AlgorithmOutput output = std::move(*results[i]).value();
-        if (auto checked = CheckOutput(output, frame.size(), strategy.algorithms[i].label); !checked) {
-            return Unexpected(std::move(checked).error());
-        }
-        outputs.push_back(std::move(output));
-    }
-    return outputs;
-}
 
 }  // namespace
 
@@ -380,31 +196,32 @@ Expected<AnalysisOutcome> RunAnalysis(store::Store& store, const detect::Registr
         if (!parsed) return fail(std::move(parsed).error());
         const strategy::Strategy& strategy = *parsed;
         const auto run_start = Clock::now();
-        ProgressTracker tracker(options.progress, strategy.algorithms.size());
-        auto report = [&](std::string_view stage, double fraction) {
-            store.UpdateRunProgress(workspace_id, run_id, stage, fraction);
-            tracker.Stage(stage, fraction);
-        };
+        detail::ProgressTracker tracker(
+            strategy, options.progress,
+            [&](std::string_view stage, double fraction, const std::string& progress_detail) {
+                store.UpdateRunProgress(workspace_id, run_id, stage, fraction, progress_detail);
+            },
+            options.progress_interval);
 
-        auto models = SavedModels(store, workspace_id, strategy, options);
+        auto models = detail::SavedModels(store, workspace_id, strategy, options.models);
         if (!models) return fail(std::move(models).error());
 
-        report("loading", 0.0);
+        tracker.Stage("loading", 0.0, /*stored=*/true);
         auto start = Clock::now();
         AnalysisOutcome outcome;
-        outcome.frame = transform::LoadFrame(store, workspace_id, run->upload_id, RawColumnsUsed(strategy, *models));
+        outcome.frame =
+            transform::LoadFrame(store, workspace_id, run->upload_id, detail::RawColumnsUsed(strategy, *models));
         const double load_ms = MillisecondsSince(start);
-        report(strategy.algorithms.front().label, kLoadShare);
+        tracker.Stage(strategy.algorithms.front().label, kLoadShare, /*stored=*/true);
 
-        const size_t threads =
-            options.max_threads > 0 ? options.max_threads : std::max(1u, std::thread::hardware_concurrency());
         std::vector<double> algorithm_ms;
-        auto outputs = RunAlgorithms(strategy, outcome.frame, *models, threads, tracker, algorithm_ms);
+        auto outputs = detail::RunAlgorithms(strategy, outcome.frame, *models, detail::ThreadCount(options.max_threads),
+                                             tracker, algorithm_ms);
         if (!outputs) return fail(std::move(outputs).error());
 
-        report("combining", kLoadShare + kAlgorithmShare);
+        tracker.Stage("combining", kLoadShare + kAlgorithmShare, /*stored=*/true);
         start = Clock::now();
-        const std::vector<CalibrationFit> calibration = Calibrate(strategy, *models, *outputs);
+        const std::vector<CalibrationFit> calibration = detail::Calibrate(strategy, *models, *outputs);
         Combined combined = Combine(strategy, *outputs, outcome.frame.row_number, &outcome.frame.voucher);
         const double combine_ms = MillisecondsSince(start);
 
@@ -412,11 +229,17 @@ Expected<AnalysisOutcome> RunAnalysis(store::Store& store, const detect::Registr
         size_t flag_count = 0;
         for (const detect::AlgorithmOutput& output : *outputs) flag_count += output.flags.size();
         nlohmann::json algorithms = nlohmann::json::array();
+        nlohmann::json seeds = nlohmann::json::object();
+        nlohmann::json algorithm_timings = nlohmann::json::object();
         for (size_t a = 0; a < outputs->size(); ++a) {
+            nlohmann::json effective = detail::EffectiveParams(registry, strategy.algorithms[a]);
+            if (effective.contains("seed")) seeds[strategy.algorithms[a].label] = effective["seed"];
+            algorithm_timings[strategy.algorithms[a].label] = algorithm_ms[a];
             nlohmann::json entry = {{"name", strategy.algorithms[a].name},
                                     {"label", strategy.algorithms[a].label},
                                     {"weight", strategy.algorithms[a].weight},
                                     {"params", nlohmann::json::parse(strategy.algorithms[a].params)},
+                                    {"effective_params", std::move(effective)},
                                     {"calibration", calibration[a].ToJson()},
                                     {"flags", (*outputs)[a].flags.size()},
                                     {"ms", algorithm_ms[a]}};
@@ -432,6 +255,9 @@ Expected<AnalysisOutcome> RunAnalysis(store::Store& store, const detect::Registr
         nlohmann::json metadata = {
             {"granska_version", GRANSKA_VERSION},
             {"strategy", strategy.name},
+            {"strategy_id", run->strategy_id.empty() ? nlohmann::json(nullptr) : nlohmann::json(run->strategy_id)},
+            {"strategy_version", run->strategy_id.empty() ? nlohmann::json(nullptr) : nlohmann::json(run->strategy_version)},
+            {"seeds", std::move(seeds)},
             {"rows", rows},
             {"flagged", combined.flagged_count},
             {"flags", flag_count},
@@ -442,13 +268,16 @@ Expected<AnalysisOutcome> RunAnalysis(store::Store& store, const detect::Registr
              {{"type", strategy::ThresholdTypeName(strategy.threshold.type)}, {"value", strategy.threshold.value}}},
             // The write itself is not timed: its time is known only once it has committed.
             {"timings",
-             {{"load_ms", load_ms}, {"combine_ms", combine_ms}, {"before_write_ms", MillisecondsSince(run_start)}}},
+             {{"load_ms", load_ms},
+              {"algorithms", std::move(algorithm_timings)},
+              {"combine_ms", combine_ms},
+              {"before_write_ms", MillisecondsSince(run_start)}}},
         };
         outcome.metadata = metadata.dump();
 
         // Written in chunks, never all rows at once. The writer holds the run (and on SQLite the database) until
         // Commit, so progress goes to the caller only, not to the store.
-        report("writing", kLoadShare + kAlgorithmShare + kCombineShare);
+        tracker.Stage("writing", kLoadShare + kAlgorithmShare + kCombineShare, /*stored=*/true);
         const double write_start = kLoadShare + kAlgorithmShare + kCombineShare;
         const double total_rows = static_cast<double>(rows * (outputs->size() + 1) + flag_count);
         double written = 0;
@@ -457,7 +286,7 @@ Expected<AnalysisOutcome> RunAnalysis(store::Store& store, const detect::Registr
         scores.reserve(kWriteChunk);
         auto count_written = [&](size_t count) {
             written += static_cast<double>(count);
-            tracker.Stage("writing", write_start + (1.0 - write_start) * written / total_rows);
+            tracker.Stage("writing", write_start + (1.0 - write_start) * written / total_rows, /*stored=*/false);
         };
         auto flush_scores = [&] {
             writer->WriteScores(scores);
@@ -515,7 +344,7 @@ Expected<AnalysisOutcome> RunAnalysis(store::Store& store, const detect::Registr
                                 .document = (*outputs)[a].model});
         }
         writer->Commit(outcome.metadata);
-        tracker.Stage("done", 1.0);
+        tracker.Stage("done", 1.0, /*stored=*/false);
 
         for (size_t a = 0; a < outputs->size(); ++a) {
             outcome.algorithm_names.push_back(strategy.algorithms[a].label);

@@ -4,6 +4,7 @@
 // and writes anomaly_scores, analysis_results and the rule-based algorithms' rule_flags ("<label>.<rule>") in one
 // transaction (Store::BeginRunResults).
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -20,12 +21,16 @@
 
 namespace granska::engine {
 
-// stage: "loading" | "<algorithm label>" | "combining" | "writing" | "done"; fraction of the whole run, 0..1.
+// stage: "loading" | "<algorithm label>" | "combining" | "writing" | "done"; fraction of the whole run, 0..1. Called
+// from the algorithm threads too, one call at a time.
 using ProgressFn = std::function<void(std::string_view stage, double fraction)>;
 
 struct AnalysisOptions {
     size_t max_threads = 0;  // algorithms run at once; 0 = hardware concurrency
     ProgressFn progress;
+    // The run's stored progress (Run::progress, stage, progress_detail) is written on every change of stage or
+    // algorithm state and otherwise at most once per interval.
+    std::chrono::milliseconds progress_interval{250};
     // Saved models by algorithm label (docs/models.md), scored with instead of fitting: the CLI's --models. They take
     // precedence over a strategy's model_run.
     std::map<std::string, std::string, std::less<>> models;
@@ -57,8 +62,10 @@ struct Combined {
 Combined Combine(const strategy::Strategy& strategy, std::span<const detect::AlgorithmOutput> outputs,
                  std::span<const int64_t> row_number, const transform::CategoryColumn* vouchers = nullptr);
 
-// Runs the stored run (Store::CreateRun). On an invalid strategy or a failing algorithm the run is marked
-// failed and the error returned; store failures throw after marking the run failed.
+// Runs the stored run (Store::CreateRun), keeping its stored progress and per-algorithm state (Run::progress_detail,
+// docs/progress.md) up to date. On an invalid strategy or a failing algorithm the run is marked failed and the error
+// returned ("Algorithm '<label>' failed: …"; the other algorithms are cancelled, nothing is written); store failures
+// throw after marking the run failed.
 Expected<AnalysisOutcome> RunAnalysis(store::Store& store, const detect::Registry& registry,
                                       std::string_view workspace_id, std::string_view run_id,
                                       const AnalysisOptions& options);

@@ -102,8 +102,8 @@ struct Run {
     std::string status;            // "pending" | "running" | "completed" | "failed"
     double progress = 0.0;         // 0..1
     std::string stage;             // what the run is doing now, e.g. "loading", "zscore", "writing"
-    // JSON object: per-algorithm state of the run, {"algorithms": [{"label", "state", "progress", "ms"}]}; "{}" before
-    // the run starts.
+    // JSON object: per-algorithm state of the run (docs/progress.md), {"algorithms": [{"label", "name", "state",
+    // "progress", "ms"}]}; "{}" before the run starts.
     std::string progress_detail = "{}";
     std::string error_message;
     std::string metadata;  // JSON object: timings, counts, version; "{}" until completed
@@ -342,8 +342,10 @@ public:
 
     virtual Run CreateRun(const NewRun& run) = 0;  // status "pending"
     virtual Expected<Run> GetRun(std::string_view workspace_id, std::string_view id) = 0;
+    // Also sets status "running" and started_at once. progress_detail is the JSON object Run::progress_detail holds;
+    // "" keeps the stored one. A finished run ignores it.
     virtual void UpdateRunProgress(std::string_view workspace_id, std::string_view id, std::string_view stage,
-                                   double progress) = 0;  // also sets status "running" and started_at once
+                                   double progress, std::string_view progress_detail) = 0;
     virtual void FailRun(std::string_view workspace_id, std::string_view id, std::string_view message) = 0;
     // Opens a writer for the run's scores and results (see RunResultWriter); an unknown run throws
     // std::invalid_argument.

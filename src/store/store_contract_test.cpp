@@ -563,13 +563,13 @@ TEST_P(StoreContractTest, RunGoesFromPendingThroughRunningToCompleted) {
     EXPECT_EQ(run->started_at, "");
     EXPECT_EQ(run->completed_at, "");
 
-    store_->UpdateRunProgress(workspace_, created.id, "loading", 0.0);
+    store_->UpdateRunProgress(workspace_, created.id, "loading", 0.0, "");
     run = store_->GetRun(workspace_, created.id);
     EXPECT_EQ(run->status, "running");
     EXPECT_TRUE(IsTimestamp(run->started_at)) << run->started_at;
     const std::string started_at = run->started_at;
 
-    store_->UpdateRunProgress(workspace_, created.id, "zscore", 0.25);
+    store_->UpdateRunProgress(workspace_, created.id, "zscore", 0.25, "");
     run = store_->GetRun(workspace_, created.id);
     EXPECT_EQ(run->stage, "zscore");
     EXPECT_EQ(run->progress, 0.25);
@@ -590,7 +590,7 @@ TEST_P(StoreContractTest, RunGoesFromPendingThroughRunningToCompleted) {
     EXPECT_EQ(run->started_at, started_at);
 
     // A late progress report does not reopen a finished run.
-    store_->UpdateRunProgress(workspace_, created.id, "late", 0.5);
+    store_->UpdateRunProgress(workspace_, created.id, "late", 0.5, "");
     EXPECT_EQ(store_->GetRun(workspace_, created.id)->status, "completed");
 }
 
@@ -603,10 +603,10 @@ TEST_P(StoreContractTest, RunOfAnotherWorkspaceIsNotFoundAndCannotBeChanged) {
     const store::Run run = NewRunFor(CommittedUpload({Row(1, 1)}));
     const std::string other = store_->CreateWorkspace("other").id;
     EXPECT_EQ(store_->GetRun(other, run.id).error().kind, ErrorKind::kNotFound);
-    EXPECT_THROW(store_->UpdateRunProgress(other, run.id, "x", 0.5), std::invalid_argument);
+    EXPECT_THROW(store_->UpdateRunProgress(other, run.id, "x", 0.5, ""), std::invalid_argument);
     EXPECT_THROW(store_->FailRun(other, run.id, "x"), std::invalid_argument);
     EXPECT_THROW(store_->CompleteRun(other, run.id, {}, {}, "{}"), std::invalid_argument);
-    EXPECT_THROW(store_->UpdateRunProgress(workspace_, NewUuidV7(), "x", 0.5), std::invalid_argument);
+    EXPECT_THROW(store_->UpdateRunProgress(workspace_, NewUuidV7(), "x", 0.5, ""), std::invalid_argument);
     EXPECT_EQ(store_->GetRun(workspace_, run.id)->status, "pending");
     // A run cannot be created on another workspace's upload either.
     EXPECT_THROW(store_->CreateRun(NewRun{.workspace_id = other, .upload_id = run.upload_id, .configuration = "{}"}),
@@ -615,12 +615,12 @@ TEST_P(StoreContractTest, RunOfAnotherWorkspaceIsNotFoundAndCannotBeChanged) {
 
 TEST_P(StoreContractTest, ProgressIsKeptBetweenZeroAndOne) {
     const store::Run run = NewRunFor(NewUploadIn(workspace_).id);
-    store_->UpdateRunProgress(workspace_, run.id, "a", 1.7);
+    store_->UpdateRunProgress(workspace_, run.id, "a", 1.7, "");
     EXPECT_EQ(store_->GetRun(workspace_, run.id)->progress, 1.0);
-    store_->UpdateRunProgress(workspace_, run.id, "b", -0.5);
+    store_->UpdateRunProgress(workspace_, run.id, "b", -0.5, "");
     EXPECT_EQ(store_->GetRun(workspace_, run.id)->progress, 0.0);
-    store_->UpdateRunProgress(workspace_, run.id, "c", 0.75);
-    store_->UpdateRunProgress(workspace_, run.id, "d", std::numeric_limits<double>::quiet_NaN());
+    store_->UpdateRunProgress(workspace_, run.id, "c", 0.75, "");
+    store_->UpdateRunProgress(workspace_, run.id, "d", std::numeric_limits<double>::quiet_NaN(), "");
     EXPECT_EQ(store_->GetRun(workspace_, run.id)->progress, 0.0);
 }
 
@@ -634,7 +634,7 @@ TEST_P(StoreContractTest, CreatingInAnUnknownWorkspaceIsRejected) {
 
 TEST_P(StoreContractTest, FailRunRecordsTheMessage) {
     const store::Run run = NewRunFor(NewUploadIn(workspace_).id);
-    store_->UpdateRunProgress(workspace_, run.id, "zscore", 0.5);
+    store_->UpdateRunProgress(workspace_, run.id, "zscore", 0.5, "");
     store_->FailRun(workspace_, run.id, "The analysis stopped: out of memory");
     const auto failed = store_->GetRun(workspace_, run.id);
     EXPECT_EQ(failed->status, "failed");
@@ -896,7 +896,7 @@ TEST_P(StoreContractTest, DestroyingAnUncommittedRunResultWriterKeepsThePrevious
 TEST_P(StoreContractTest, DestroyingAnUncommittedRunResultWriterLeavesARunningRunRunning) {
     const std::string upload_id = CommittedUpload({Row(1, 1), Row(2, 2)});
     const store::Run run = NewRunFor(upload_id);
-    store_->UpdateRunProgress(workspace_, run.id, "writing", 0.9);
+    store_->UpdateRunProgress(workspace_, run.id, "writing", 0.9, "");
     {
         auto writer = store_->BeginRunResults(workspace_, run.id);
         const RunRows rows = RunRowsFor(ReadAll(workspace_, upload_id), {0});
@@ -1550,6 +1550,31 @@ TEST_P(StoreContractTest, ARunKeepsTheStrategyVersionAndConfigurationItWasCreate
         NewRun{.workspace_id = workspace_, .upload_id = upload_id, .strategy_version = 4, .configuration = "{}"});
     EXPECT_EQ(ad_hoc.strategy_version, 0);
     EXPECT_EQ(store_->GetRun(workspace_, ad_hoc.id)->strategy_version, 0);
+}
+
+// Run progress (issue 6)
+
+TEST_P(StoreContractTest, RunProgressDetailIsWrittenAndReadBack) {
+    const store::Run run = NewRunFor(NewUploadIn(workspace_).id);
+    ExpectSameJson("{}", store_->GetRun(workspace_, run.id)->progress_detail);
+    const std::string detail =
+        R"({"algorithms": [{"label": "zscore", "name": "zscore", "state": "running", "progress": 0.5, "ms": 12.5}]})";
+    store_->UpdateRunProgress(workspace_, run.id, "zscore", 0.4, detail);
+    auto read = store_->GetRun(workspace_, run.id);
+    ExpectSameJson(detail, read->progress_detail);
+    EXPECT_EQ(read->stage, "zscore");
+    EXPECT_EQ(read->progress, 0.4);
+
+    // "" keeps the stored detail; the stage and progress still move.
+    store_->UpdateRunProgress(workspace_, run.id, "writing", 0.9, "");
+    read = store_->GetRun(workspace_, run.id);
+    ExpectSameJson(detail, read->progress_detail);
+    EXPECT_EQ(read->stage, "writing");
+
+    // A finished run keeps the detail it finished with.
+    store_->FailRun(workspace_, run.id, "broken");
+    store_->UpdateRunProgress(workspace_, run.id, "late", 0.95, R"({"algorithms": []})");
+    ExpectSameJson(detail, store_->GetRun(workspace_, run.id)->progress_detail);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, StoreContractTest, ::testing::Values("sqlite", "postgresql"),

@@ -67,6 +67,8 @@ json UploadJson(const store::Upload& upload) {
 }
 
 json RunJson(const store::Run& run) {
+    json metadata = StoredJson(run.metadata, json::object());
+    json timings = metadata.is_object() && metadata.contains("timings") ? metadata["timings"] : json(nullptr);
     return {
         {"id", run.id},
         {"upload_id", run.upload_id},
@@ -78,7 +80,9 @@ json RunJson(const store::Run& run) {
         {"stage", run.stage},
         {"error", run.error_message.empty() ? json(nullptr) : json(run.error_message)},
         {"flagged_count", run.flagged_count},
-        {"metadata", StoredJson(run.metadata, json::object())},
+        {"progress_detail", StoredJson(run.progress_detail, json::object())},
+        {"timings", std::move(timings)},
+        {"metadata", std::move(metadata)},
         {"created_at", Timestamp(run.created_at)},
         {"started_at", Timestamp(run.started_at)},
         {"completed_at", Timestamp(run.completed_at)},

@@ -77,6 +77,18 @@ TEST(RunJsonTest, EmbedsMetadataAndNullsWhatIsUnset) {
     EXPECT_TRUE(body["strategy_version"].is_null());
 }
 
+TEST(RunJsonTest, CarriesTheProgressDetailAndTheTimingsOfTheMetadata) {
+    const store::Run run{.id = "r",
+                         .status = "running",
+                         .progress_detail = R"({"algorithms": [{"label": "zscore", "state": "running"}]})",
+                         .metadata = R"({"timings": {"load_ms": 2.5}})"};
+    const json body = RunJson(run);
+    EXPECT_EQ(body["progress_detail"]["algorithms"][0]["state"], "running");
+    EXPECT_EQ(body["timings"]["load_ms"], 2.5);
+    EXPECT_TRUE(RunJson(store::Run{})["timings"].is_null());
+    EXPECT_EQ(RunJson(store::Run{})["progress_detail"], json::object());
+}
+
 TEST(ResultRowJsonTest, AmountIsAnExactStringAndScoresAreByAlgorithm) {
     store::ResultRow row;
     row.result = {.transaction_id = "t", .score = 0.9, .flagged = true, .rank = 1, .reasons = R"(["big"])"};

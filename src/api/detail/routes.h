@@ -65,5 +65,6 @@ std::string_view OpenApiDocument();
 // One per route file: registers that file's routes.
 void RouteStrategies(httplib::Server& http, ApiContext& context);    // strategy_routes.cpp
 void RouteTransactions(httplib::Server& http, ApiContext& context);  // transaction_routes.cpp
+void RouteRuns(httplib::Server& http, ApiContext& context);          // run_routes.cpp
 
 }  // namespace granska::api::detail

@@ -148,7 +148,7 @@ std::string UploadColumns() {
 std::string RunColumns() {
     return fmt::format(
         "id, workspace_id, upload_id, strategy_id, strategy_name, configuration::text, status, progress, stage, "
-        "error_message, metadata::text, flagged_count, {}, {}, {}, strategy_version",
+        "error_message, metadata::text, flagged_count, {}, {}, {}, strategy_version, progress_detail::text",
         Ts("created_at"), Ts("started_at"), Ts("completed_at"));
 }
 
@@ -191,6 +191,7 @@ Run ReadRun(const pqxx::row& r) {
                .status = Text(r[6]),
                .progress = Double(r[7]),
                .stage = Text(r[8]),
+               .progress_detail = Text(r[16]),
                .error_message = Text(r[9]),
                .metadata = Text(r[10]),
                .flagged_count = Int(r[11]),
@@ -852,16 +853,19 @@ public:
     }
 
     void UpdateRunProgress(std::string_view workspace_id, std::string_view id, std::string_view stage,
-                           double progress) override {
+                           double progress, std::string_view progress_detail) override {
         const auto [ws, run_id] = RequireIds("run", workspace_id, id);
+        std::optional<std::string> detail_json;
+        if (!progress_detail.empty()) detail_json = std::string(progress_detail);
         auto db = pool_.Acquire();
         pqxx::nontransaction work(*db);
         // A finished run stays finished: a late progress report is ignored.
         const auto r = work.exec_params(
             "UPDATE analysis_runs SET status = 'running', stage = $1, progress = $2::float8, "
-            "started_at = COALESCE(started_at, $3::timestamptz) "
+            "started_at = COALESCE(started_at, $3::timestamptz), "
+            "progress_detail = COALESCE($6::jsonb, progress_detail) "
             "WHERE id = $4 AND workspace_id = $5 AND status IN ('pending', 'running')",
-            std::string(stage), DoubleText(detail::Fraction(progress)), NowTimestamp(), run_id, ws);
+            std::string(stage), DoubleText(detail::Fraction(progress)), NowTimestamp(), run_id, ws, detail_json);
         if (r.affected_rows() > 0) return;
         if (work.exec_params("SELECT 1 FROM analysis_runs WHERE id = $1 AND workspace_id = $2", run_id, ws).empty()) {
             ThrowUnknownId("run", id);

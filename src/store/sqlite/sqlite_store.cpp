@@ -41,7 +41,7 @@ constexpr std::string_view kUploadColumns =
     "created_at, completed_at, metadata";
 constexpr std::string_view kRunColumns =
     "id, workspace_id, upload_id, strategy_id, strategy_name, configuration, status, progress, stage, "
-    "error_message, metadata, flagged_count, created_at, started_at, completed_at, strategy_version";
+    "error_message, metadata, flagged_count, created_at, started_at, completed_at, strategy_version, progress_detail";
 constexpr std::string_view kStrategyColumns =
     "id, workspace_id, name, description, configuration, version, is_active, created_at, updated_at";
 // Prefixed with "t." so the list works in joins too; ReadTransaction reads them in this order.
@@ -86,6 +86,7 @@ Run ReadRun(const Statement& s) {
                .status = s.Text(6),
                .progress = s.Double(7),
                .stage = s.Text(8),
+               .progress_detail = s.Text(16),
                .error_message = s.Text(9),
                .metadata = s.Text(10),
                .flagged_count = s.Int(11),
@@ -766,19 +767,20 @@ public:
     }
 
     void UpdateRunProgress(std::string_view workspace_id, std::string_view id, std::string_view stage,
-                           double progress) override {
+                           double progress, std::string_view progress_detail) override {
         const auto [ws, run_id] = RequireIds("run", workspace_id, id);
         auto db = pool_.Acquire();
         // A finished run stays finished: a late progress report is ignored.
         db->Prepare(
               "UPDATE analysis_runs SET status = 'running', stage = ?1, progress = ?2, "
-              "started_at = IFNULL(started_at, ?3) "
+              "started_at = IFNULL(started_at, ?3), progress_detail = IFNULL(?6, progress_detail) "
               "WHERE id = ?4 AND workspace_id = ?5 AND status IN ('pending', 'running')")
             .Bind(1, stage)
             .Bind(2, detail::Fraction(progress))
             .Bind(3, NowTimestamp())
             .Bind(4, run_id)
             .Bind(5, ws)
+            .BindOptional(6, JsonOrNull(progress_detail))
             .Run();
         if (db->Changes() > 0) return;
         Statement exists = db->Prepare("SELECT 1 FROM analysis_runs WHERE id = ?1 AND workspace_id = ?2");
