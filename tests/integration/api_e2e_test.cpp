@@ -262,27 +262,27 @@ protected:
                                                         .content = ReadFile(Fixture()),
                                                         .filename = "small_ledger.csv",
                                                         .content_type = "text/csv"}};
-        const json upload = Json(client.Post("/api/v1/upload", parts), 201);
+        json upload = Json(client.Post("/api/v1/upload", parts), 201);
         const std::string upload_id = upload["id"];
 
         // Three flagged rows of 48: the robust z-score of amounts per account, top_k 3.
-        const json configuration = {{"algorithms", {{{"name", "zscore"}, {"params", {{"group_by", "account"}}}}}},
+        json configuration = {{"algorithms", {{{"name", "zscore"}, {"params", {{"group_by", "account"}}}}}},
                                     {"threshold", {{"type", "top_k"}, {"value", 3}}}};
         json bad = {{"name", "broken"}, {"configuration", configuration}};
         bad["configuration"]["algorithms"][0]["weight"] = -1;
-        const json rejected = Json(client.Post("/api/v1/strategies", bad.dump(), "application/json"), 422);
+        json rejected = Json(client.Post("/api/v1/strategies", bad.dump(), "application/json"), 422);
         ASSERT_FALSE(rejected["details"].empty()) << rejected.dump();
         EXPECT_EQ(rejected["details"][0]["field"], "configuration.algorithms[0].weight");
 
         // Unique: a PostgreSQL database outlives the test.
         const std::string name = "e2e audit " + root_.filename().string();
-        const json created_request = {
+        json created_request = {
             {"name", name}, {"description", "z-score, top 3"}, {"configuration", configuration}};
-        const json created = Json(client.Post("/api/v1/strategies", created_request.dump(), "application/json"), 201);
+        json created = Json(client.Post("/api/v1/strategies", created_request.dump(), "application/json"), 201);
         const std::string strategy_id = created["id"];
         EXPECT_EQ(created["version"], 1);
 
-        const json listed = Json(client.Get("/api/v1/strategies"), 200);
+        json listed = Json(client.Get("/api/v1/strategies"), 200);
         std::vector<std::string> names;
         for (const json& item : listed["items"]) names.push_back(item["name"]);
         for (const char* expected :
@@ -290,13 +290,16 @@ protected:
             EXPECT_NE(std::find(names.begin(), names.end(), expected), names.end()) << expected << " is not listed";
         }
 
-        const json preview =
+        json preview =
             Json(client.Get("/api/v1/strategies/" + strategy_id + "/preview?upload_id=" + upload_id), 200);
         EXPECT_EQ(preview["sample_rows"], kFixtureRows);
         EXPECT_EQ(preview["expected_flagged"], 3);
-        EXPECT_FALSE(preview["examples"].empty());
+        EXPECT_EQ(preview["flagged_in_sample"], 3);
+        ASSERT_GE(preview["top"].size(), 3U);
+        EXPECT_FALSE(preview["top"][0]["reasons"].empty());
+        EXPECT_NEAR(preview["flagged_share"].get<double>(), 3.0 / kFixtureRows, 1e-9);
 
-        const json run_request = {{"upload_id", upload_id}, {"strategy_id", strategy_id}};
+        json run_request = {{"upload_id", upload_id}, {"strategy_id", strategy_id}};
         const std::string run_id =
             Json(client.Post("/api/v1/analysis/run", run_request.dump(), "application/json"), 202)["run_id"];
         const auto events = ReadEvents(client, run_id);
@@ -313,7 +316,7 @@ protected:
         // Pages of 20 cover every row once, in rank order.
         std::set<std::string> seen;
         for (int offset = 0; offset < kFixtureRows; offset += 20) {
-            const json page =
+            json page =
                 Json(client.Get(fmt::format("/api/v1/analysis/{}/results?limit=20&offset={}", run_id, offset)), 200);
             EXPECT_EQ(page["total"], kFixtureRows);
             for (size_t i = 0; i < page["items"].size(); ++i) {
@@ -323,12 +326,12 @@ protected:
         }
         EXPECT_EQ(seen.size(), static_cast<size_t>(kFixtureRows));
 
-        const json anomalies = Json(client.Get("/api/v1/transactions/anomalies?run_id=" + run_id), 200);
+        json anomalies = Json(client.Get("/api/v1/transactions/anomalies?run_id=" + run_id), 200);
         ASSERT_EQ(anomalies["total"], 3);
-        const json by_strategy = Json(client.Get("/api/v1/transactions/anomalies?strategy_id=" + strategy_id), 200);
+        json by_strategy = Json(client.Get("/api/v1/transactions/anomalies?strategy_id=" + strategy_id), 200);
         EXPECT_EQ(by_strategy["items"], anomalies["items"]);
         const std::string top_id = anomalies["items"][0]["transaction"]["id"];
-        const json detail = Json(client.Get("/api/v1/transactions/" + top_id), 200);
+        json detail = Json(client.Get("/api/v1/transactions/" + top_id), 200);
         ASSERT_EQ(detail["runs"].size(), 1U);
         EXPECT_EQ(detail["runs"][0]["run_id"], run_id);
         EXPECT_EQ(detail["runs"][0]["rank"], 1);
@@ -338,16 +341,16 @@ protected:
         // Version 2 flags five; the first run still says version 1, top 3.
         json updated_request = created_request;
         updated_request["configuration"]["threshold"]["value"] = 5;
-        const json updated =
+        json updated =
             Json(client.Put("/api/v1/strategies/" + strategy_id, updated_request.dump(), "application/json"), 200);
         EXPECT_EQ(updated["version"], 2);
         const std::string second_id =
             Json(client.Post("/api/v1/analysis/run", run_request.dump(), "application/json"), 202)["run_id"];
         ASSERT_EQ(ReadEvents(client, second_id).back().first, "completed");
-        const json second = Json(client.Get("/api/v1/analysis/" + second_id + "/status"), 200);
+        json second = Json(client.Get("/api/v1/analysis/" + second_id + "/status"), 200);
         EXPECT_EQ(second["strategy_version"], 2);
         EXPECT_EQ(second["flagged_count"], 5);
-        const json first = Json(client.Get("/api/v1/analysis/" + run_id + "/status"), 200);
+        json first = Json(client.Get("/api/v1/analysis/" + run_id + "/status"), 200);
         EXPECT_EQ(first["strategy_version"], 1);
         EXPECT_EQ(first["flagged_count"], 3);
         EXPECT_EQ(first["configuration"]["threshold"]["value"], 3);

@@ -75,6 +75,7 @@ json RunJson(const store::Run& run) {
         {"strategy", run.strategy_name},
         {"strategy_id", run.strategy_id.empty() ? json(nullptr) : json(run.strategy_id)},
         {"strategy_version", run.strategy_id.empty() ? json(nullptr) : json(run.strategy_version)},
+        {"configuration", StoredJson(run.configuration, json::object())},
         {"status", run.status},
         {"progress", run.progress},
         {"stage", run.stage},
