@@ -24,6 +24,8 @@ cat "$script"
 
 (cd "$source_dir" && timeout 120 bash -euo pipefail "$script") | tee "$output"
 
-# The example ends by printing the top results' ranks: 1, 2, 3.
+# The example follows the run's events to the end, prints the anomalies by rank (1, 2, 3) and the top one's detail.
+grep -qx 'event: completed' "$output" || { echo "the example's event stream did not end with completed" >&2; exit 1; }
 grep -q '"rank": 1' "$output" || { echo "the example printed no rank-1 result" >&2; exit 1; }
+grep -q '"strategy": "large amounts per account"' "$output" || { echo "the example printed no transaction detail" >&2; exit 1; }
 echo "README examples passed"
