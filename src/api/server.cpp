@@ -259,11 +259,31 @@ private:
         if (!parse) return SendError(res, parse.error());
         auto calendar = engine::CalendarFromFields(fields);
         if (!calendar) return SendError(res, calendar.error());
+        // The run to start once the file is in: "strategy" (a preset name or strategy JSON) or "strategy_id" (a
+        // saved strategy, whose version the run records, or a preset).
         std::optional<strategy::Strategy> chosen;
-        if (const auto text = receiver.Text("strategy")) {
-            auto parsed = detail::ParseStrategyText(*text, registry_);
+        store::NewRun run_request{.workspace_id = *workspace};
+        const auto strategy_text = receiver.Text("strategy");
+        const auto strategy_id = receiver.Text("strategy_id");
+        if (strategy_text && strategy_id) {
+            Error error = BadRequest("ambiguous_strategy", "Give either 'strategy' or 'strategy_id', not both.");
+            error.column = "strategy_id";
+            return SendError(res, error);
+        }
+        if (strategy_text) {
+            auto parsed = detail::ParseStrategyText(*strategy_text, registry_);
             if (!parsed) return SendError(res, parsed.error());
+            run_request.strategy_name = parsed->name;
+            run_request.configuration = parsed->json;
             chosen = std::move(*parsed);
+        } else if (strategy_id) {
+            auto saved = detail::ChooseStrategy(store_, registry_, *workspace, *strategy_id);
+            if (!saved) return SendError(res, saved.error());
+            run_request.strategy_id = saved->strategy_id;
+            run_request.strategy_name = saved->strategy.name;
+            run_request.strategy_version = saved->version;
+            run_request.configuration = std::move(saved->configuration);
+            chosen = std::move(saved->strategy);
         }
         parse->file_name = receiver.FileName();
         parse->limits.max_rows = std::min(parse->limits.max_rows, options_.max_rows);
@@ -295,7 +315,8 @@ private:
                 refused["upload_id"] = created.id;
                 return SendJson(res, HttpStatus(features.error().kind), refused);
             }
-            body["run_id"] = QueueRun(*workspace, created.id, *chosen).id;
+            run_request.upload_id = created.id;
+            body["run_id"] = QueueRun(run_request).id;
         }
         spdlog::info("upload {} '{}': {} rows ({}), {} rejected", created.id, receiver.FileName(), report.rows,
                      ingest::FormatName(format), report.parse.rows_rejected);
@@ -423,14 +444,6 @@ private:
                   {"limit", query->limit},
                   {"offset", query->offset},
                   {"run_status", run->status}});
-    }
-
-    store::Run QueueRun(const std::string& workspace_id, const std::string& upload_id,
-                        const strategy::Strategy& chosen) {
-        return QueueRun(store::NewRun{.workspace_id = workspace_id,
-                                      .upload_id = upload_id,
-                                      .strategy_name = chosen.name,
-                                      .configuration = chosen.json});
     }
 
     store::Run QueueRun(const store::NewRun& request) {

@@ -409,5 +409,30 @@ TEST_F(StrategyRoutesTest, AnUploadWhoseStrategyNamesAColumnTheFileLacksIsKeptBu
     EXPECT_EQ(store_->GetUpload(store::kDefaultWorkspaceId, upload_id)->status, "completed");
 }
 
+TEST_F(StrategyRoutesTest, AnUploadNamingASavedStrategyStartsARunThatRecordsItsVersion) {
+    json request = {{"name", "on upload"}, {"configuration", kZscore}};
+    const json created = Create(request);
+    request["configuration"]["threshold"] = {{"type", "top_k"}, {"value", 2}};
+    ASSERT_EQ(Put("/api/v1/strategies/" + created["id"].get<std::string>(), request)->status, 200);
+    auto upload = [&](const httplib::MultipartFormDataItems& strategy_parts) {
+        httplib::MultipartFormDataItems parts = strategy_parts;
+        parts.push_back({.name = "file", .content = Statement(), .filename = "s.csv", .content_type = "text/csv"});
+        return client_->Post("/api/v1/upload", parts);
+    };
+    const auto result = upload({{.name = "strategy_id", .content = created["id"]}});
+    ASSERT_TRUE(result);
+    ASSERT_EQ(result->status, 201) << result->body;
+    const json status = WaitForRun(Body(result)["run_id"]);
+    EXPECT_EQ(status["status"], "completed") << status.dump();
+    EXPECT_EQ(status["strategy_id"], created["id"]);
+    EXPECT_EQ(status["strategy_version"], 2);
+    EXPECT_EQ(status["flagged_count"], 2);  // version 2's top_k
+    EXPECT_EQ(status["configuration"]["threshold"]["value"], 2);
+
+    ExpectError(upload({{.name = "strategy_id", .content = created["id"]}, {.name = "strategy", .content = "quick-scan"}}),
+                400, "ambiguous_strategy", "strategy_id");
+    ExpectError(upload({{.name = "strategy_id", .content = NewUuidV7()}}), 404, "not_found", "");
+}
+
 }  // namespace
 }  // namespace granska::api
