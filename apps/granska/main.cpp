@@ -373,7 +373,7 @@ int Main(int argc, char** argv) {
     analyze_cmd->add_option("file", analyze.file, "the transactions file: CSV, JSON, Excel, SIE4 or XML")
         ->required()
         ->check(CLI::ExistingFile);
-    auto* strategy_opt = analyze_cmd->add_option("--strategy", analyze.strategy_name, "a built-in strategy by name (default: journal-entry-audit for a ledger — an SIE file or a file with voucher numbers —, quick-scan otherwise)");
+    auto* strategy_opt = analyze_cmd->add_option("--strategy", analyze.strategy_name, "a built-in strategy by name (default: journal-entry-audit for a ledger — an SIE file or a file with voucher numbers —, bank-transactions for a statement — a camt message or a file with neither accounts nor voucher numbers —, quick-scan otherwise)");
     analyze_cmd->add_option("--strategy-file", analyze.strategy_file, "a strategy JSON file")->excludes(strategy_opt);
     analyze_cmd->add_option("--output,-o", analyze.output, "write every row's scores to OUT.csv or OUT.json");
     analyze_cmd->add_option("--save-models", analyze.save_models_dir,

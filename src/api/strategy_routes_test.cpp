@@ -434,5 +434,14 @@ TEST_F(StrategyRoutesTest, AnUploadNamingASavedStrategyStartsARunThatRecordsItsV
     ExpectError(upload({{.name = "strategy_id", .content = NewUuidV7()}}), 404, "not_found", "");
 }
 
+TEST_F(StrategyRoutesTest, ARunWithoutAStrategyGivesABankStatementTheBankTransactionsPreset) {
+    const std::string upload_id = UploadStatement();  // date, amount, text, counterparty: no accounts, no vouchers
+    const auto started = Post("/api/v1/analysis/run", {{"upload_id", upload_id}});
+    ASSERT_TRUE(started);
+    ASSERT_EQ(started->status, 202) << started->body;
+    EXPECT_EQ(Body(started)["strategy"], "bank-transactions");
+    EXPECT_EQ(WaitForRun(Body(started)["run_id"]).value("status", ""), "completed");
+}
+
 }  // namespace
 }  // namespace granska::api

@@ -107,7 +107,14 @@ std::string_view DefaultPresetFor(std::string_view upload_metadata) {
     if (!report.is_object()) return kDefaultPreset;
     if (const auto format = report.find("format"); format != report.end() && *format == "sie") return kLedgerPreset;
     const auto mapping = report.find("mapping");
-    if (mapping != report.end() && mapping->is_object() && mapping->contains("voucher_number")) return kLedgerPreset;
+    const bool mapped = mapping != report.end() && mapping->is_object();
+    if (mapped && mapping->contains("voucher_number")) return kLedgerPreset;
+    // A bank statement: an ISO 20022 camt message, or a file without voucher numbers or accounts.
+    const auto details = report.find("details");
+    if (details != report.end() && details->is_object() && details->value("mode", "").starts_with("camt")) {
+        return kBankPreset;
+    }
+    if (mapped && !mapping->empty() && !mapping->contains("account")) return kBankPreset;
     return kDefaultPreset;
 }
 

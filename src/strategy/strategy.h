@@ -89,7 +89,8 @@ inline constexpr std::string_view kBankPreset = "bank-transactions";
 inline constexpr std::string_view kLedgerPreset = "journal-entry-audit";
 
 // The preset an analysis uses when none is named, from the upload's metadata (its validation report): the
-// journal-entry audit for a ledger (an SIE file, or a file with a voucher-number column), quick-scan otherwise.
+// journal-entry audit for a ledger (an SIE file, or a file with a voucher-number column), bank-transactions for a
+// statement (a camt.053/054 message, or a file with neither voucher numbers nor accounts), quick-scan otherwise.
 std::string_view DefaultPresetFor(std::string_view upload_metadata);
 
 // A name in an algorithm's params.features that is not a derived feature (transform::TransactionFrame::

@@ -223,11 +223,16 @@ TEST_F(StrategyTest, RejectsInvalidJson) {
 namespace granska::strategy {
 namespace {
 
-TEST(DefaultPresetTest, LedgersGetTheJournalEntryAuditOthersQuickScan) {
+TEST(DefaultPresetTest, LedgersGetTheJournalEntryAuditStatementsBankTransactionsOthersQuickScan) {
     EXPECT_EQ(DefaultPresetFor(R"({"format": "sie", "mapping": {}})"), "journal-entry-audit");
     EXPECT_EQ(DefaultPresetFor(R"({"format": "csv", "mapping": {"amount": "Belopp", "voucher_number": "Ver"}})"),
               "journal-entry-audit");
-    EXPECT_EQ(DefaultPresetFor(R"({"format": "xml", "mapping": {"amount": "Amt"}})"), "quick-scan");  // a statement
+    EXPECT_EQ(DefaultPresetFor(R"({"format": "xml", "mapping": {"amount": "Amt"}, "details": {"mode": "camt.053"}})"),
+              "bank-transactions");
+    EXPECT_EQ(DefaultPresetFor(R"({"format": "csv", "mapping": {"date": "Datum", "amount": "Belopp"}})"),
+              "bank-transactions");  // no accounts, no vouchers
+    EXPECT_EQ(DefaultPresetFor(R"({"format": "csv", "mapping": {"amount": "amount", "account": "account"}})"),
+              "quick-scan");
     EXPECT_EQ(DefaultPresetFor("{}"), "quick-scan");
     EXPECT_EQ(DefaultPresetFor("not json"), "quick-scan");
 }
