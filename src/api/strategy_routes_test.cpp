@@ -345,11 +345,9 @@ TEST_F(StrategyRoutesTest, AnUploadNamingASavedStrategyStartsARunThatRecordsItsV
     json request = {{"name", "on upload"}, {"configuration", kZscore}};
     const json created = Create(request);
     request["configuration"]["threshold"] = {{"type", "top_k"}, {"value", 2}};
-    ASSERT_EQ(Put("/api/v1/strategies/" + created["id"].get<std::string>(), request)->status, 200);
+    ASSERT_EQ(PutJson("/api/v1/strategies/" + created["id"].get<std::string>(), request)->status, 200);
     auto upload = [&](const httplib::MultipartFormDataItems& strategy_parts) {
-        httplib::MultipartFormDataItems parts = strategy_parts;
-        parts.push_back({.name = "file", .content = Statement(), .filename = "s.csv", .content_type = "text/csv"});
-        return client_->Post("/api/v1/upload", parts);
+        return Upload(Statement(), strategy_parts, "s.csv");
     };
     const auto result = upload({{.name = "strategy_id", .content = created["id"]}});
     ASSERT_TRUE(result);
@@ -361,8 +359,9 @@ TEST_F(StrategyRoutesTest, AnUploadNamingASavedStrategyStartsARunThatRecordsItsV
     EXPECT_EQ(status["flagged_count"], 2);  // version 2's top_k
     EXPECT_EQ(status["configuration"]["threshold"]["value"], 2);
 
-    ExpectError(upload({{.name = "strategy_id", .content = created["id"]}, {.name = "strategy", .content = "quick-scan"}}),
-                400, "ambiguous_strategy", "strategy_id");
+    ExpectError(
+        upload({{.name = "strategy_id", .content = created["id"]}, {.name = "strategy", .content = "quick-scan"}}), 400,
+        "ambiguous_strategy", "strategy_id");
     ExpectError(upload({{.name = "strategy_id", .content = NewUuidV7()}}), 404, "not_found", "");
 }
 
