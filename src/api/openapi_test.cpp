@@ -5,22 +5,17 @@
 #include <httplib.h>
 
 #include <algorithm>
-#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <string>
-#include <thread>
+#include <vector>
 
 #include "api/detail/routes.h"
-#include "api/server.h"
-#include "core/uuid.h"
-#include "detect/registry.h"
-#include "store/sqlite/sqlite_store.h"
+#include "api/detail/test_server.h"
 
 namespace granska::api {
 namespace {
 
-namespace fs = std::filesystem;
 using nlohmann::json;
 
 std::string Lower(std::string text) {
@@ -47,28 +42,13 @@ json Resolve(const json& document, const json& node) {
     return document.at(json::json_pointer(ref.substr(1)));
 }
 
-class OpenApiTest : public ::testing::Test {
+class OpenApiTest : public detail::ApiServerTest {
 protected:
     void SetUp() override {
-        fs::create_directories(root_);
-        store_ = store::OpenSqliteStore((root_ / "granska.db").string());
-        store_->Migrate();
-        detect::RegisterBuiltinAlgorithms(registry_);
-        server_ =
-            std::make_unique<Server>(*store_, registry_, ServerOptions{.port = 0, .upload_dir = root_ / "uploads"});
+        ApiServerTest::SetUp();
         document_ = json::parse(detail::OpenApiDocument());
     }
 
-    void TearDown() override {
-        server_.reset();
-        store_.reset();
-        fs::remove_all(root_);
-    }
-
-    fs::path root_ = fs::temp_directory_path() / ("granska-openapi-" + NewUuidV7());
-    std::unique_ptr<store::Store> store_;
-    detect::Registry registry_;
-    std::unique_ptr<Server> server_;
     json document_;
 };
 
@@ -139,12 +119,7 @@ TEST_F(OpenApiTest, EveryReferenceResolves) {
 }
 
 TEST_F(OpenApiTest, IsServedWithTheVersionFilledIn) {
-    ASSERT_TRUE(server_->Bind());
-    std::thread serving([this] { server_->Run(); });
-    httplib::Client client("127.0.0.1", server_->Port());
-    const auto result = client.Get("/api/v1/openapi.json");
-    server_->Stop();
-    serving.join();
+    const auto result = client_->Get("/api/v1/openapi.json");
     ASSERT_TRUE(result);
     EXPECT_EQ(result->status, 200);
     EXPECT_EQ(result->get_header_value("Content-Type"), "application/json");

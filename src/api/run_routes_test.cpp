@@ -5,8 +5,6 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
-#include <chrono>
-#include <filesystem>
 #include <future>
 #include <nlohmann/json.hpp>
 #include <numeric>
@@ -14,14 +12,13 @@
 #include <thread>
 #include <vector>
 
-#include "api/server.h"
+#include "api/detail/test_server.h"
 #include "core/uuid.h"
-#include "store/sqlite/sqlite_store.h"
 
 namespace granska::api {
 namespace {
 
-namespace fs = std::filesystem;
+using detail::Body;
 using nlohmann::json;
 
 // 300 lines on account 1930 of 100.00 … 130.99 and one of 11 500.00 (T42).
@@ -37,11 +34,6 @@ std::string Ledger() {
 constexpr std::string_view kZscoreOnly =
     R"({"name": "z", "algorithms": [{"name": "zscore", "params": {"group_by": "none"}}],
         "threshold": {"type": "top_k", "value": 3}})";
-
-json Body(const httplib::Result& result) {
-    if (!result) return json();
-    return json::parse(result->body, nullptr, /*allow_exceptions=*/false);
-}
 
 struct Event {
     std::string name;
@@ -71,67 +63,22 @@ std::vector<Event> ParseEvents(const std::string& stream) {
     return events;
 }
 
-class RunRoutesTest : public ::testing::Test {
+class RunRoutesTest : public detail::ApiServerTest {
 protected:
-    void SetUp() override {
-        fs::create_directories(root_);
-        store_ = store::OpenSqliteStore((root_ / "granska.db").string());
-        store_->Migrate();
-        detect::RegisterBuiltinAlgorithms(registry_);
-        server_ = std::make_unique<Server>(*store_, registry_,
-                                           ServerOptions{.host = "127.0.0.1",
-                                                         .port = 0,
-                                                         .upload_dir = root_ / "uploads",
-                                                         .http_threads = 4});
-        const auto bound = server_->Bind();
-        ASSERT_TRUE(bound) << bound.error().message;
-        serving_ = std::thread([this] { server_->Run(); });
-        client_ = NewClient();
-    }
+    std::string UploadLedger() { return UploadCsv(Ledger()); }
 
-    void TearDown() override {
-        client_.reset();
-        if (server_) server_->Stop();
-        if (serving_.joinable()) serving_.join();
-        server_.reset();
-        store_.reset();
-        fs::remove_all(root_);
-    }
-
-    std::unique_ptr<httplib::Client> NewClient() {
-        auto client = std::make_unique<httplib::Client>("127.0.0.1", server_->Port());
-        client->set_tcp_nodelay(true);
-        client->set_read_timeout(std::chrono::seconds(60));
-        return client;
-    }
-
-    std::string UploadLedger() {
-        httplib::MultipartFormDataItems items = {
-            {.name = "file", .content = Ledger(), .filename = "ledger.csv", .content_type = "text/csv"}};
-        const auto result = client_->Post("/api/v1/upload", items);
-        EXPECT_TRUE(result);
-        if (!result) return "";
-        EXPECT_EQ(result->status, 201) << result->body;
-        return Body(result).value("id", "");
-    }
-
-    std::string StartRun(const std::string& upload_id) {
-        const json body = {{"upload_id", upload_id}, {"strategy", json::parse(kZscoreOnly)}};
-        const auto result = client_->Post("/api/v1/analysis/run", body.dump(), "application/json");
-        EXPECT_TRUE(result);
-        if (!result) return "";
-        EXPECT_EQ(result->status, 202) << result->body;
-        return Body(result).value("run_id", "");
+    // Starts a run of kZscoreOnly; its id.
+    std::string StartZscoreRun(const std::string& upload_id) {
+        return QueueRun({{"upload_id", upload_id}, {"strategy", json::parse(kZscoreOnly)}});
     }
 
     // The whole stream of a run's events, read to its end.
     std::vector<Event> ReadEvents(const std::string& run_id, int* status = nullptr) {
         std::string stream;
-        const auto result = client_->Get("/api/v1/analysis/" + run_id + "/events",
-                                         [&](const char* data, size_t size) {
-                                             stream.append(data, size);
-                                             return true;
-                                         });
+        const auto result = client_->Get("/api/v1/analysis/" + run_id + "/events", [&](const char* data, size_t size) {
+            stream.append(data, size);
+            return true;
+        });
         EXPECT_TRUE(result);
         if (result && status != nullptr) *status = result->status;
         if (result) {
@@ -139,17 +86,10 @@ protected:
         }
         return ParseEvents(stream);
     }
-
-    fs::path root_ = fs::temp_directory_path() / ("granska-run-routes-test-" + NewUuidV7());
-    std::unique_ptr<store::Store> store_;
-    detect::Registry registry_;
-    std::unique_ptr<Server> server_;
-    std::thread serving_;
-    std::unique_ptr<httplib::Client> client_;
 };
 
 TEST_F(RunRoutesTest, EventsFollowARunToCompletion) {
-    const std::string run_id = StartRun(UploadLedger());
+    const std::string run_id = StartZscoreRun(UploadLedger());
     const std::vector<Event> events = ReadEvents(run_id);
     ASSERT_FALSE(events.empty());
     double progress = 0.0;
@@ -182,18 +122,13 @@ TEST_F(RunRoutesTest, EventsOfAFinishedRunAreOneFinalEvent) {
 }
 
 TEST_F(RunRoutesTest, EventsOfAnUnknownRunAreAJson404) {
-    const auto result = client_->Get("/api/v1/analysis/" + NewUuidV7() + "/events");
-    ASSERT_TRUE(result);
-    EXPECT_EQ(result->status, 404);
-    EXPECT_EQ(result->get_header_value("Content-Type"), "application/json");
-    EXPECT_EQ(Body(result)["error"], "not_found");
+    detail::ExpectErrorBody(client_->Get("/api/v1/analysis/" + NewUuidV7() + "/events"), 404, "not_found");
 }
 
 TEST_F(RunRoutesTest, StopEndsAnOpenStream) {
     // A run nobody queued stays pending: its stream would never end by itself.
-    const store::Run run = store_->CreateRun({.workspace_id = std::string(store::kDefaultWorkspaceId),
-                                              .upload_id = UploadLedger(),
-                                              .configuration = "{}"});
+    const store::Run run = store_->CreateRun(
+        {.workspace_id = std::string(store::kDefaultWorkspaceId), .upload_id = UploadLedger(), .configuration = "{}"});
     std::promise<void> first_event;
     std::string stream;
     std::thread reader([&] {
@@ -233,8 +168,8 @@ TEST_F(RunRoutesTest, PreviewOfAPresetAndOfASavedStrategy) {
     EXPECT_EQ(body["estimate"]["scaling"], "n log n");
 
     const store::Strategy saved = *store_->CreateStrategy({.workspace_id = std::string(store::kDefaultWorkspaceId),
-                                                          .name = "z",
-                                                          .configuration = std::string(kZscoreOnly)});
+                                                           .name = "z",
+                                                           .configuration = std::string(kZscoreOnly)});
     result = client_->Get("/api/v1/strategies/" + saved.id + "/preview?upload_id=" + upload_id);
     ASSERT_TRUE(result);
     ASSERT_EQ(result->status, 200) << result->body;
@@ -274,9 +209,9 @@ TEST_F(RunRoutesTest, PreviewRejectsWhatItCannotRun) {
     const auto invalid = client_->Post("/api/v1/strategies/preview", bad.dump(), "application/json");
     ASSERT_TRUE(invalid);
     EXPECT_EQ(invalid->status, 422) << invalid->body;
-    EXPECT_EQ(status(client_->Post("/api/v1/strategies/preview", json{{"upload_id", upload_id}}.dump(),
-                                   "application/json")),
-              400);
+    EXPECT_EQ(
+        status(client_->Post("/api/v1/strategies/preview", json{{"upload_id", upload_id}}.dump(), "application/json")),
+        400);
 }
 
 }  // namespace

@@ -8,20 +8,20 @@
 #include <httplib.h>
 
 #include <atomic>
-#include <chrono>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
-#include <thread>
 #include <vector>
 
+#include "api/detail/test_server.h"
 #include "core/uuid.h"
-#include "store/sqlite/sqlite_store.h"
 
 namespace granska::api {
 namespace {
 
 namespace fs = std::filesystem;
+using detail::Body;
+using detail::ExpectErrorBody;
 using nlohmann::json;
 
 constexpr int kRows = 60;
@@ -47,11 +47,6 @@ std::string SmallLedger() {
                            amount, i);
     }
     return csv;
-}
-
-json Body(const httplib::Result& result) {
-    if (!result) return json();
-    return json::parse(result->body, nullptr, /*allow_exceptions=*/false);
 }
 
 // Forwards to a real store, but can be told to throw like a store whose database has gone away.
@@ -120,8 +115,8 @@ public:
         Check(reads_throw);
         return inner_.GetRun(workspace_id, id);
     }
-    void UpdateRunProgress(std::string_view workspace_id, std::string_view id, std::string_view stage,
-                           double progress, std::string_view progress_detail) override {
+    void UpdateRunProgress(std::string_view workspace_id, std::string_view id, std::string_view stage, double progress,
+                           std::string_view progress_detail) override {
         inner_.UpdateRunProgress(workspace_id, id, stage, progress, progress_detail);
     }
     void FailRun(std::string_view workspace_id, std::string_view id, std::string_view message) override {
@@ -167,110 +162,40 @@ private:
     store::Store& inner_;
 };
 
-class ServerTest : public ::testing::Test {
+class ServerTest : public detail::ApiServerTest {
 protected:
     void SetUp() override { Start({}); }
 
-    void Start(ServerOptions options) {
-        fs::create_directories(root_);
-        store_ = store::OpenSqliteStore((root_ / "granska.db").string());
-        store_->Migrate();
+    // The server uses breakable_: store_, able to fail on demand.
+    void Start(const ServerOptions& options) {
+        OpenStore();
         breakable_ = std::make_unique<BreakableStore>(*store_);
-        detect::RegisterBuiltinAlgorithms(registry_);
-        options.host = "127.0.0.1";
-        options.port = 0;
-        options.upload_dir = root_ / "uploads";
-        options.http_threads = 4;
-        server_ = std::make_unique<Server>(*breakable_, registry_, options);
-        const auto bound = server_->Bind();
-        ASSERT_TRUE(bound) << bound.error().message;
-        serving_ = std::thread([this] { server_->Run(); });
-        client_ = std::make_unique<httplib::Client>("127.0.0.1", server_->Port());
-        client_->set_tcp_nodelay(true);
-        client_->set_read_timeout(std::chrono::seconds(60));
+        Serve(*breakable_, options);
     }
 
     void TearDown() override {
-        client_.reset();  // an idle keep-alive connection would hold Stop() for httplib's keep-alive timeout
-        if (server_) server_->Stop();
-        if (serving_.joinable()) serving_.join();
-        server_.reset();
+        StopServing();
         breakable_.reset();
-        store_.reset();
-        fs::remove_all(root_);
-    }
-
-    httplib::Result Upload(const std::string& csv, httplib::MultipartFormDataItems extra = {},
-                           const std::string& filename = "ledger.csv") {
-        extra.push_back({.name = "file", .content = csv, .filename = filename, .content_type = "text/csv"});
-        return client_->Post("/api/v1/upload", extra);
+        ApiServerTest::TearDown();
     }
 
     // Uploads the small ledger and returns its id.
-    std::string UploadLedger() {
-        const auto result = Upload(SmallLedger());
-        EXPECT_TRUE(result);
-        if (!result) return "";
-        EXPECT_EQ(result->status, 201) << result->body;
-        return Body(result).value("id", "");
-    }
-
-    httplib::Result StartRun(const json& body) {
-        return client_->Post("/api/v1/analysis/run", body.dump(), "application/json");
-    }
-
-    // Polls the status endpoint: a bounded number of short waits, never one long sleep.
-    json WaitForRun(const std::string& run_id) {
-        json status;
-        for (int attempt = 0; attempt < 600; ++attempt) {
-            status = Body(client_->Get("/api/v1/analysis/" + run_id + "/status"));
-            const std::string state = status.value("status", "");
-            if (state == "completed" || state == "failed") return status;
-            std::this_thread::sleep_for(std::chrono::milliseconds(50));
-        }
-        ADD_FAILURE() << "run " << run_id << " did not finish: " << status.dump();
-        return status;
-    }
+    std::string UploadLedger() { return UploadCsv(SmallLedger()); }
 
     // Uploads the small ledger, runs the default strategy and waits for it; returns the run id.
     std::string CompletedRun() {
-        const std::string upload_id = UploadLedger();
-        const auto started = StartRun({{"upload_id", upload_id}});
-        EXPECT_TRUE(started);
-        if (!started) return "";
-        EXPECT_EQ(started->status, 202) << started->body;
-        const std::string run_id = Body(started).value("run_id", "");
+        const std::string run_id = QueueRun({{"upload_id", UploadLedger()}});
+        if (run_id.empty()) return "";
         EXPECT_EQ(WaitForRun(run_id).value("status", ""), "completed");
         return run_id;
     }
 
     json Results(const std::string& run_id, const std::string& query = "") {
-        const auto result = client_->Get("/api/v1/analysis/" + run_id + "/results" + query);
-        EXPECT_TRUE(result);
-        if (!result) return json();
-        EXPECT_EQ(result->status, 200) << result->body;
-        return Body(result);
+        return GetJson("/api/v1/analysis/" + run_id + "/results" + query);
     }
 
-    fs::path root_ = fs::temp_directory_path() / ("granska-api-test-" + NewUuidV7());
-    std::unique_ptr<store::Store> store_;
-    std::unique_ptr<BreakableStore> breakable_;  // what the server uses: store_, able to fail on demand
-    detect::Registry registry_;
-    std::unique_ptr<Server> server_;
-    std::thread serving_;
-    std::unique_ptr<httplib::Client> client_;
+    std::unique_ptr<BreakableStore> breakable_;
 };
-
-void ExpectErrorBody(const httplib::Result& result, int status, std::string_view code) {
-    ASSERT_TRUE(result);
-    EXPECT_EQ(result->status, status) << result->body;
-    EXPECT_EQ(result->get_header_value("Content-Type"), "application/json");
-    const json body = Body(result);
-    ASSERT_TRUE(body.is_object()) << result->body;
-    EXPECT_EQ(body.value("error", ""), code) << result->body;
-    EXPECT_FALSE(body.value("message", "").empty()) << result->body;
-    EXPECT_TRUE(body.contains("details") && body["details"].is_array()) << result->body;
-}
 
 TEST_F(ServerTest, HealthReportsTheDatabase) {
     const auto result = client_->Get("/api/v1/health");
@@ -395,8 +320,9 @@ TEST_F(ServerTest, UploadWithStrategyQueuesARun) {
 
 TEST_F(ServerTest, RunWithoutAStrategyGivesALedgerTheJournalEntryAudit) {
     // Voucher numbers make a file a ledger; the small ledger above has none and got quick-scan.
-    const std::string csv = "verifikation,datum,konto,belopp\nA1,2024-01-02,1930,-100.00\nA1,2024-01-02,5010,100.00\n"
-                            "A2,2024-01-03,1930,-250.00\nA2,2024-01-03,5010,250.00\n";
+    const std::string csv =
+        "verifikation,datum,konto,belopp\nA1,2024-01-02,1930,-100.00\nA1,2024-01-02,5010,100.00\n"
+        "A2,2024-01-03,1930,-250.00\nA2,2024-01-03,5010,250.00\n";
     const auto uploaded = Upload(csv);
     ASSERT_TRUE(uploaded);
     ASSERT_EQ(uploaded->status, 201) << uploaded->body;

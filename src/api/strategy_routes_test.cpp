@@ -5,19 +5,17 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
-#include <chrono>
-#include <filesystem>
 #include <nlohmann/json.hpp>
-#include <thread>
+#include <string>
 
-#include "api/server.h"
+#include "api/detail/test_server.h"
 #include "core/uuid.h"
-#include "store/sqlite/sqlite_store.h"
 
 namespace granska::api {
 namespace {
 
-namespace fs = std::filesystem;
+using detail::Body;
+using detail::ExpectErrorBody;
 using nlohmann::json;
 
 // A bank statement of 40 rows: date, amount, text and the balance after each row (a numeric column of the file).
@@ -42,93 +40,25 @@ json WithFeature(std::string_view column) {
                  {"params", {{"features", {"log_amount", std::string(column)}}, {"n_trees", 20}}}}}}}}};
 }
 
-json Body(const httplib::Result& result) {
-    if (!result) return json();
-    return json::parse(result->body, nullptr, /*allow_exceptions=*/false);
-}
-
-class StrategyRoutesTest : public ::testing::Test {
+class StrategyRoutesTest : public detail::ApiServerTest {
 protected:
-    void SetUp() override {
-        fs::create_directories(root_);
-        store_ = store::OpenSqliteStore((root_ / "granska.db").string());
-        store_->Migrate();
-        detect::RegisterBuiltinAlgorithms(registry_);
-        server_ = std::make_unique<Server>(
-            *store_, registry_,
-            ServerOptions{.host = "127.0.0.1", .port = 0, .upload_dir = root_ / "uploads", .http_threads = 2});
-        const auto bound = server_->Bind();
-        ASSERT_TRUE(bound) << bound.error().message;
-        serving_ = std::thread([this] { server_->Run(); });
-        client_ = std::make_unique<httplib::Client>("127.0.0.1", server_->Port());
-        client_->set_read_timeout(std::chrono::seconds(60));
-    }
-
-    void TearDown() override {
-        client_.reset();
-        if (server_) server_->Stop();
-        if (serving_.joinable()) serving_.join();
-        server_.reset();
-        store_.reset();
-        fs::remove_all(root_);
-    }
-
-    httplib::Result Post(const std::string& path, const json& body) {
-        return client_->Post(path, body.dump(), "application/json");
-    }
-    httplib::Result Put(const std::string& path, const json& body) {
-        return client_->Put(path, body.dump(), "application/json");
-    }
-
     // Creates a strategy and returns its body; fails the test unless the answer is 201.
     json Create(const json& body) {
-        const auto result = Post("/api/v1/strategies", body);
+        const auto result = PostJson("/api/v1/strategies", body);
         EXPECT_TRUE(result);
         if (!result) return json();
         EXPECT_EQ(result->status, 201) << result->body;
         return Body(result);
     }
 
-    std::string UploadStatement(const std::string& csv = Statement()) {
-        const auto result = client_->Post(
-            "/api/v1/upload",
-            httplib::MultipartFormDataItems{
-                {.name = "file", .content = csv, .filename = "statement.csv", .content_type = "text/csv"}});
-        EXPECT_TRUE(result);
-        if (!result) return "";
-        EXPECT_EQ(result->status, 201) << result->body;
-        return Body(result).value("id", "");
-    }
-
-    // Polls the status endpoint: a bounded number of short waits.
-    json WaitForRun(const std::string& run_id) {
-        json status;
-        for (int attempt = 0; attempt < 600; ++attempt) {
-            status = Body(client_->Get("/api/v1/analysis/" + run_id + "/status"));
-            const std::string state = status.value("status", "");
-            if (state == "completed" || state == "failed") return status;
-            std::this_thread::sleep_for(std::chrono::milliseconds(50));
-        }
-        ADD_FAILURE() << "run " << run_id << " did not finish: " << status.dump();
-        return status;
-    }
-
-    fs::path root_ = fs::temp_directory_path() / ("granska-strategy-routes-test-" + NewUuidV7());
-    std::unique_ptr<store::Store> store_;
-    detect::Registry registry_;
-    std::unique_ptr<Server> server_;
-    std::thread serving_;
-    std::unique_ptr<httplib::Client> client_;
+    std::string UploadStatement(const std::string& csv = Statement()) { return UploadCsv(csv, "statement.csv"); }
 };
 
 // The error body's status, code and field path.
 void ExpectError(const httplib::Result& result, int status, std::string_view code, std::string_view column) {
-    ASSERT_TRUE(result);
-    EXPECT_EQ(result->status, status) << result->body;
-    const json body = Body(result);
-    EXPECT_EQ(body.value("error", ""), code) << result->body;
-    EXPECT_EQ(body.value("column", ""), column) << result->body;
-    EXPECT_FALSE(body.value("message", "").empty()) << result->body;
+    ExpectErrorBody(result, status, code);
+    if (!result) return;
+    EXPECT_EQ(Body(result).value("column", ""), column) << result->body;
 }
 
 const json kZscore = {{"algorithms", {{{"name", "zscore"}, {"params", {{"group_by", "none"}}}}}}};
@@ -211,28 +141,29 @@ TEST_F(StrategyRoutesTest, CreateAnswers201WithVersionOneAndGetReadsItBack) {
 }
 
 TEST_F(StrategyRoutesTest, BadStrategiesAreRefusedNamingTheFieldInTheBody) {
-    ExpectError(Post("/api/v1/strategies", {{"name", "x"}, {"configuration", {{"algorithms", {{{"name", "nope"}}}}}}}),
-                422, "unknown_algorithm", "configuration.algorithms[0].name");
-    ExpectError(Post("/api/v1/strategies",
-                     {{"name", "x"}, {"configuration", {{"algorithms", {{{"name", "zscore"}, {"weight", -1}}}}}}}),
+    ExpectError(
+        PostJson("/api/v1/strategies", {{"name", "x"}, {"configuration", {{"algorithms", {{{"name", "nope"}}}}}}}), 422,
+        "unknown_algorithm", "configuration.algorithms[0].name");
+    ExpectError(PostJson("/api/v1/strategies",
+                         {{"name", "x"}, {"configuration", {{"algorithms", {{{"name", "zscore"}, {"weight", -1}}}}}}}),
                 422, "bad_strategy", "configuration.algorithms[0].weight");
-    ExpectError(Post("/api/v1/strategies",
-                     {{"name", "x"},
-                      {"configuration", {{"algorithms", {{{"name", "zscore"}, {"params", {{"threshold", 0}}}}}}}}}),
+    ExpectError(PostJson("/api/v1/strategies",
+                         {{"name", "x"},
+                          {"configuration", {{"algorithms", {{{"name", "zscore"}, {"params", {{"threshold", 0}}}}}}}}}),
                 422, "bad_parameter", "configuration.algorithms[0].params.threshold");
-    ExpectError(Post("/api/v1/strategies", {{"configuration", kZscore}}), 422, "bad_strategy", "name");
-    ExpectError(Post("/api/v1/strategies", {{"name", "x"}, {"configuration", "zscore"}}), 422, "bad_strategy",
+    ExpectError(PostJson("/api/v1/strategies", {{"configuration", kZscore}}), 422, "bad_strategy", "name");
+    ExpectError(PostJson("/api/v1/strategies", {{"name", "x"}, {"configuration", "zscore"}}), 422, "bad_strategy",
                 "configuration");
-    ExpectError(Post("/api/v1/strategies", {{"name", "x"}, {"configuration", kZscore}, {"colour", "red"}}), 422,
+    ExpectError(PostJson("/api/v1/strategies", {{"name", "x"}, {"configuration", kZscore}, {"colour", "red"}}), 422,
                 "bad_strategy", "colour");
-    ExpectError(Post("/api/v1/strategies", {{"name", std::string(201, 'n')}, {"configuration", kZscore}}), 422,
+    ExpectError(PostJson("/api/v1/strategies", {{"name", std::string(201, 'n')}, {"configuration", kZscore}}), 422,
                 "bad_strategy", "name");
-    ExpectError(Post("/api/v1/strategies", {{"name", "quick-scan"}, {"configuration", kZscore}}), 409, "preset_name",
-                "name");
+    ExpectError(PostJson("/api/v1/strategies", {{"name", "quick-scan"}, {"configuration", kZscore}}), 409,
+                "preset_name", "name");
     ExpectError(client_->Post("/api/v1/strategies", "{not json", "application/json"), 400, "bad_json", "");
 
     Create({{"name", "taken"}, {"configuration", kZscore}});
-    ExpectError(Post("/api/v1/strategies", {{"name", "taken"}, {"configuration", kZscore}}), 409, "strategy_exists",
+    ExpectError(PostJson("/api/v1/strategies", {{"name", "taken"}, {"configuration", kZscore}}), 409, "strategy_exists",
                 "");
     EXPECT_EQ(store_->ListStrategies(store::kDefaultWorkspaceId, true, 50, 0).total, 1);
 }
@@ -252,7 +183,7 @@ TEST_F(StrategyRoutesTest, UpdateSavesVersionTwoAndARunOfVersionOneKeepsItsConfi
     const json created = Create({{"name", "payments"}, {"configuration", kZscore}});
     const std::string id = created["id"];
 
-    const auto started = Post("/api/v1/analysis/run", {{"upload_id", upload_id}, {"strategy_id", id}});
+    const auto started = PostJson("/api/v1/analysis/run", {{"upload_id", upload_id}, {"strategy_id", id}});
     ASSERT_TRUE(started);
     ASSERT_EQ(started->status, 202) << started->body;
     const std::string run_id = Body(started)["run_id"];
@@ -261,7 +192,7 @@ TEST_F(StrategyRoutesTest, UpdateSavesVersionTwoAndARunOfVersionOneKeepsItsConfi
 
     json robust = kZscore;
     robust["algorithms"][0]["params"]["robust"] = false;
-    const auto updated = Put("/api/v1/strategies/" + id, {{"name", "payments v2"}, {"configuration", robust}});
+    const auto updated = PutJson("/api/v1/strategies/" + id, {{"name", "payments v2"}, {"configuration", robust}});
     ASSERT_TRUE(updated);
     ASSERT_EQ(updated->status, 200) << updated->body;
     EXPECT_EQ(Body(updated)["version"], 2);
@@ -288,7 +219,7 @@ TEST_F(StrategyRoutesTest, UpdateSavesVersionTwoAndARunOfVersionOneKeepsItsConfi
     EXPECT_EQ(json::parse(run->configuration), created["configuration"]);
 
     // A new run takes version 2.
-    const auto again = Post("/api/v1/analysis/run", {{"upload_id", upload_id}, {"strategy_id", id}});
+    const auto again = PostJson("/api/v1/analysis/run", {{"upload_id", upload_id}, {"strategy_id", id}});
     ASSERT_TRUE(again);
     ASSERT_EQ(again->status, 202) << again->body;
     EXPECT_EQ(Body(again)["strategy_version"], 2);
@@ -298,13 +229,13 @@ TEST_F(StrategyRoutesTest, UpdateSavesVersionTwoAndARunOfVersionOneKeepsItsConfi
 TEST_F(StrategyRoutesTest, UpdateValidatesAgainAndRefusesAnotherStrategysName) {
     const std::string id = Create({{"name", "one"}, {"configuration", kZscore}})["id"];
     Create({{"name", "two"}, {"configuration", kZscore}});
-    ExpectError(Put("/api/v1/strategies/" + id,
-                    {{"name", "one"}, {"configuration", {{"algorithms", {{{"name", "zscore"}, {"weight", 0}}}}}}}),
+    ExpectError(PutJson("/api/v1/strategies/" + id,
+                        {{"name", "one"}, {"configuration", {{"algorithms", {{{"name", "zscore"}, {"weight", 0}}}}}}}),
                 422, "bad_strategy", "configuration.algorithms[0].weight");
-    ExpectError(Put("/api/v1/strategies/" + id, {{"name", "two"}, {"configuration", kZscore}}), 409, "strategy_exists",
-                "");
-    ExpectError(Put("/api/v1/strategies/" + NewUuidV7(), {{"name", "x"}, {"configuration", kZscore}}), 404, "not_found",
-                "");
+    ExpectError(PutJson("/api/v1/strategies/" + id, {{"name", "two"}, {"configuration", kZscore}}), 409,
+                "strategy_exists", "");
+    ExpectError(PutJson("/api/v1/strategies/" + NewUuidV7(), {{"name", "x"}, {"configuration", kZscore}}), 404,
+                "not_found", "");
     EXPECT_EQ(Body(client_->Get("/api/v1/strategies/" + id))["version"], 1);  // nothing refused was saved
 }
 
@@ -324,9 +255,9 @@ TEST_F(StrategyRoutesTest, DeleteDeactivatesTheStrategyWhichThenCannotRunOrChang
     EXPECT_EQ(read["is_active"], false);
     EXPECT_EQ(Body(client_->Get("/api/v1/strategies/" + id + "/versions"))["total"], 1);
 
-    ExpectError(Post("/api/v1/analysis/run", {{"upload_id", upload_id}, {"strategy_id", id}}), 409, "strategy_inactive",
-                "strategy_id");
-    ExpectError(Put("/api/v1/strategies/" + id, {{"name", "old"}, {"configuration", kZscore}}), 409,
+    ExpectError(PostJson("/api/v1/analysis/run", {{"upload_id", upload_id}, {"strategy_id", id}}), 409,
+                "strategy_inactive", "strategy_id");
+    ExpectError(PutJson("/api/v1/strategies/" + id, {{"name", "old"}, {"configuration", kZscore}}), 409,
                 "strategy_inactive", "");
     // Its name is free again.
     Create({{"name", "old"}, {"configuration", kZscore}});
@@ -342,13 +273,13 @@ TEST_F(StrategyRoutesTest, PresetsAreReadOnlyAndRunByName) {
     ASSERT_EQ(versions["items"].size(), 1u);
     EXPECT_EQ(versions["items"][0]["configuration"], preset["configuration"]);
 
-    ExpectError(Put("/api/v1/strategies/quick-scan", {{"name", "quick-scan"}, {"configuration", kZscore}}), 409,
+    ExpectError(PutJson("/api/v1/strategies/quick-scan", {{"name", "quick-scan"}, {"configuration", kZscore}}), 409,
                 "read_only", "");
     ExpectError(client_->Delete("/api/v1/strategies/quick-scan"), 409, "read_only", "");
 
     // A bank statement through the bank-transactions preset, named by strategy_id.
     const auto started =
-        Post("/api/v1/analysis/run", {{"upload_id", UploadStatement()}, {"strategy_id", "bank-transactions"}});
+        PostJson("/api/v1/analysis/run", {{"upload_id", UploadStatement()}, {"strategy_id", "bank-transactions"}});
     ASSERT_TRUE(started);
     ASSERT_EQ(started->status, 202) << started->body;
     EXPECT_EQ(Body(started)["strategy"], "bank-transactions");
@@ -363,7 +294,7 @@ TEST_F(StrategyRoutesTest, UnknownStrategiesAreNotFound) {
     ExpectError(client_->Get("/api/v1/strategies/" + NewUuidV7()), 404, "not_found", "");
     ExpectError(client_->Get("/api/v1/strategies/" + NewUuidV7() + "/versions"), 404, "not_found", "");
     ExpectError(client_->Delete("/api/v1/strategies/" + NewUuidV7()), 404, "not_found", "");
-    ExpectError(Post("/api/v1/analysis/run", {{"upload_id", UploadStatement()}, {"strategy_id", NewUuidV7()}}), 404,
+    ExpectError(PostJson("/api/v1/analysis/run", {{"upload_id", UploadStatement()}, {"strategy_id", NewUuidV7()}}), 404,
                 "not_found", "");
 }
 
@@ -372,7 +303,8 @@ TEST_F(StrategyRoutesTest, ARunRefusesAFeatureThatIsNoColumnOfTheUploadNamingIt)
     const json by_balance = Create(WithFeature("Saldo"));
     ASSERT_EQ(by_balance["warnings"].size(), 1u);
     const std::string statement = UploadStatement();
-    const auto started = Post("/api/v1/analysis/run", {{"upload_id", statement}, {"strategy_id", by_balance["id"]}});
+    const auto started =
+        PostJson("/api/v1/analysis/run", {{"upload_id", statement}, {"strategy_id", by_balance["id"]}});
     ASSERT_TRUE(started);
     EXPECT_EQ(started->status, 202) << started->body;
 
@@ -380,15 +312,15 @@ TEST_F(StrategyRoutesTest, ARunRefusesAFeatureThatIsNoColumnOfTheUploadNamingIt)
     std::string without = "date,amount,text\n";
     for (int i = 1; i <= 5; ++i) without += fmt::format("2024-03-0{},-{}.00,card\n", i, i * 10);
     const std::string other = UploadStatement(without);
-    const auto refused = Post("/api/v1/analysis/run", {{"upload_id", other}, {"strategy_id", by_balance["id"]}});
+    const auto refused = PostJson("/api/v1/analysis/run", {{"upload_id", other}, {"strategy_id", by_balance["id"]}});
     ExpectError(refused, 422, "bad_feature", "algorithms[0].params.features[1]");
     // An inline strategy too, with the nearest name.
-    const auto typo =
-        Post("/api/v1/analysis/run", {{"upload_id", statement}, {"strategy", WithFeature("saldo")["configuration"]}});
+    const auto typo = PostJson("/api/v1/analysis/run",
+                               {{"upload_id", statement}, {"strategy", WithFeature("saldo")["configuration"]}});
     ExpectError(typo, 422, "bad_strategy", "name");  // an inline strategy needs its name
     json inline_strategy = WithFeature("saldo")["configuration"];
     inline_strategy["name"] = "inline";
-    const auto near = Post("/api/v1/analysis/run", {{"upload_id", statement}, {"strategy", inline_strategy}});
+    const auto near = PostJson("/api/v1/analysis/run", {{"upload_id", statement}, {"strategy", inline_strategy}});
     ExpectError(near, 422, "bad_feature", "algorithms[0].params.features[1]");
     EXPECT_NE(Body(near)["message"].get<std::string>().find("did you mean \"Saldo\"?"), std::string::npos)
         << near->body;
@@ -413,11 +345,9 @@ TEST_F(StrategyRoutesTest, AnUploadNamingASavedStrategyStartsARunThatRecordsItsV
     json request = {{"name", "on upload"}, {"configuration", kZscore}};
     const json created = Create(request);
     request["configuration"]["threshold"] = {{"type", "top_k"}, {"value", 2}};
-    ASSERT_EQ(Put("/api/v1/strategies/" + created["id"].get<std::string>(), request)->status, 200);
+    ASSERT_EQ(PutJson("/api/v1/strategies/" + created["id"].get<std::string>(), request)->status, 200);
     auto upload = [&](const httplib::MultipartFormDataItems& strategy_parts) {
-        httplib::MultipartFormDataItems parts = strategy_parts;
-        parts.push_back({.name = "file", .content = Statement(), .filename = "s.csv", .content_type = "text/csv"});
-        return client_->Post("/api/v1/upload", parts);
+        return Upload(Statement(), strategy_parts, "s.csv");
     };
     const auto result = upload({{.name = "strategy_id", .content = created["id"]}});
     ASSERT_TRUE(result);
@@ -429,8 +359,9 @@ TEST_F(StrategyRoutesTest, AnUploadNamingASavedStrategyStartsARunThatRecordsItsV
     EXPECT_EQ(status["flagged_count"], 2);  // version 2's top_k
     EXPECT_EQ(status["configuration"]["threshold"]["value"], 2);
 
-    ExpectError(upload({{.name = "strategy_id", .content = created["id"]}, {.name = "strategy", .content = "quick-scan"}}),
-                400, "ambiguous_strategy", "strategy_id");
+    ExpectError(
+        upload({{.name = "strategy_id", .content = created["id"]}, {.name = "strategy", .content = "quick-scan"}}), 400,
+        "ambiguous_strategy", "strategy_id");
     ExpectError(upload({{.name = "strategy_id", .content = NewUuidV7()}}), 404, "not_found", "");
 }
 

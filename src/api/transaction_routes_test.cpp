@@ -6,25 +6,20 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
-#include <chrono>
-#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <string>
-#include <thread>
 #include <tuple>
 #include <vector>
 
 #include "api/detail/request_parsing.h"
-#include "api/server.h"
+#include "api/detail/test_server.h"
 #include "core/uuid.h"
-#include "detect/registry.h"
-#include "store/sqlite/sqlite_store.h"
 
 namespace granska::api {
 namespace {
 
-namespace fs = std::filesystem;
+using detail::Body;
 using nlohmann::json;
 using Names = std::vector<std::string>;
 
@@ -38,11 +33,6 @@ constexpr double kOlderScore[kRows] = {1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0
 constexpr int64_t kNewerFlagged = 3;                                                       // R10, R9, R8
 constexpr int64_t kOlderFlagged = 2;                                                       // R1, R2
 
-json Body(const httplib::Result& result) {
-    if (!result) return json();
-    return json::parse(result->body, nullptr, /*allow_exceptions=*/false);
-}
-
 // The parameter a 400 names: "column" now, or the first of "details" once errors carry them.
 std::string NamedField(const json& body) {
     if (body.contains("column")) return body["column"].get<std::string>();
@@ -52,32 +42,11 @@ std::string NamedField(const json& body) {
 
 std::string Encode(const std::string& text) { return httplib::detail::encode_query_param(text); }
 
-class TransactionRoutesTest : public ::testing::Test {
+class TransactionRoutesTest : public detail::ApiServerTest {
 protected:
     void SetUp() override {
-        fs::create_directories(root_);
-        store_ = store::OpenSqliteStore((root_ / "granska.db").string());
-        store_->Migrate();
-        detect::RegisterBuiltinAlgorithms(registry_);
-        server_ = std::make_unique<Server>(
-            *store_, registry_,
-            ServerOptions{.host = "127.0.0.1", .port = 0, .upload_dir = root_ / "uploads", .http_threads = 4});
-        const auto bound = server_->Bind();
-        ASSERT_TRUE(bound) << bound.error().message;
-        serving_ = std::thread([this] { server_->Run(); });
-        client_ = std::make_unique<httplib::Client>("127.0.0.1", server_->Port());
-        client_->set_tcp_nodelay(true);
-        client_->set_read_timeout(std::chrono::seconds(60));
+        ApiServerTest::SetUp();
         Seed();
-    }
-
-    void TearDown() override {
-        client_.reset();  // an idle keep-alive connection would hold Stop() for httplib's keep-alive timeout
-        if (server_) server_->Stop();
-        if (serving_.joinable()) serving_.join();
-        server_.reset();
-        store_.reset();
-        fs::remove_all(root_);
     }
 
     void Seed() {
@@ -157,14 +126,6 @@ protected:
         writer->Commit("{}");
     }
 
-    json Get(const std::string& path, int status = 200) {
-        const auto result = client_->Get(path);
-        EXPECT_TRUE(result) << path;
-        if (!result) return json();
-        EXPECT_EQ(result->status, status) << path << ": " << result->body;
-        return Body(result);
-    }
-
     // The external ids of a page's items: transactions, or result rows (which hold their transaction).
     static Names Ids(const json& page) {
         Names ids;
@@ -175,12 +136,6 @@ protected:
         return ids;
     }
 
-    fs::path root_ = fs::temp_directory_path() / ("granska-reads-test-" + NewUuidV7());
-    std::unique_ptr<store::Store> store_;
-    detect::Registry registry_;
-    std::unique_ptr<Server> server_;
-    std::thread serving_;
-    std::unique_ptr<httplib::Client> client_;
     std::string upload_id_;
     std::vector<std::string> ids_;  // R1..R10
     std::string strategy_id_;
@@ -189,27 +144,27 @@ protected:
 };
 
 TEST_F(TransactionRoutesTest, TransactionFiltersNarrowToTheExpectedRowsAndCountThem) {
-    const json account = Get("/api/v1/transactions?account=1930");
+    const json account = GetJson("/api/v1/transactions?account=1930");
     EXPECT_EQ(account["total"], 5);
     EXPECT_EQ(account["limit"], 50);
     EXPECT_EQ(account["offset"], 0);
     EXPECT_EQ(Ids(account), (Names{"R2", "R4", "R6", "R8", "R10"}));
     // Amounts are exact decimal text; both bounds are included.
-    const json amounts = Get("/api/v1/transactions?amount_min=-31.50&amount_max=42");
+    const json amounts = GetJson("/api/v1/transactions?amount_min=-31.50&amount_max=42");
     EXPECT_EQ(amounts["total"], 4);
     EXPECT_EQ(Ids(amounts), (Names{"R1", "R2", "R3", "R4"}));
     EXPECT_EQ(amounts["items"][2]["amount"], "-31.50");
-    const json dates = Get("/api/v1/transactions?date_from=2024-01-03&date_to=2024-01-06&user=anna");
+    const json dates = GetJson("/api/v1/transactions?date_from=2024-01-03&date_to=2024-01-06&user=anna");
     EXPECT_EQ(Ids(dates), (Names{"R3", "R4", "R5"}));
     // "%" is a character to find, not a wildcard; case is ignored.
-    EXPECT_EQ(Ids(Get("/api/v1/transactions?q=" + Encode("acme 100%"))), (Names{"R3"}));
-    EXPECT_EQ(Get("/api/v1/transactions?q=" + Encode("1%"))["total"], 0);
-    EXPECT_EQ(Ids(Get("/api/v1/transactions?upload_id=" + upload_id_ + "&limit=2")), (Names{"R1", "R2"}));
-    EXPECT_EQ(Get("/api/v1/transactions?upload_id=" + upload_id_ + "&limit=2")["total"], kRows);
+    EXPECT_EQ(Ids(GetJson("/api/v1/transactions?q=" + Encode("acme 100%"))), (Names{"R3"}));
+    EXPECT_EQ(GetJson("/api/v1/transactions?q=" + Encode("1%"))["total"], 0);
+    EXPECT_EQ(Ids(GetJson("/api/v1/transactions?upload_id=" + upload_id_ + "&limit=2")), (Names{"R1", "R2"}));
+    EXPECT_EQ(GetJson("/api/v1/transactions?upload_id=" + upload_id_ + "&limit=2")["total"], kRows);
 }
 
 TEST_F(TransactionRoutesTest, EachTransactionCarriesTheLatestRunsScores) {
-    const json page = Get("/api/v1/transactions?account=1930&sort=amount&order=desc&limit=1");
+    const json page = GetJson("/api/v1/transactions?account=1930&sort=amount&order=desc&limit=1");
     ASSERT_EQ(Ids(page), (Names{"R10"}));
     const json& latest = page["items"][0]["latest"];
     EXPECT_EQ(latest["run_id"], newer_.id);
@@ -220,12 +175,12 @@ TEST_F(TransactionRoutesTest, EachTransactionCarriesTheLatestRunsScores) {
     EXPECT_EQ(page["items"][0]["amount"], "105.00");
 
     // With run_id: that run's scores, its rows only, min_score on its combined score, sorted highest first.
-    const json older = Get("/api/v1/transactions?run_id=" + older_.id + "&min_score=0.75&sort=score");
+    const json older = GetJson("/api/v1/transactions?run_id=" + older_.id + "&min_score=0.75&sort=score");
     EXPECT_EQ(older["total"], 3);
     EXPECT_EQ(Ids(older), (Names{"R1", "R2", "R3"}));
     for (const json& item : older["items"]) EXPECT_EQ(item["latest"]["run_id"], older_.id);
     EXPECT_EQ(older["items"][2]["latest"]["score"], 0.8);
-    EXPECT_EQ(Ids(Get("/api/v1/transactions?run_id=" + older_.id + "&min_score=0.75&sort=score&order=asc")),
+    EXPECT_EQ(Ids(GetJson("/api/v1/transactions?run_id=" + older_.id + "&min_score=0.75&sort=score&order=asc")),
               (Names{"R3", "R2", "R1"}));
 
     // Another upload's rows have no run: latest is null.
@@ -238,7 +193,7 @@ TEST_F(TransactionRoutesTest, EachTransactionCarriesTheLatestRunsScores) {
     auto writer = store_->BeginTransactions(ws, other);
     writer->Write(std::vector<Transaction>{t});
     writer->Commit("{}");
-    const json dated = Get("/api/v1/transactions?sort=date&limit=2");
+    const json dated = GetJson("/api/v1/transactions?sort=date&limit=2");
     EXPECT_EQ(dated["total"], kRows + 1);
     EXPECT_EQ(Ids(dated), (Names{"B1", "R1"}));
     EXPECT_TRUE(dated["items"][0]["latest"].is_null());
@@ -249,7 +204,7 @@ TEST_F(TransactionRoutesTest, PagesAreStableWithoutDuplicatesOrOmissions) {
     const Names by_amount = {"R9", "R7", "R5", "R3", "R1", "R2", "R4", "R6", "R8", "R10"};
     Names paged;
     for (int offset = 0; offset < kRows; offset += 3) {
-        const json page = Get(fmt::format("/api/v1/transactions?sort=amount&limit=3&offset={}", offset));
+        const json page = GetJson(fmt::format("/api/v1/transactions?sort=amount&limit=3&offset={}", offset));
         EXPECT_EQ(page["total"], kRows);
         EXPECT_EQ(page["offset"], offset);
         for (const std::string& id : Ids(page)) paged.push_back(id);
@@ -259,8 +214,8 @@ TEST_F(TransactionRoutesTest, PagesAreStableWithoutDuplicatesOrOmissions) {
     // The run's results by score, lowest first, 4 at a time: R1 .1 up to R10 1.0.
     Names results;
     for (int offset = 0; offset < kRows; offset += 4) {
-        const json page =
-            Get(fmt::format("/api/v1/analysis/{}/results?sort=score&order=asc&limit=4&offset={}", newer_.id, offset));
+        const json page = GetJson(
+            fmt::format("/api/v1/analysis/{}/results?sort=score&order=asc&limit=4&offset={}", newer_.id, offset));
         EXPECT_EQ(page["total"], kRows);
         for (const std::string& id : Ids(page)) results.push_back(id);
     }
@@ -271,18 +226,18 @@ TEST_F(TransactionRoutesTest, PagesAreStableWithoutDuplicatesOrOmissions) {
 TEST_F(TransactionRoutesTest, ResultsFilterByAlgorithmAccountDatesAndFlagAndSortEitherWay) {
     const std::string results = "/api/v1/analysis/" + newer_.id + "/results";
     // benford ≥ 0.8: R1 (0.9, rank 10) and R2 (0.8, rank 9), by rank.
-    const json benford = Get(results + "?algorithm=benford&min_score=0.8");
+    const json benford = GetJson(results + "?algorithm=benford&min_score=0.8");
     EXPECT_EQ(benford["total"], 2);
     EXPECT_EQ(Ids(benford), (Names{"R2", "R1"}));
-    EXPECT_EQ(Ids(Get(results + "?account=1930&sort=date&order=desc")), (Names{"R10", "R8", "R6", "R4", "R2"}));
-    EXPECT_EQ(Ids(Get(results + "?date_from=2024-01-04&date_to=2024-01-06&sort=score")), (Names{"R6", "R5", "R4"}));
-    const json flagged = Get(results + "?flagged=true&sort=rank&order=desc");
+    EXPECT_EQ(Ids(GetJson(results + "?account=1930&sort=date&order=desc")), (Names{"R10", "R8", "R6", "R4", "R2"}));
+    EXPECT_EQ(Ids(GetJson(results + "?date_from=2024-01-04&date_to=2024-01-06&sort=score")), (Names{"R6", "R5", "R4"}));
+    const json flagged = GetJson(results + "?flagged=true&sort=rank&order=desc");
     EXPECT_EQ(flagged["total"], kNewerFlagged);
     EXPECT_EQ(Ids(flagged), (Names{"R8", "R9", "R10"}));
 }
 
 TEST_F(TransactionRoutesTest, DetailListsEveryRunNewestFirstWithAlgorithmsAndFlags) {
-    const json detail = Get("/api/v1/transactions/" + ids_[9]);
+    const json detail = GetJson("/api/v1/transactions/" + ids_[9]);
     EXPECT_EQ(detail["id"], ids_[9]);
     EXPECT_EQ(detail["external_id"], "R10");
     EXPECT_EQ(detail["upload_id"], upload_id_);
@@ -317,7 +272,7 @@ TEST_F(TransactionRoutesTest, DetailListsEveryRunNewestFirstWithAlgorithmsAndFla
 }
 
 TEST_F(TransactionRoutesTest, AnomaliesOfARunOrOfTheLatestCompletedRunOfAStrategy) {
-    const json by_run = Get("/api/v1/transactions/anomalies?run_id=" + newer_.id);
+    const json by_run = GetJson("/api/v1/transactions/anomalies?run_id=" + newer_.id);
     EXPECT_EQ(by_run["total"], kNewerFlagged);
     EXPECT_EQ(Ids(by_run), (Names{"R10", "R9", "R8"}));
     EXPECT_EQ(by_run["run"]["id"], newer_.id);
@@ -325,25 +280,25 @@ TEST_F(TransactionRoutesTest, AnomaliesOfARunOrOfTheLatestCompletedRunOfAStrateg
     EXPECT_EQ(by_run["items"][0]["reasons"], json::array({"reason of R10"}));
     EXPECT_EQ(by_run["items"][0]["algorithms"]["zscore"]["reason"], "z of R10");
 
-    const json by_name = Get("/api/v1/transactions/anomalies?strategy_id=quick-scan&limit=2&offset=1");
+    const json by_name = GetJson("/api/v1/transactions/anomalies?strategy_id=quick-scan&limit=2&offset=1");
     EXPECT_EQ(by_name["run"]["id"], newer_.id);
     EXPECT_EQ(by_name["total"], kNewerFlagged);
     EXPECT_EQ(Ids(by_name), (Names{"R9", "R8"}));
-    const json by_id = Get("/api/v1/transactions/anomalies?strategy_id=" + strategy_id_);
+    const json by_id = GetJson("/api/v1/transactions/anomalies?strategy_id=" + strategy_id_);
     EXPECT_EQ(by_id["run"]["id"], older_.id);
     EXPECT_EQ(Ids(by_id), (Names{"R1", "R2"}));
-    EXPECT_EQ(Get("/api/v1/transactions/anomalies?strategy_name=custom")["run"]["id"], older_.id);
+    EXPECT_EQ(GetJson("/api/v1/transactions/anomalies?strategy_name=custom")["run"]["id"], older_.id);
 
     // A newer quick-scan run still pending: the latest completed one answers; asked for by id, it is not ready.
     const store::Run pending = store_->CreateRun({.workspace_id = std::string(store::kDefaultWorkspaceId),
                                                   .upload_id = upload_id_,
                                                   .strategy_name = "quick-scan",
                                                   .configuration = "{}"});
-    EXPECT_EQ(Get("/api/v1/transactions/anomalies?strategy_id=quick-scan")["run"]["id"], newer_.id);
-    const json not_ready = Get("/api/v1/transactions/anomalies?run_id=" + pending.id, 409);
+    EXPECT_EQ(GetJson("/api/v1/transactions/anomalies?strategy_id=quick-scan")["run"]["id"], newer_.id);
+    const json not_ready = GetJson("/api/v1/transactions/anomalies?run_id=" + pending.id, 409);
     EXPECT_EQ(not_ready["error"], "run_not_ready");
     EXPECT_EQ(not_ready["run_status"], "pending");
-    const json none = Get("/api/v1/transactions/anomalies?strategy_id=ml-ensemble", 404);
+    const json none = GetJson("/api/v1/transactions/anomalies?strategy_id=ml-ensemble", 404);
     EXPECT_EQ(none["error"], "no_completed_run");
     EXPECT_NE(none["message"].get<std::string>().find("no completed analysis"), std::string::npos) << none;
 }
@@ -375,7 +330,7 @@ TEST_F(TransactionRoutesTest, BadParametersAre400NamingTheParameter) {
         {"/api/v1/transactions/anomalies?strategy_id=quick-scan" + run, "strategy_id"},
     };
     for (const auto& [path, parameter] : cases) {
-        const json body = Get(path, 400);
+        const json body = GetJson(path, 400);
         EXPECT_EQ(body.value("error", ""), "bad_parameter") << path << ": " << body;
         EXPECT_EQ(NamedField(body), parameter) << path << ": " << body;
         EXPECT_NE(body.value("message", "").find(parameter), std::string::npos) << path << ": " << body;
@@ -390,14 +345,14 @@ TEST_F(TransactionRoutesTest, UnknownIdsAre404) {
           std::string("/api/v1/transactions?run_id=x"), "/api/v1/transactions/anomalies?run_id=" + unknown,
           "/api/v1/transactions/anomalies?strategy_id=" + unknown,
           "/api/v1/transactions/" + ids_[0] + "?workspace_id=" + unknown}) {
-        const json body = Get(path, 404);
+        const json body = GetJson(path, 404);
         EXPECT_FALSE(body.value("error", "").empty()) << path;
         EXPECT_FALSE(body.value("message", "").empty()) << path;
     }
     // A transaction of another workspace is not found in this one.
     const std::string other = store_->CreateWorkspace("other").id;
-    Get("/api/v1/transactions/" + ids_[0] + "?workspace_id=" + other, 404);
-    EXPECT_EQ(Get("/api/v1/transactions?workspace_id=" + other)["total"], 0);
+    GetJson("/api/v1/transactions/" + ids_[0] + "?workspace_id=" + other, 404);
+    EXPECT_EQ(GetJson("/api/v1/transactions?workspace_id=" + other)["total"], 0);
 }
 
 // A real upload analysed twice with quick-scan (top 1 % of 40 rows: one flagged, the 9000.00 line); the run's status
@@ -407,27 +362,14 @@ TEST_F(TransactionRoutesTest, ARealAnalysisIsReadBackThroughAnomaliesAndDetail) 
     for (int i = 1; i <= 40; ++i) {
         csv += fmt::format("T{},2024-02-{:02},1930,{}.00,line {}\n", i, 1 + i % 28, i == 17 ? 9000 : 100 + i % 7, i);
     }
-    const auto uploaded = client_->Post(
-        "/api/v1/upload", httplib::MultipartFormDataItems{
-                              {.name = "file", .content = csv, .filename = "e2e.csv", .content_type = "text/csv"}});
+    const auto uploaded = Upload(csv, {}, "e2e.csv");
     ASSERT_TRUE(uploaded);
     ASSERT_EQ(uploaded->status, 201) << uploaded->body;
     const std::string upload = Body(uploaded)["id"];
-    auto run = [&] {
-        const auto started = client_->Post(
-            "/api/v1/analysis/run", json{{"upload_id", upload}, {"strategy", "quick-scan"}}.dump(), "application/json");
-        EXPECT_TRUE(started && started->status == 202);
-        const std::string id = Body(started).value("run_id", "");
-        for (int attempt = 0; attempt < 600; ++attempt) {
-            const std::string status = Get("/api/v1/analysis/" + id + "/status").value("status", "");
-            if (status == "completed" || status == "failed") break;
-            std::this_thread::sleep_for(std::chrono::milliseconds(50));
-        }
-        return Get("/api/v1/analysis/" + id + "/status");
-    };
+    auto run = [&] { return WaitForRun(QueueRun({{"upload_id", upload}, {"strategy", "quick-scan"}})); };
     const json first = run();
     ASSERT_EQ(first["status"], "completed") << first;
-    const json anomalies = Get("/api/v1/transactions/anomalies?strategy_id=quick-scan");
+    const json anomalies = GetJson("/api/v1/transactions/anomalies?strategy_id=quick-scan");
     EXPECT_EQ(anomalies["run"]["id"], first["id"]);
     EXPECT_EQ(anomalies["total"], first["flagged_count"]);
     ASSERT_FALSE(anomalies["items"].empty());
@@ -437,13 +379,13 @@ TEST_F(TransactionRoutesTest, ARealAnalysisIsReadBackThroughAnomaliesAndDetail) 
 
     const json second = run();
     ASSERT_EQ(second["status"], "completed") << second;
-    const json detail = Get("/api/v1/transactions/" + t17);
+    const json detail = GetJson("/api/v1/transactions/" + t17);
     ASSERT_EQ(detail["runs"].size(), 2u);
     EXPECT_EQ(detail["runs"][0]["run_id"], second["id"]);
     EXPECT_EQ(detail["runs"][1]["run_id"], first["id"]);
     EXPECT_EQ(detail["runs"][0]["rank"], 1);
     EXPECT_FALSE(detail["runs"][0]["algorithms"].empty());
-    const json listed = Get("/api/v1/transactions?upload_id=" + upload + "&q=line%2017");
+    const json listed = GetJson("/api/v1/transactions?upload_id=" + upload + "&q=line%2017");
     ASSERT_EQ(Ids(listed), (Names{"T17"}));
     EXPECT_EQ(listed["items"][0]["latest"]["run_id"], second["id"]);
 }

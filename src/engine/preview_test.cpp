@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "store/sqlite/sqlite_store.h"
+#include "engine/detail/test_run.h"
 
 namespace granska::engine {
 namespace {
@@ -40,29 +40,17 @@ std::vector<Transaction> VoucherRows() {
     for (int v = 1; v <= 100; ++v) {
         for (int line = 0; line < 3; ++line) {
             const auto n = static_cast<int64_t>(rows.size() + 1);
-            rows.push_back(Row(n, "V" + std::to_string(v) + "-" + std::to_string(line), 10'000 + n,
-                               std::to_string(v)));
+            rows.push_back(Row(n, "V" + std::to_string(v) + "-" + std::to_string(line), 10'000 + n, std::to_string(v)));
         }
     }
-    for (int r = 1; r <= 50; ++r) rows.push_back(Row(static_cast<int64_t>(rows.size() + 1), "R" + std::to_string(r), 500));
+    for (int r = 1; r <= 50; ++r) {
+        rows.push_back(Row(static_cast<int64_t>(rows.size() + 1), "R" + std::to_string(r), 500));
+    }
     return rows;
 }
 
-class PreviewTest : public ::testing::Test {
+class PreviewTest : public detail::EngineStoreTest {
 protected:
-    PreviewTest() : store_(store::OpenSqliteStore(":memory:")) {
-        store_->Migrate();
-        detect::RegisterBuiltinAlgorithms(registry_);
-    }
-
-    std::string Upload(const std::vector<Transaction>& rows) {
-        const std::string id = store_->CreateUpload({.workspace_id = std::string(kWorkspace), .filename = "a"}).id;
-        auto writer = store_->BeginTransactions(kWorkspace, id);
-        writer->Write(rows);
-        writer->Commit("{}");
-        return id;
-    }
-
     std::vector<std::string> SampledIds(const std::string& upload_id, const PreviewOptions& options) {
         std::vector<std::string> ids;
         for (const auto& row : SampleUpload(*store_, kWorkspace, upload_id, options)) {
@@ -76,13 +64,10 @@ protected:
         EXPECT_TRUE(parsed) << parsed.error().message;
         return std::move(*parsed);
     }
-
-    std::unique_ptr<store::Store> store_;
-    detect::Registry registry_;
 };
 
 TEST_F(PreviewTest, SampleOfASmallUploadIsEveryRowInFileOrder) {
-    const std::string upload = Upload(VoucherRows());
+    const std::string upload = WriteUpload(VoucherRows());
     const std::vector<std::string> ids = SampledIds(upload, {});
     ASSERT_EQ(ids.size(), 350u);
     EXPECT_EQ(ids.front(), "V1-0");
@@ -90,7 +75,7 @@ TEST_F(PreviewTest, SampleOfASmallUploadIsEveryRowInFileOrder) {
 }
 
 TEST_F(PreviewTest, SampleTakesWholeVouchersWithinTheCapAndIsTheSameEveryTime) {
-    const std::string upload = Upload(VoucherRows());
+    const std::string upload = WriteUpload(VoucherRows());
     const PreviewOptions options{.max_rows = 100};
     const std::vector<std::string> first = SampledIds(upload, options);
     EXPECT_EQ(SampledIds(upload, options), first);
@@ -117,10 +102,10 @@ TEST_F(PreviewTest, SampleTakesWholeVouchersWithinTheCapAndIsTheSameEveryTime) {
 
 TEST_F(PreviewTest, SampleDoesNotDependOnTheFileOrder) {
     std::vector<Transaction> rows = VoucherRows();
-    const std::string forward = Upload(rows);
+    const std::string forward = WriteUpload(rows);
     std::reverse(rows.begin(), rows.end());
     for (size_t i = 0; i < rows.size(); ++i) rows[i].row_number = static_cast<int64_t>(i + 1);
-    const std::string backward = Upload(rows);
+    const std::string backward = WriteUpload(rows);
     std::vector<std::string> a = SampledIds(forward, {.max_rows = 60});
     std::vector<std::string> b = SampledIds(backward, {.max_rows = 60});
     std::sort(a.begin(), a.end());
@@ -131,7 +116,7 @@ TEST_F(PreviewTest, SampleDoesNotDependOnTheFileOrder) {
 TEST_F(PreviewTest, SampleOfALargeUploadHasTenThousandRows) {
     std::vector<Transaction> rows;
     for (int i = 1; i <= 10'050; ++i) rows.push_back(Row(i, "R" + std::to_string(i), 100 * i));
-    const std::string upload = Upload(rows);
+    const std::string upload = WriteUpload(rows);
     const std::vector<std::string> ids = SampledIds(upload, {});
     EXPECT_EQ(ids.size(), 10'000u);
     EXPECT_EQ(std::set<std::string>(ids.begin(), ids.end()).size(), 10'000u);
@@ -142,8 +127,10 @@ TEST_F(PreviewTest, SampleOfALargeUploadHasTenThousandRows) {
 // and its score z² / (z² + 3²); every other line scores 0.
 TEST_F(PreviewTest, ReportOfAPlantedOutlier) {
     std::vector<Transaction> rows;
-    for (int i = 1; i <= 40; ++i) rows.push_back(Row(i, i == 17 ? "OUT" : "T" + std::to_string(i), i == 17 ? 1'000'000 : 10'000));
-    const std::string upload = Upload(rows);
+    for (int i = 1; i <= 40; ++i) {
+        rows.push_back(Row(i, i == 17 ? "OUT" : "T" + std::to_string(i), i == 17 ? 1'000'000 : 10'000));
+    }
+    const std::string upload = WriteUpload(rows);
     const strategy::Strategy strategy =
         Parse(R"({"name": "t", "algorithms": [{"name": "zscore", "params": {"group_by": "none", "value": "amount"}}],
                   "threshold": {"type": "score", "value": 0.5}})");

@@ -10,7 +10,7 @@
 
 #include "engine/analysis.h"
 #include "engine/detail/run_algorithms.h"
-#include "store/sqlite/sqlite_store.h"
+#include "engine/detail/test_run.h"
 
 namespace granska::engine {
 namespace {
@@ -61,18 +61,11 @@ std::vector<Transaction> Rows() {
     return rows;
 }
 
-class ProgressTest : public ::testing::Test {
+class ProgressTest : public detail::EngineStoreTest {
 protected:
-    ProgressTest() : store_(store::OpenSqliteStore(":memory:")) {
-        store_->Migrate();
-        detect::RegisterBuiltinAlgorithms(registry_);
+    ProgressTest() : upload_id_(WriteUpload(Rows())) {
         AddTestAlgorithm(registry_, "boom", /*fail=*/true);
         AddTestAlgorithm(registry_, "halfway", /*fail=*/false);
-        upload_id_ = store_->CreateUpload({.workspace_id = std::string(kWorkspace), .filename = "a.csv"}).id;
-        auto writer = store_->BeginTransactions(kWorkspace, upload_id_);
-        const std::vector<Transaction> rows = Rows();
-        writer->Write(rows);
-        writer->Commit("{}");
     }
 
     std::string NewRun(std::string configuration, std::string strategy_id = "") {
@@ -87,8 +80,6 @@ protected:
 
     json Detail(const std::string& run_id) { return json::parse(store_->GetRun(kWorkspace, run_id)->progress_detail); }
 
-    std::unique_ptr<store::Store> store_;
-    detect::Registry registry_;
     std::string upload_id_;
 };
 
@@ -158,8 +149,8 @@ TEST_F(ProgressTest, FailedAlgorithmFailsTheRunNamingItsLabelAndLeavesNoRows) {
 }
 
 TEST_F(ProgressTest, AlgorithmsAfterAFailureAreCancelledAndTheFailureIsTheOneReported) {
-    const std::string run_id = NewRun(
-        R"({"name": "t", "algorithms": [{"name": "boom"}, {"name": "zscore"}, {"name": "halfway"}]})");
+    const std::string run_id =
+        NewRun(R"({"name": "t", "algorithms": [{"name": "boom"}, {"name": "zscore"}, {"name": "halfway"}]})");
     const auto outcome = RunAnalysis(*store_, registry_, kWorkspace, run_id, {.max_threads = 1});
     ASSERT_FALSE(outcome);
     EXPECT_EQ(outcome.error().message, "Algorithm 'boom' failed: the test algorithm gives up");
@@ -207,7 +198,8 @@ TEST(ProgressTrackerTest, WritesEveryStateChangeButThrottlesProgressWithinTheInt
     detail::ProgressTracker tracker(
         *strategy, [&](std::string_view, double) { ++reported; },
         [&](std::string_view stage, double, const std::string& detail) {
-            written.push_back(std::string(stage) + " " + json::parse(detail)["algorithms"][0]["state"].get<std::string>());
+            written.push_back(std::string(stage) + " " +
+                              json::parse(detail)["algorithms"][0]["state"].get<std::string>());
         },
         std::chrono::hours(1));
     tracker.Stage("loading", 0.0, /*stored=*/true);
