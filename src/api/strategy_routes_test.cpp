@@ -367,7 +367,7 @@ TEST_F(StrategyRoutesTest, AnUploadNamingASavedStrategyStartsARunThatRecordsItsV
 
 TEST_F(StrategyRoutesTest, ARunWithoutAStrategyGivesABankStatementTheBankTransactionsPreset) {
     const std::string upload_id = UploadStatement();  // date, amount, text, counterparty: no accounts, no vouchers
-    const auto started = Post("/api/v1/analysis/run", {{"upload_id", upload_id}});
+    const auto started = StartRun({{"upload_id", upload_id}});
     ASSERT_TRUE(started);
     ASSERT_EQ(started->status, 202) << started->body;
     EXPECT_EQ(Body(started)["strategy"], "bank-transactions");
