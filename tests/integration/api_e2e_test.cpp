@@ -185,6 +185,20 @@ protected:
         ASSERT_EQ(started->status, 202) << started->body;
         const std::string run_id = json::parse(started->body)["run_id"];
 
+        if (expected_rows == kLedgerRows) {
+            // The sample ledger takes seconds to analyse: the events on the way carry each algorithm's state.
+            const auto events = ReadEvents(client, run_id);
+            ASSERT_FALSE(events.empty());
+            EXPECT_EQ(events.back().first, "completed") << events.back().second.dump();
+            size_t with_states = 0;
+            for (const auto& [event, data] : events) {
+                if (event == "progress" && data.contains("progress_detail") &&
+                    !data["progress_detail"].value("algorithms", json::array()).empty()) {
+                    ++with_states;
+                }
+            }
+            EXPECT_GT(with_states, 0U) << "no progress event carried the algorithms' states of " << events.size();
+        }
         json status;
         for (int attempt = 0; attempt < 3000; ++attempt) {  // bounded: 5 minutes of 100 ms polls
             const auto polled = client.Get("/api/v1/analysis/" + run_id + "/status");
