@@ -13,6 +13,8 @@ packages=(
     libsimdjson-dev libzip-dev libexpat1-dev libfreexl-dev
     # linear algebra for the ML detectors
     libeigen3-dev
+    # the Redis Streams job queue
+    libhiredis-dev
     # tests and benchmarks
     libgtest-dev libgmock-dev libbenchmark-dev curl jq
     # servers started by scripts/test.sh
