@@ -7,6 +7,7 @@
 // Expected failures (unknown ids) are Expected errors; a lost connection or a broken database throws
 // std::runtime_error, caught at the process boundary.
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -39,7 +40,7 @@ struct Upload {
     std::string filename;
     std::string file_type;  // "csv", ...
     int64_t file_size = 0;
-    std::string status;  // "pending" | "processing" | "completed" | "failed"
+    std::string status;  // JobStatus vocabulary: "queued" | "running" | "retrying" | "completed" | "failed" | "cancelled"
     int64_t row_count = 0;
     std::string mapping;  // JSON object: the explicit column mapping, "{}" when none
     std::string error_message;
@@ -47,6 +48,57 @@ struct Upload {
     std::string metadata;       // JSON object: the validation report of the parse (ingest::ReportToJson); "{}" before
     std::string created_at;
     std::string completed_at;
+};
+
+// Background work (table jobs). The database is the truth about every job; a queue (local, Redis) only says which
+// job to look at. A job works on one target, an upload (process_uploaded_file) or a run (run_anomaly_detection), and
+// there is at most one job per (kind, target). Statuses, of jobs and of their targets alike: "queued", "running",
+// "retrying" (an attempt failed; the next waits for run_after), "completed", "failed", "cancelled".
+inline constexpr std::string_view kProcessUploadedFile = "process_uploaded_file";
+inline constexpr std::string_view kRunAnomalyDetection = "run_anomaly_detection";
+
+struct Job {
+    std::string id;
+    std::string workspace_id;
+    std::string kind;       // kProcessUploadedFile | kRunAnomalyDetection
+    std::string target_id;  // the upload's or the run's id
+    std::string payload = "{}";  // JSON object: what the task needs beyond its target (parse options, a run to chain)
+    std::string status;
+    int attempts = 0;      // attempts started
+    int max_attempts = 3;  // after this many failed attempts the job is failed for good
+    std::string worker;    // the worker that holds (or last held) the job; "" before the first attempt
+    std::string error;     // the last failed attempt's error; "" when none failed
+    bool cancel_requested = false;
+    std::string run_after;    // the earliest start of the next attempt
+    std::string lease_until;  // while running: the holder must renew its lease before this, or lose the job
+    std::string created_at;
+    std::string started_at;   // the latest attempt's start
+    std::string finished_at;  // when it reached completed, failed or cancelled
+    std::string updated_at;
+};
+
+struct NewJob {
+    std::string workspace_id;
+    std::string kind;
+    std::string target_id;
+    std::string payload = "{}";
+    int max_attempts = 3;
+};
+
+// How an attempt ended (Store::FinishJob).
+struct JobEnd {
+    // "completed" | "retrying" | "failed" | "cancelled", or "queued": handed back unfinished by a worker that is
+    // stopping (the attempt does not count: attempts − 1, run_after = now, the target "queued" again).
+    std::string status;
+    std::string error;  // the attempt's error; "" for completed and queued
+    std::chrono::milliseconds retry_after{0};  // retrying: run_after = now + this
+};
+
+struct JobQuery {
+    std::string status;  // "" for any
+    std::string kind;    // "" for any
+    int64_t limit = 50;
+    int64_t offset = 0;
 };
 
 struct NewUpload {
@@ -99,7 +151,7 @@ struct Run {
     std::string strategy_name;
     int64_t strategy_version = 0;  // the version of strategy_id the run used; 0 for an ad-hoc strategy
     std::string configuration;     // the exact strategy JSON the run used
-    std::string status;            // "pending" | "running" | "completed" | "failed"
+    std::string status;            // "queued" | "running" | "retrying" | "completed" | "failed" | "cancelled"
     double progress = 0.0;         // 0..1
     std::string stage;             // what the run is doing now, e.g. "loading", "zscore", "writing"
     // JSON object: per-algorithm state of the run (docs/progress.md), {"algorithms": [{"label", "name", "state",
@@ -303,7 +355,7 @@ public:
     virtual Workspace CreateWorkspace(std::string_view name) = 0;
     virtual Expected<Workspace> GetWorkspace(std::string_view id) = 0;
 
-    virtual Upload CreateUpload(const NewUpload& upload) = 0;  // status "pending"
+    virtual Upload CreateUpload(const NewUpload& upload) = 0;  // status "queued"
     virtual Expected<Upload> GetUpload(std::string_view workspace_id, std::string_view id) = 0;
     virtual Page<Upload> ListUploads(std::string_view workspace_id, int64_t limit, int64_t offset) = 0;  // newest first
     virtual void MarkUploadProcessing(std::string_view workspace_id, std::string_view id) = 0;
@@ -340,7 +392,7 @@ public:
     virtual Expected<std::vector<StrategyVersion>> ListStrategyVersions(std::string_view workspace_id,
                                                                         std::string_view id) = 0;
 
-    virtual Run CreateRun(const NewRun& run) = 0;  // status "pending"
+    virtual Run CreateRun(const NewRun& run) = 0;  // status "queued"
     virtual Expected<Run> GetRun(std::string_view workspace_id, std::string_view id) = 0;
     // Also sets status "running" and started_at once. progress_detail is the JSON object Run::progress_detail holds;
     // "" keeps the stored one. A finished run ignores it.
@@ -379,6 +431,50 @@ public:
     // The newest completed run (created_at, then id) of a strategy named by its id (a UUID) or by the name runs
     // record (a preset's or a custom strategy's); NotFound when it has none.
     virtual Expected<Run> LatestCompletedRun(std::string_view workspace_id, std::string_view strategy) = 0;
+
+    // Jobs (issue 7). Times are the database's clock (PostgreSQL: now(); SQLite: the process's UTC clock).
+    // Enqueues the job "queued" (run_after = now), or returns the existing job of the same kind and target unchanged:
+    // enqueuing twice is one job.
+    virtual Job CreateJob(const NewJob& job) = 0;
+    // NotFound for an unknown or malformed id (or one of another workspace).
+    virtual Expected<Job> GetJob(std::string_view workspace_id, std::string_view id) = 0;
+    // The job working on an upload or a run; NotFound when it has none.
+    virtual Expected<Job> GetJobFor(std::string_view workspace_id, std::string_view target_id) = 0;
+    // The workspace's jobs, newest first (created_at, then id).
+    virtual Page<Job> ListJobs(std::string_view workspace_id, const JobQuery& query) = 0;
+    // Claims the job for worker when it may run now: "queued" or "retrying" with run_after <= now and no cancel
+    // requested, or "running" with its lease expired (its worker died). The job becomes "running" with attempts + 1,
+    // worker, started_at = now and lease_until = now + lease. nullopt when it is not claimable (unknown, finished,
+    // held under a live lease, not yet due). Atomic: of two workers claiming one job, one gets it. A running job whose
+    // lease expired after its last allowed attempt (attempts >= max_attempts) is not claimed but ends "failed", with
+    // its target, error "The worker running it stopped during attempt N of M." (never stuck "running").
+    virtual std::optional<Job> ClaimJob(std::string_view id, std::string_view worker,
+                                        std::chrono::milliseconds lease) = 0;
+    // Claims the oldest claimable job (run_after, then created_at, then id) of any workspace, as ClaimJob.
+    virtual std::optional<Job> ClaimNextJob(std::string_view worker, std::chrono::milliseconds lease) = 0;
+    // Extends the lease of a job the worker holds (running, worker matches) to now + lease and returns the job
+    // (cancel_requested tells the worker to stop); nullopt when the worker no longer holds it.
+    virtual std::optional<Job> RenewLease(std::string_view id, std::string_view worker,
+                                          std::chrono::milliseconds lease) = 0;
+    // Ends the worker's attempt, in one transaction with its target: "completed" (the target was completed by the
+    // task's own writer; unchanged); "retrying" (run_after = now + retry_after, error kept; the target becomes
+    // "retrying" with the error as its error_message); "failed" and "cancelled" (finished_at = now; the target takes
+    // the status, a failed one the error unless it already failed with its own; an upload's rows are deleted).
+    // A target already completed, failed or cancelled keeps its status. Returns the job; nullopt (and no change) when
+    // the worker no longer holds it.
+    virtual std::optional<Job> FinishJob(std::string_view id, std::string_view worker, const JobEnd& end) = 0;
+    // Cancels the job of a target: a queued or retrying job and its target become "cancelled" at once, in one
+    // transaction; a running job gets cancel_requested (its worker stops it and ends it "cancelled"); a finished job
+    // is returned unchanged. NotFound when the target has no job.
+    virtual Expected<Job> CancelJobFor(std::string_view workspace_id, std::string_view target_id) = 0;
+    // Jobs that a worker could claim now (ClaimJob's conditions), oldest first: the Redis queue announces them again
+    // (a lost message, a retry that became due, the job of a dead worker).
+    virtual std::vector<Job> ClaimableJobs(size_t limit) = 0;
+    // Ends the lease of every running job now, so that they can be claimed again at once; returns how many. Only for
+    // a process that knows their workers are gone: the embedded server at start-up (SQLite has one server process).
+    virtual int ExpireLeases() = 0;
+    // Deletes an upload and everything of it (rows, runs, results, jobs); NotFound for an unknown upload.
+    virtual Expected<void> DeleteUpload(std::string_view workspace_id, std::string_view id) = 0;
 };
 
 }  // namespace granska::store
