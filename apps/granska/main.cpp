@@ -1,6 +1,7 @@
 // granska: wiring only. Parses the command line, picks the concrete store, and hands over to the modules.
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -17,6 +18,9 @@
 #include "detect/registry.h"
 #include "engine/analysis.h"
 #include "engine/ingest_upload.h"
+#include "jobs/job_queue.h"
+#include "jobs/tasks.h"
+#include "jobs/worker_pool.h"
 #include "ingest/parse_options.h"
 #include "output.h"
 #include "store/postgres/postgres_store.h"
@@ -302,10 +306,83 @@ int Validate(const ValidateArgs& args) {
     return 0;
 }
 
+// Exit codes a supervisor (systemd, docker compose) acts on, besides 0 (stopped by SIGTERM/SIGINT), 1 (internal) and
+// 2 (bad usage or configuration: do not restart as is).
+constexpr int kExitUnavailable = 69;  // EX_UNAVAILABLE: the database or Redis cannot be reached; restart later
+
+// The database or the queue cannot be reached at start-up: the process ends with kExitUnavailable.
+struct Unavailable {
+    std::string message;
+};
+
+// The store of a long-running process (serve, worker): one that cannot be reached is Unavailable.
+std::unique_ptr<store::Store> OpenServiceStore(std::string_view url) {
+    try {
+        return OpenStore(url);
+    } catch (const CommandError&) {
+        throw;
+    } catch (const std::exception& e) {
+        throw Unavailable{fmt::format("cannot use the database {}: {}", url, e.what())};
+    }
+}
+
+// Job options shared by `serve` and `worker`.
+struct JobFlags {
+    std::string queue = "local";
+    int lease_seconds = 30;
+    int stop_grace_seconds = 30;
+
+    void AddTo(CLI::App* command) {
+        command->add_option("--queue", queue, "job queue: local (in-process, the jobs table) or redis://HOST:PORT/DB")
+            ->envname("GRANSKA_QUEUE")
+            ->capture_default_str();
+        command->add_option("--lease-seconds", lease_seconds,
+                            "a worker that stops renewing its job's lease for this long loses the job to another")
+            ->check(CLI::Range(1, 3600))
+            ->capture_default_str();
+        command->add_option("--stop-grace-seconds", stop_grace_seconds,
+                            "on SIGTERM, running jobs may finish this long before they are handed back")
+            ->check(CLI::Range(0, 3600))
+            ->capture_default_str();
+    }
+
+    // The embedded default (SQLite, local queue) has one server process: the jobs a killed server held are taken
+    // again at start-up, and a lease never expires under a live one (SQLite renewals can wait behind a long write).
+    std::chrono::milliseconds Lease(const store::Store& store) const {
+        if (store.Backend() == "sqlite") return std::chrono::hours(24);
+        return std::chrono::seconds(lease_seconds);
+    }
+};
+
+std::unique_ptr<jobs::JobQueue> OpenJobQueue(const JobFlags& flags, store::Store& store) {
+    auto queue = jobs::OpenQueue(flags.queue, store, {});
+    if (!queue && queue.error().kind == ErrorKind::kBadRequest) Fail(std::move(queue).error());
+    if (!queue) throw Unavailable{queue.error().ToString()};
+    if (store.Backend() == "sqlite") {
+        if (const int taken = store.ExpireLeases(); taken > 0) {
+            spdlog::warn("{} job(s) were running when the server last stopped; they start again", taken);
+        }
+    }
+    return std::move(*queue);
+}
+
+// Signals are taken by one thread with sigwait; every other thread inherits the blocked mask.
+sigset_t BlockStopSignals() {
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+    return signals;
+}
+
 int Serve(const std::string& listen, const std::string& db_url, const std::string& upload_dir, uint64_t max_upload_mb,
-          uint64_t max_rows, int workers, const detect::Registry& registry) {
-    api::ServerOptions options{
-        .upload_dir = upload_dir, .max_upload_bytes = max_upload_mb << 20, .max_rows = max_rows, .workers = workers};
+          uint64_t max_rows, int workers, const JobFlags& job_flags, const detect::Registry& registry) {
+    api::ServerOptions options{.upload_dir = upload_dir,
+                               .max_upload_bytes = max_upload_mb << 20,
+                               .max_rows = max_rows,
+                               .workers = workers,
+                               .stop_grace = std::chrono::seconds(job_flags.stop_grace_seconds)};
     const auto colon = listen.rfind(':');
     if (colon == std::string::npos) Fail(BadRequest("bad_listen", "--listen must be HOST:PORT, e.g. 127.0.0.1:8080"));
     options.host = listen.substr(0, colon);
@@ -315,26 +392,49 @@ int Serve(const std::string& listen, const std::string& db_url, const std::strin
         Fail(BadRequest("bad_listen", fmt::format("--listen '{}': the port is not a number.", listen)));
     }
 
-    // Signals are taken by one thread with sigwait; every other thread inherits the blocked mask.
-    sigset_t signals;
-    sigemptyset(&signals);
-    sigaddset(&signals, SIGINT);
-    sigaddset(&signals, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-
-    auto store = OpenStore(db_url);
-    api::Server server(*store, registry, options);
+    sigset_t signals = BlockStopSignals();
+    auto store = OpenServiceStore(db_url);
+    auto queue = OpenJobQueue(job_flags, *store);
+    options.job_lease = job_flags.Lease(*store);
+    api::Server server(*store, registry, *queue, options);
     Take(server.Bind());
     std::jthread signal_waiter([&server, &signals] {
         int received = 0;
         sigwait(&signals, &received);
         server.Stop();
     });
-    fmt::print("granska {} listening on http://{}:{} (database: {})\n", GRANSKA_VERSION, options.host, server.Port(),
-               store->Backend());
+    fmt::print("granska {} listening on http://{}:{} (database: {}, queue: {}, {} worker(s))\n", GRANSKA_VERSION,
+               options.host, server.Port(), store->Backend(), queue->Name(), workers);
     std::fflush(stdout);
     server.Run();
     pthread_kill(signal_waiter.native_handle(), SIGTERM);  // wake the waiter when Run ended on its own
+    server.Stop();
+    queue->Close();
+    return 0;
+}
+
+// A job worker for the distributed set-up: takes uploads and analyses from the queue until SIGTERM or SIGINT, then
+// lets its running jobs finish for the grace period and hands the rest back.
+int Worker(const std::string& db_url, int concurrency, const JobFlags& job_flags, const detect::Registry& registry) {
+    sigset_t signals = BlockStopSignals();
+    auto store = OpenServiceStore(db_url);
+    auto queue = OpenJobQueue(job_flags, *store);
+    jobs::WorkerPool pool(*store, *queue, jobs::BuiltinTasks(*store, registry, *queue),
+                          {.name = jobs::ProcessWorkerName(),
+                           .concurrency = concurrency,
+                           .lease = job_flags.Lease(*store)});
+    pool.Start();
+    spdlog::info("worker {} started: {} job(s) at once, database {}, queue {}", jobs::ProcessWorkerName(), concurrency,
+                 store->Backend(), queue->Name());
+    int received = 0;
+    sigwait(&signals, &received);
+    spdlog::info("worker {}: {} received, stopping (running jobs may finish for {} s)", jobs::ProcessWorkerName(),
+                 received == SIGTERM ? "SIGTERM" : "SIGINT", job_flags.stop_grace_seconds);
+    pool.Stop(std::chrono::seconds(job_flags.stop_grace_seconds));
+    queue->Close();
+    const jobs::WorkerPool::Stats stats = pool.GetStats();
+    spdlog::info("worker {} stopped: {} completed, {} failed, {} handed back", jobs::ProcessWorkerName(),
+                 stats.completed, stats.failed, stats.handed_back);
     return 0;
 }
 
@@ -397,7 +497,7 @@ int Main(int argc, char** argv) {
     std::string listen = "127.0.0.1:8080";
     std::string upload_dir = "granska-data/uploads";
     uint64_t max_upload_mb = 1024;
-    std::string queue = "local";
+    JobFlags job_flags;
     int workers = 1;
     CLI::App* serve_cmd = app.add_subcommand("serve", "run the REST API");
     serve_cmd->add_option("--listen", listen, "HOST:PORT")->envname("GRANSKA_LISTEN")->capture_default_str();
@@ -411,8 +511,18 @@ int Main(int argc, char** argv) {
     serve_cmd->add_option("--max-rows", max_rows, "most transactions one upload may have")
         ->envname("GRANSKA_MAX_ROWS")
         ->capture_default_str();
-    serve_cmd->add_option("--queue", queue, "job queue: local (in-process)")->check(CLI::IsMember({"local"}));
-    serve_cmd->add_option("--workers", workers, "analysis threads of the local queue")
+    job_flags.AddTo(serve_cmd);
+    serve_cmd->add_option("--workers", workers, "jobs (uploads, analyses) this process runs at once; 0 = none")
+        ->envname("GRANSKA_WORKERS")
+        ->check(CLI::Range(0, 64))
+        ->capture_default_str();
+
+    int concurrency = 1;
+    CLI::App* worker_cmd =
+        app.add_subcommand("worker", "run uploads and analyses from the job queue (the distributed set-up)");
+    job_flags.AddTo(worker_cmd);
+    worker_cmd->add_option("--concurrency", concurrency, "jobs this worker runs at once")
+        ->envname("GRANSKA_CONCURRENCY")
         ->check(CLI::Range(1, 64))
         ->capture_default_str();
 
@@ -434,7 +544,10 @@ int Main(int argc, char** argv) {
     try {
         if (*analyze_cmd) return Analyze(analyze, db_url, registry);
         if (*validate_cmd) return Validate(validate);
-        if (*serve_cmd) return Serve(listen, db_url, upload_dir, max_upload_mb, max_rows, workers, registry);
+        if (*serve_cmd) {
+            return Serve(listen, db_url, upload_dir, max_upload_mb, max_rows, workers, job_flags, registry);
+        }
+        if (*worker_cmd) return Worker(db_url, concurrency, job_flags, registry);
         if (*migrate_cmd) {
             auto store = OpenStore(db_url);
             fmt::print("{} schema at version {}\n", store->Backend(), store->Migrate());
@@ -451,6 +564,9 @@ int Main(int argc, char** argv) {
     } catch (const CommandError& failure) {
         fmt::print(stderr, "granska: error: {}\n", failure.error.ToString());
         return ExitCode(failure.error.kind);
+    } catch (const Unavailable& failure) {
+        fmt::print(stderr, "granska: error: {}\n", failure.message);
+        return kExitUnavailable;
     } catch (const std::exception& e) {
         fmt::print(stderr, "granska: internal error: {}\n", e.what());
         return 1;

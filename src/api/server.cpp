@@ -7,6 +7,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <exception>
+#include <filesystem>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -16,13 +17,14 @@
 #include "api/detail/json_views.h"
 #include "api/detail/request_parsing.h"
 #include "api/detail/routes.h"
-#include "api/detail/run_queue.h"
 #include "api/detail/strategy_requests.h"
 #include "api/detail/upload_receiver.h"
 #include "core/uuid.h"
 #include "engine/analysis.h"
 #include "engine/ingest_upload.h"
 #include "ingest/parse_options.h"
+#include "jobs/tasks.h"
+#include "jobs/worker_pool.h"
 #include "strategy/strategy.h"
 
 namespace granska::api {
@@ -76,15 +78,21 @@ json FallbackError(const httplib::Request& req, int status) {
 
 class Server::Impl {
 public:
-    Impl(store::Store& store, const detect::Registry& registry, ServerOptions options)
+    // queue: the caller's, or nullptr for a local queue of the server's own.
+    Impl(store::Store& store, const detect::Registry& registry, jobs::JobQueue* queue, ServerOptions options)
         : store_(store),
           registry_(registry),
           options_(std::move(options)),
-          queue_(
-              options_.workers, [this](const detail::RunJob& job) { Execute(job); },
-              [this](const detail::RunJob& job) { Abandon(job); }) {
+          own_queue_(queue == nullptr ? OpenLocalQueue(store) : nullptr),
+          queue_(queue == nullptr ? *own_queue_ : *queue) {
         Configure();
         Route();
+        if (options_.workers > 0) {
+            pool_ = std::make_unique<jobs::WorkerPool>(
+                store_, queue_, jobs::BuiltinTasks(store_, registry_, queue_),
+                jobs::WorkerOptions{.name = jobs::ProcessWorkerName(), .concurrency = options_.workers, .lease = options_.job_lease});
+            pool_->Start();
+        }
     }
 
     Expected<void> Bind() {
@@ -138,10 +146,17 @@ public:
             run_ended_.wait(lock, [this] { return !running_; });
         }
         lock.unlock();
-        queue_.Shutdown();
+        if (pool_) pool_->Stop(options_.stop_grace);
+        if (own_queue_) own_queue_->Close();
     }
 
 private:
+    static std::unique_ptr<jobs::JobQueue> OpenLocalQueue(store::Store& store) {
+        auto queue = jobs::OpenQueue("local", store, {});
+        if (!queue) throw std::logic_error("the local queue cannot fail to open: " + queue.error().message);
+        return std::move(*queue);
+    }
+
     void Configure() {
         http_.set_tcp_nodelay(true);
         const uint64_t max_payload = options_.max_upload_bytes + kMultipartOverheadBytes;
@@ -192,6 +207,8 @@ private:
         context_.routes.push_back({"POST", "/api/v1/upload"});
         get("/api/v1/upload/history", &Impl::UploadHistory);
         get("/api/v1/upload/{id}/status", &Impl::UploadStatus);
+        detail::AddRoute(http_, context_, "DELETE", "/api/v1/upload/{id}",
+                         [this](const httplib::Request& req, httplib::Response& res) { DeleteUpload(req, res); });
         detail::AddRoute(http_, context_, "POST", "/api/v1/analysis/run",
                          [this](const httplib::Request& req, httplib::Response& res) { StartRun(req, res); });
         get("/api/v1/analysis/{id}/status", &Impl::RunStatus);
@@ -200,6 +217,7 @@ private:
         detail::RouteStrategies(http_, context_);
         detail::RouteTransactions(http_, context_);
         detail::RouteRuns(http_, context_);
+        detail::RouteJobs(http_, context_);
     }
 
     Expected<std::string> Workspace(const httplib::Request& req) { return detail::RequestWorkspace(store_, req); }
@@ -296,31 +314,77 @@ private:
                                                            .file_size = static_cast<int64_t>(receiver.FileSize()),
                                                            .mapping = ingest::MappingJson(parse->mapping)});
         receiver.Keep();
-        const engine::IngestReport report = engine::IngestFile(store_, *workspace, created.id, receiver.FilePath(),
-                                                               {.parse = *parse, .calendar = *calendar});
-        if (!report.ok()) {
-            json body = detail::ErrorJson(*report.parse.error);
-            body["upload_id"] = created.id;
-            body["report"] = json::parse(ingest::ReportToJson(report.parse));
-            return SendJson(res, HttpStatus(report.parse.error->kind), body);
-        }
-        auto upload = store_.GetUpload(*workspace, created.id);
-        if (!upload) throw std::runtime_error("the upload just ingested is gone: " + upload.error().message);
-
-        json body = detail::UploadJson(*upload);
+        // The run is created now, so its id can be answered; its job is queued once the file is in.
+        std::string run_id;
         if (chosen) {
-            // The upload stays; the run is refused, naming the feature.
-            if (auto features = CheckFeatures(*chosen, *upload); !features) {
-                json refused = detail::ErrorJson(features.error());
-                refused["upload_id"] = created.id;
-                return SendJson(res, HttpStatus(features.error().kind), refused);
-            }
             run_request.upload_id = created.id;
-            body["run_id"] = QueueRun(run_request).id;
+            run_id = store_.CreateRun(run_request).id;
         }
-        spdlog::info("upload {} '{}': {} rows ({}), {} rejected", created.id, receiver.FileName(), report.rows,
-                     ingest::FormatName(format), report.parse.rows_rejected);
-        SendJson(res, 201, body);
+        jobs::UploadTask task{.path = receiver.FilePath().string(),
+                              .file_name = receiver.FileName(),
+                              .max_rows = parse->limits.max_rows,
+                              .run_id = run_id};
+        for (const auto& [name, value] : receiver.Texts()) {
+            if (name != "strategy" && name != "strategy_id") task.fields.emplace(name, value);
+        }
+        const store::Job job = store_.CreateJob({.workspace_id = *workspace,
+                                                 .kind = std::string(store::kProcessUploadedFile),
+                                                 .target_id = created.id,
+                                                 .payload = jobs::UploadTaskJson(task)});
+        queue_.Publish(job);
+        spdlog::info("upload {} '{}' ({}, {} bytes) queued", created.id, receiver.FileName(),
+                     ingest::FormatName(format), receiver.FileSize());
+        if (!detail::WantsWait(req)) {
+            json body = detail::UploadJson(created);
+            body["job"] = detail::JobJson(job);
+            if (!run_id.empty()) body["run_id"] = run_id;
+            return SendJson(res, 202, body);
+        }
+        AnswerWhenProcessed(res, *workspace, created.id, run_id);
+    }
+
+    // ?wait=true: the answer once the file is in, as if it had been processed in the request: 201 with the upload
+    // (and run_id), the upload's error with its status (e.g. 422 naming line and column), or — the run refused because
+    // the strategy names a column the file lacks — that error with the upload's id. Still processing after
+    // upload_wait: 202 with the upload as it is.
+    void AnswerWhenProcessed(httplib::Response& res, const std::string& workspace, const std::string& upload_id,
+                             const std::string& run_id) {
+        const auto deadline = std::chrono::steady_clock::now() + options_.upload_wait;
+        auto upload = store_.GetUpload(workspace, upload_id);
+        while (upload && !detail::Finished(upload->status) && std::chrono::steady_clock::now() < deadline) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+            upload = store_.GetUpload(workspace, upload_id);
+        }
+        if (!upload) return SendError(res, upload.error());
+        if (upload->status == "failed") {
+            const json stored = detail::UploadJson(*upload)["error"];
+            Error error{.code = stored.value("error", "failed"),
+                        .message = stored.value("message", upload->error_message),
+                        .file = upload->filename};
+            if (stored.contains("line") && stored["line"].is_number_integer()) error.line = stored["line"].get<int64_t>();
+            if (stored.contains("column") && stored["column"].is_string()) error.column = stored["column"];
+            json body = detail::ErrorJson(error);
+            body["upload_id"] = upload->id;
+            body["report"] = detail::StoredJson(upload->metadata, json::object());
+            return SendJson(res, detail::FailedUploadStatus(*upload), body);
+        }
+        json body = detail::UploadJson(*upload);
+        if (!run_id.empty()) {
+            body["run_id"] = run_id;
+            auto run = store_.GetRun(workspace, run_id);
+            while (run && run->status == "queued" && upload->status == "completed" &&
+                   store_.GetJobFor(workspace, run_id).error().kind == ErrorKind::kNotFound &&
+                   std::chrono::steady_clock::now() < deadline) {
+                std::this_thread::sleep_for(std::chrono::milliseconds(20));
+                run = store_.GetRun(workspace, run_id);
+            }
+            if (run && run->status == "failed" && !store_.GetJobFor(workspace, run_id)) {
+                json refused = {{"error", "unknown_feature"}, {"message", run->error_message}, {"details", json::array()}};
+                refused["upload_id"] = upload->id;
+                return SendJson(res, 422, refused);
+            }
+        }
+        SendJson(res, upload->status == "completed" ? 201 : 202, body);
     }
 
     void UploadHistory(const httplib::Request& req, httplib::Response& res) {
@@ -343,7 +407,43 @@ private:
         if (!id) return SendError(res, id.error());
         auto upload = store_.GetUpload(*workspace, *id);
         if (!upload) return SendError(res, upload.error());
-        SendJson(res, 200, detail::UploadJson(*upload));
+        json body = detail::UploadJson(*upload);
+        body["job"] = detail::JobOf(store_, *workspace, upload->id);
+        SendJson(res, 200, body);
+    }
+
+    // A queued upload is deleted with its file; a running one is asked to stop (it ends "cancelled"); a finished one
+    // stays (409): its rows and runs are someone's evidence.
+    void DeleteUpload(const httplib::Request& req, httplib::Response& res) {
+        auto workspace = Workspace(req);
+        if (!workspace) return SendError(res, workspace.error());
+        auto id = CheckedId("upload", req.matches[1]);
+        if (!id) return SendError(res, id.error());
+        auto upload = store_.GetUpload(*workspace, *id);
+        if (!upload) return SendError(res, upload.error());
+        auto job = store_.CancelJobFor(*workspace, *id);
+        if (!job) return SendError(res, job.error());
+        if (job->status == "cancelled") {
+            if (auto deleted = store_.DeleteUpload(*workspace, *id); !deleted) return SendError(res, deleted.error());
+            std::error_code ignored;
+            std::filesystem::remove_all(std::filesystem::path(ParsedUploadPath(*job)).parent_path(), ignored);
+            res.status = 204;
+            return;
+        }
+        if (job->status == "running") {
+            json body = detail::UploadJson(*upload);
+            body["job"] = detail::JobJson(*job);
+            return SendJson(res, 202, body);
+        }
+        SendError(res, Conflict("upload_finished",
+                                fmt::format("The upload is {}; only a queued or running upload can be deleted or "
+                                            "cancelled.",
+                                            upload->status)));
+    }
+
+    static std::string ParsedUploadPath(const store::Job& job) {
+        const json payload = json::parse(job.payload, nullptr, /*allow_exceptions=*/false);
+        return payload.is_object() ? payload.value("path", "") : "";
     }
 
     void StartRun(const httplib::Request& req, httplib::Response& res) {
@@ -400,7 +500,9 @@ private:
     void RunStatus(const httplib::Request& req, httplib::Response& res) {
         auto run = RequestedRun(req);
         if (!run) return SendError(res, run.error());
-        SendJson(res, 200, detail::RunJson(*run));
+        json body = detail::RunJson(*run);
+        body["job"] = detail::JobOf(store_, run->workspace_id, run->id);
+        SendJson(res, 200, body);
     }
 
     // The model an ML algorithm of the run fitted (docs/models.md), as the document itself: save it, or name the run
@@ -448,35 +550,8 @@ private:
 
     store::Run QueueRun(const store::NewRun& request) {
         store::Run run = store_.CreateRun(request);
-        if (!queue_.Push({.workspace_id = run.workspace_id, .run_id = run.id})) Abandon({run.workspace_id, run.id});
+        jobs::QueueRunJob(store_, queue_, run);
         return run;
-    }
-
-    // Worker threads: every failure ends here, logged; RunAnalysis has already marked the run failed.
-    void Execute(const detail::RunJob& job) {
-        try {
-            const auto outcome = engine::RunAnalysis(store_, registry_, job.workspace_id, job.run_id, {});
-            if (outcome) {
-                spdlog::info("run {} completed: {} of {} rows flagged", job.run_id, outcome->flagged_count,
-                             outcome->score.size());
-            } else {
-                spdlog::warn("run {} failed: {}", job.run_id, outcome.error().ToString());
-            }
-        } catch (const std::exception& e) {
-            spdlog::error("run {} stopped: {}", job.run_id, e.what());
-        } catch (...) {
-            spdlog::error("run {} stopped by an unknown exception", job.run_id);
-        }
-    }
-
-    // A run that was queued when the server stopped: mark it failed rather than leave it pending.
-    void Abandon(const detail::RunJob& job) {
-        try {
-            store_.FailRun(job.workspace_id, job.run_id,
-                           "The server stopped before this analysis started; start it again.");
-        } catch (const std::exception& e) {
-            spdlog::error("run {} could not be marked failed: {}", job.run_id, e.what());
-        }
     }
 
     store::Store& store_;
@@ -493,12 +568,17 @@ private:
                                 .registry = registry_,
                                 .options = options_,
                                 .queue_run = [this](const store::NewRun& run) { return QueueRun(run); }};
+    std::unique_ptr<jobs::JobQueue> own_queue_;
+    jobs::JobQueue& queue_;
     // Last: its workers use everything above, so it stops first.
-    detail::RunQueue queue_;
+    std::unique_ptr<jobs::WorkerPool> pool_;
 };
 
+Server::Server(store::Store& store, const detect::Registry& registry, jobs::JobQueue& queue, ServerOptions options)
+    : impl_(std::make_unique<Impl>(store, registry, &queue, std::move(options))) {}
+
 Server::Server(store::Store& store, const detect::Registry& registry, ServerOptions options)
-    : impl_(std::make_unique<Impl>(store, registry, std::move(options))) {}
+    : impl_(std::make_unique<Impl>(store, registry, nullptr, std::move(options))) {}
 
 Server::~Server() { impl_->Stop(); }
 

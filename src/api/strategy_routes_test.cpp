@@ -329,7 +329,7 @@ TEST_F(StrategyRoutesTest, ARunRefusesAFeatureThatIsNoColumnOfTheUploadNamingIt)
 TEST_F(StrategyRoutesTest, AnUploadWhoseStrategyNamesAColumnTheFileLacksIsKeptButNotRun) {
     json strategy = WithFeature("Saldo")["configuration"];
     strategy["name"] = "inline";
-    const auto result = client_->Post("/api/v1/upload",
+    const auto result = client_->Post("/api/v1/upload?wait=true",
                                       httplib::MultipartFormDataItems{{.name = "strategy", .content = strategy.dump()},
                                                                       {.name = "file",
                                                                        .content = "date,amount\n2024-03-04,-10.00\n",

@@ -29,6 +29,9 @@ using detail::MillisecondsSince;
 // Rows per bulk write: bounded memory however large the upload.
 constexpr size_t kWriteChunk = 8192;
 
+// Unwinds a cancelled run out of its nested write loops; the uncommitted writer rolls back on the way.
+struct CancelledWrite {};
+
 }  // namespace
 
 Combined Combine(const strategy::Strategy& strategy, std::span<const detect::AlgorithmOutput> outputs,
@@ -182,12 +185,16 @@ Combined Combine(const strategy::Strategy& strategy, std::span<const detect::Alg
     return combined;
 }
 
+Error RunCancelled() { return Conflict("cancelled", "The analysis was cancelled."); }
+
 Expected<AnalysisOutcome> RunAnalysis(store::Store& store, const detect::Registry& registry,
                                       std::string_view workspace_id, std::string_view run_id,
                                       const AnalysisOptions& options) {
     auto run = store.GetRun(workspace_id, run_id);
     if (!run) return Unexpected(std::move(run).error());
+    auto stopped = [&] { return options.cancelled != nullptr && options.cancelled->load(); };
     auto fail = [&](Error error) -> Expected<AnalysisOutcome> {
+        if (stopped()) return Unexpected(RunCancelled());
         store.FailRun(workspace_id, run_id, error.message);
         return Unexpected(std::move(error));
     };
@@ -212,11 +219,12 @@ Expected<AnalysisOutcome> RunAnalysis(store::Store& store, const detect::Registr
         outcome.frame =
             transform::LoadFrame(store, workspace_id, run->upload_id, detail::RawColumnsUsed(strategy, *models));
         const double load_ms = MillisecondsSince(start);
+        if (stopped()) return Unexpected(RunCancelled());
         tracker.Stage(strategy.algorithms.front().label, kLoadShare, /*stored=*/true);
 
         std::vector<double> algorithm_ms;
         auto outputs = detail::RunAlgorithms(strategy, outcome.frame, *models, detail::ThreadCount(options.max_threads),
-                                             tracker, algorithm_ms);
+                                             tracker, algorithm_ms, options.cancelled);
         if (!outputs) return fail(std::move(outputs).error());
 
         tracker.Stage("combining", kLoadShare + kAlgorithmShare, /*stored=*/true);
@@ -281,6 +289,7 @@ Expected<AnalysisOutcome> RunAnalysis(store::Store& store, const detect::Registr
         const double write_start = kLoadShare + kAlgorithmShare + kCombineShare;
         const double total_rows = static_cast<double>(rows * (outputs->size() + 1) + flag_count);
         double written = 0;
+        if (stopped()) return Unexpected(RunCancelled());
         std::unique_ptr<store::RunResultWriter> writer = store.BeginRunResults(workspace_id, run_id);
         std::vector<store::AlgorithmScore> scores;
         scores.reserve(kWriteChunk);
@@ -289,6 +298,7 @@ Expected<AnalysisOutcome> RunAnalysis(store::Store& store, const detect::Registr
             tracker.Stage("writing", write_start + (1.0 - write_start) * written / total_rows, /*stored=*/false);
         };
         auto flush_scores = [&] {
+            if (stopped()) throw CancelledWrite{};
             writer->WriteScores(scores);
             count_written(scores.size());
             scores.clear();
@@ -359,8 +369,12 @@ Expected<AnalysisOutcome> RunAnalysis(store::Store& store, const detect::Registr
         outcome.reasons = std::move(combined.reasons);
         outcome.flagged_count = combined.flagged_count;
         return outcome;
+    } catch (const CancelledWrite&) {
+        return Unexpected(RunCancelled());  // the writer rolled back on the way out
     } catch (const std::exception& e) {
-        store.FailRun(workspace_id, run_id, fmt::format("The analysis stopped: {}", e.what()));
+        if (!options.retried_by_caller) {
+            store.FailRun(workspace_id, run_id, fmt::format("The analysis stopped: {}", e.what()));
+        }
         throw;
     }
 }

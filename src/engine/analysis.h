@@ -4,6 +4,7 @@
 // and writes anomaly_scores, analysis_results and the rule-based algorithms' rule_flags ("<label>.<rule>") in one
 // transaction (Store::BeginRunResults).
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -34,7 +35,15 @@ struct AnalysisOptions {
     // Saved models by algorithm label (docs/models.md), scored with instead of fitting: the CLI's --models. They take
     // precedence over a strategy's model_run.
     std::map<std::string, std::string, std::less<>> models;
+    // Set by another thread to stop the run: it ends within a second with RunCancelled(), writing nothing and leaving
+    // the run's status to the caller.
+    const std::atomic<bool>* cancelled = nullptr;
+    // A job runs the analysis: an exception leaves the run's status alone (the job retries it or fails it).
+    bool retried_by_caller = false;
 };
+
+// The error of a run stopped through AnalysisOptions::cancelled (code "cancelled").
+Error RunCancelled();
 
 struct AnalysisOutcome {
     transform::TransactionFrame frame;
@@ -65,7 +74,8 @@ Combined Combine(const strategy::Strategy& strategy, std::span<const detect::Alg
 // Runs the stored run (Store::CreateRun), keeping its stored progress and per-algorithm state (Run::progress_detail,
 // docs/progress.md) up to date. On an invalid strategy or a failing algorithm the run is marked failed and the error
 // returned ("Algorithm '<label>' failed: …"; the other algorithms are cancelled, nothing is written); store failures
-// throw after marking the run failed.
+// throw after marking the run failed (unless retried_by_caller). A cancelled run returns RunCancelled() and is not
+// marked at all.
 Expected<AnalysisOutcome> RunAnalysis(store::Store& store, const detect::Registry& registry,
                                       std::string_view workspace_id, std::string_view run_id,
                                       const AnalysisOptions& options);

@@ -27,6 +27,7 @@ IngestReport ParseAndWrite(store::Store& store, std::string_view workspace_id, s
     std::unique_ptr<store::TransactionWriter> writer = store.BeginTransactions(workspace_id, upload_id);
     transform::RowTransformer transformer(options.parse.file_name, std::move(*calendar));
     auto sink = [&](std::span<Transaction> batch) -> Expected<void> {
+        if (options.cancelled != nullptr && options.cancelled->load()) return Unexpected(IngestCancelled());
         if (auto applied = transformer.Apply(batch); !applied) return applied;
         writer->Write(batch);
         report.rows += std::ssize(batch);
@@ -84,19 +85,28 @@ const ingest::ParserRegistry& BuiltinParsers() {
     return registry;
 }
 
+Error IngestCancelled() { return Conflict("cancelled", "The upload was cancelled."); }
+
 IngestReport IngestFile(store::Store& store, std::string_view workspace_id, std::string_view upload_id,
                         const std::filesystem::path& path, const IngestOptions& options) {
     store.MarkUploadProcessing(workspace_id, upload_id);
     try {
         IngestReport report = ParseAndWrite(store, workspace_id, upload_id, path, options);
-        if (!report.ok()) {
+        const bool cancelled = options.cancelled != nullptr && options.cancelled->load();
+        if (!report.ok() && cancelled) {
+            report.rows = 0;
+            report.parse.error = IngestCancelled();
+        } else if (!report.ok()) {
             report.rows = 0;
             store.FailUpload(workspace_id, upload_id, *report.parse.error,
                              UploadMetadataJson(report.parse, options.calendar));
         }
         return report;
     } catch (const std::exception& e) {
-        store.FailUpload(workspace_id, upload_id, Internal(fmt::format("Storing the rows failed: {}", e.what())), "{}");
+        if (!options.retried_by_caller) {
+            store.FailUpload(workspace_id, upload_id, Internal(fmt::format("Storing the rows failed: {}", e.what())),
+                             "{}");
+        }
         throw;
     }
 }

@@ -3,6 +3,7 @@
 // (store), streamed in batches. All or nothing: a rejected file leaves the upload "failed" with the error, the
 // validation report and no rows; an accepted one is "completed" with its report in the upload's metadata.
 
+#include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -37,7 +38,15 @@ struct IngestOptions {
     UploadCalendar calendar;  // checked by IngestFile: a bad one fails the upload
     // Bytes read so far and the file size.
     std::function<void(uint64_t bytes_read, uint64_t total_bytes)> progress;
+    // Set by another thread to stop: the ingest stops at the next batch with IngestCancelled() in report.parse.error,
+    // stores nothing and leaves the upload's status to the caller.
+    const std::atomic<bool>* cancelled = nullptr;
+    // A job runs the ingest: an exception leaves the upload's status alone (the job retries it or fails it).
+    bool retried_by_caller = false;
 };
+
+// The error of an ingest stopped through IngestOptions::cancelled (code "cancelled").
+Error IngestCancelled();
 
 struct IngestReport {
     int64_t rows = 0;           // rows stored

@@ -172,7 +172,7 @@ protected:
                                                         .content = ReadFile(csv),
                                                         .filename = csv.filename().string(),
                                                         .content_type = "text/csv"}};
-        const auto uploaded = client.Post("/api/v1/upload", parts);
+        const auto uploaded = client.Post("/api/v1/upload?wait=true", parts);
         ASSERT_TRUE(uploaded) << httplib::to_string(uploaded.error());
         ASSERT_EQ(uploaded->status, 201) << uploaded->body;
         const json upload = json::parse(uploaded->body);
@@ -276,7 +276,7 @@ protected:
                                                         .content = ReadFile(Fixture()),
                                                         .filename = "small_ledger.csv",
                                                         .content_type = "text/csv"}};
-        json upload = Json(client.Post("/api/v1/upload", parts), 201);
+        json upload = Json(client.Post("/api/v1/upload?wait=true", parts), 201);
         const std::string upload_id = upload["id"];
 
         // Three flagged rows of 48: the robust z-score of amounts per account, top_k 3.

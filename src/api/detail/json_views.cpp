@@ -20,6 +20,7 @@ json UploadError(const store::Upload& upload) {
     if (!details.is_object()) details = json::object();
     if (!details.contains("error")) details["error"] = "failed";
     if (!details.contains("message")) details["message"] = upload.error_message;
+    details.erase("http_status");
     return details;
 }
 
@@ -47,6 +48,30 @@ json ErrorJson(const Error& error) {
     if (!error.file.empty()) body["file"] = error.file;
     body["details"] = std::move(details);
     return body;
+}
+
+int FailedUploadStatus(const store::Upload& upload) {
+    const json details = StoredJson(upload.error_details, json::object());
+    const json status = details.is_object() ? details.value("http_status", json(422)) : json(422);
+    return status.is_number_integer() ? status.get<int>() : 422;
+}
+
+json JobJson(const store::Job& job) {
+    return {
+        {"id", job.id},
+        {"kind", job.kind},
+        {"target_id", job.target_id},
+        {"status", job.status},
+        {"attempts", job.attempts},
+        {"max_attempts", job.max_attempts},
+        {"worker", job.worker.empty() ? json(nullptr) : json(job.worker)},
+        {"error", job.error.empty() ? json(nullptr) : json(job.error)},
+        {"cancel_requested", job.cancel_requested},
+        {"run_after", Timestamp(job.run_after)},
+        {"created_at", Timestamp(job.created_at)},
+        {"started_at", Timestamp(job.started_at)},
+        {"finished_at", Timestamp(job.finished_at)},
+    };
 }
 
 json UploadJson(const store::Upload& upload) {

@@ -17,6 +17,10 @@ namespace granska::api::detail {
 nlohmann::json ErrorJson(const Error& error);
 
 nlohmann::json UploadJson(const store::Upload& upload);
+// The HTTP status of a failed upload's error (what POST /upload?wait=true answers); 422 when it was not recorded.
+int FailedUploadStatus(const store::Upload& upload);
+// A job as GET /jobs and the "job" of an upload's or a run's status show it.
+nlohmann::json JobJson(const store::Job& job);
 nlohmann::json RunJson(const store::Run& run);
 // The 409 body for the results of a run that has not completed: ErrorJson plus "run_status".
 nlohmann::json RunNotReadyJson(const store::Run& run);

@@ -87,3 +87,19 @@ Expected<store::Run> RequestedRun(store::Store& store, const httplib::Request& r
 }
 
 }  // namespace granska::api::detail
+
+namespace granska::api::detail {
+
+bool Finished(std::string_view status) { return status == "completed" || status == "failed" || status == "cancelled"; }
+
+bool WantsWait(const httplib::Request& req) {
+    const std::string wait = req.get_param_value("wait");
+    return wait == "true" || wait == "1";
+}
+
+nlohmann::json JobOf(store::Store& store, std::string_view workspace_id, std::string_view target_id) {
+    auto job = store.GetJobFor(workspace_id, target_id);
+    return job ? JobJson(*job) : nlohmann::json(nullptr);
+}
+
+}  // namespace granska::api::detail

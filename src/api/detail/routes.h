@@ -59,6 +59,15 @@ Expected<store::Run> RequestedRun(store::Store& store, const httplib::Request& r
 // (curl -d sends application/x-www-form-urlencoded: the message says to add the header); none at all is taken as JSON.
 Expected<void> RequireJsonBody(const httplib::Request& req);
 
+// True for the end states of uploads, runs and jobs: completed, failed, cancelled.
+bool Finished(std::string_view status);
+
+// ?wait=true (or 1): the client wants the answer once the work is done, not at once.
+bool WantsWait(const httplib::Request& req);
+
+// The "job" of an upload's or a run's status: its job (JobJson), or null when it has none.
+nlohmann::json JobOf(store::Store& store, std::string_view workspace_id, std::string_view target_id);
+
 // The OpenAPI 3 document (src/api/openapi.json, embedded at build time); "@VERSION@" stands for the version.
 std::string_view OpenApiDocument();
 
@@ -66,5 +75,6 @@ std::string_view OpenApiDocument();
 void RouteStrategies(httplib::Server& http, ApiContext& context);    // strategy_routes.cpp
 void RouteTransactions(httplib::Server& http, ApiContext& context);  // transaction_routes.cpp
 void RouteRuns(httplib::Server& http, ApiContext& context);          // run_routes.cpp
+void RouteJobs(httplib::Server& http, ApiContext& context);          // job_routes.cpp
 
 }  // namespace granska::api::detail

@@ -106,7 +106,7 @@ protected:
     httplib::Result Upload(const std::string& csv, httplib::MultipartFormDataItems extra = {},
                            const std::string& filename = "ledger.csv") {
         extra.push_back({.name = "file", .content = csv, .filename = filename, .content_type = "text/csv"});
-        return client_->Post("/api/v1/upload", extra);
+        return client_->Post("/api/v1/upload?wait=true", extra);
     }
 
     // Uploads `csv`, expecting 201; the upload's id.
@@ -135,7 +135,7 @@ protected:
         for (int attempt = 0; attempt < 600; ++attempt) {
             status = Body(client_->Get("/api/v1/analysis/" + run_id + "/status"));
             const std::string state = status.value("status", "");
-            if (state == "completed" || state == "failed") return status;
+            if (state == "completed" || state == "failed" || state == "cancelled") return status;
             std::this_thread::sleep_for(std::chrono::milliseconds(50));
         }
         ADD_FAILURE() << "run " << run_id << " did not finish: " << status.dump();

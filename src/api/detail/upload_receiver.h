@@ -46,6 +46,8 @@ public:
     const std::optional<Error>& error() const { return error_; }
     // A text part's value; nullopt when the part was absent or empty.
     std::optional<std::string> Text(std::string_view name) const;
+    // Every text part, by name.
+    const std::map<std::string, std::string, std::less<>>& Texts() const { return texts_; }
     const std::filesystem::path& FilePath() const { return file_path_; }
     const std::string& FileName() const { return file_name_; }
     uint64_t FileSize() const { return file_bytes_; }

@@ -206,8 +206,8 @@ std::vector<CalibrationFit> Calibrate(const strategy::Strategy& strategy, std::s
 Expected<std::vector<detect::AlgorithmOutput>> RunAlgorithms(const strategy::Strategy& strategy,
                                                              const transform::TransactionFrame& frame,
                                                              std::span<const SavedModel> models, size_t max_threads,
-                                                             ProgressTracker& tracker,
-                                                             std::vector<double>& milliseconds) {
+                                                             ProgressTracker& tracker, std::vector<double>& milliseconds,
+                                                             const std::atomic<bool>* stop) {
     const size_t count = strategy.algorithms.size();
     std::vector<std::optional<Expected<detect::AlgorithmOutput>>> results(count);
     milliseconds.assign(count, 0.0);
@@ -257,11 +257,25 @@ Expected<std::vector<detect::AlgorithmOutput>> RunAlgorithms(const strategy::Str
     };
     const size_t threads = std::min(count, max_threads);
     {
+        // Algorithms poll one flag between chunks; the caller's stop request is forwarded to it.
+        std::jthread watcher;
+        if (stop != nullptr) {
+            watcher = std::jthread([stop, &cancelled](const std::stop_token& done) {
+                while (!done.stop_requested()) {
+                    if (stop->load()) {
+                        cancelled = true;
+                        return;
+                    }
+                    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+                }
+            });
+        }
         std::vector<std::jthread> pool;
         for (size_t t = 1; t < threads; ++t) pool.emplace_back(work);
         work();
     }
     if (exception) std::rethrow_exception(exception);
+    if (stop != nullptr && stop->load()) return Unexpected(RunCancelled());
     if (first_failure) return Unexpected(std::move(*results[*first_failure]).error());
     std::vector<detect::AlgorithmOutput> outputs;
     outputs.reserve(count);

@@ -99,12 +99,13 @@ std::vector<CalibrationFit> Calibrate(const strategy::Strategy& strategy, std::s
 
 // Runs every algorithm, at most max_threads at once, each with its saved model if any. After the first failure the
 // others are cancelled and that failure is returned, naming the algorithm's label. An exception thrown on a pool
-// thread is rethrown here once every thread has stopped.
+// thread is rethrown here once every thread has stopped. When stop (may be null) becomes true, the algorithms are
+// cancelled within about 20 ms and RunCancelled() is returned.
 Expected<std::vector<detect::AlgorithmOutput>> RunAlgorithms(const strategy::Strategy& strategy,
                                                              const transform::TransactionFrame& frame,
                                                              std::span<const SavedModel> models, size_t max_threads,
-                                                             ProgressTracker& tracker,
-                                                             std::vector<double>& milliseconds);
+                                                             ProgressTracker& tracker, std::vector<double>& milliseconds,
+                                                             const std::atomic<bool>* stop = nullptr);
 
 // max_threads of AnalysisOptions: 0 = hardware concurrency.
 size_t ThreadCount(size_t max_threads);

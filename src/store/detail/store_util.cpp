@@ -42,6 +42,7 @@ std::string ErrorDetailsJson(const Error& error) {
     nlohmann::json details = {{"error", error.code}, {"message", error.message}};
     details["line"] = error.line ? nlohmann::json(*error.line) : nlohmann::json(nullptr);
     details["column"] = error.column.empty() ? nlohmann::json(nullptr) : nlohmann::json(error.column);
+    details["http_status"] = HttpStatus(error.kind);  // what an upload waited for answers (api: ?wait=true)
     // Replace, not throw, on invalid UTF-8: a message may quote bytes of a badly encoded file.
     return details.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
