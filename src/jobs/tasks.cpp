@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <array>
+#include <filesystem>
+#include <stdexcept>
 
 #include <nlohmann/json.hpp>
 
@@ -59,6 +61,13 @@ TaskResult ProcessUploadedFile(store::Store& store, const detect::Registry& regi
     if (!upload) return {TaskResult::Outcome::kFailed, "The upload no longer exists."};
     const UploadTask task = ParseUploadTask(job.payload);
     if (upload->status != "completed") {
+        // Another worker may see it: an upload directory is shared by mounting it on every worker.
+        std::error_code missing;
+        if (!std::filesystem::is_regular_file(task.path, missing)) {
+            throw std::runtime_error(fmt::format("The stored file {} cannot be read on this worker: is the upload "
+                                                 "directory shared with every worker?",
+                                                 task.path));
+        }
         const ingest::OptionLookup fields = [&task](std::string_view name) -> std::optional<std::string> {
             const auto it = task.fields.find(name);
             return it == task.fields.end() ? std::nullopt : std::optional<std::string>(it->second);
