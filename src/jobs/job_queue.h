@@ -10,10 +10,13 @@
 // announced again from the store; jobs that failed for good go to a dead-letter stream with their last error.
 
 #include <chrono>
+#include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 
+#include "core/expected.h"
 #include "store/store.h"
 
 namespace granska::jobs {
@@ -34,6 +37,25 @@ public:
     virtual void Finished(const store::Job& job) = 0;
     // Wakes every Take; later Takes return nullopt at once. Idempotent.
     virtual void Close() = 0;
+    // False while the queue's server cannot be reached (for health lines); the local queue is always available.
+    virtual bool Available() const = 0;
 };
+
+struct QueueOptions {
+    // Redis keys: <prefix>:jobs (the stream), <prefix>:jobs:dead (dead letters), <prefix>:jobs:sweep (the lock).
+    std::string prefix = "granska";
+    // How often one worker of all (the one holding the sweep lock) reclaims abandoned entries and announces
+    // claimable jobs again.
+    std::chrono::milliseconds sweep_interval{5000};
+    size_t announce_limit = 1000;         // claimable jobs announced per sweep
+    int64_t max_length = 100'000;         // entries kept per stream (approximately: XADD MAXLEN ~)
+    std::chrono::milliseconds poll{500};  // the local queue looks at the store at least this often while waiting
+    std::chrono::milliseconds connect_timeout{2000};
+};
+
+// The queue a URL names: "local" or "redis://HOST[:PORT][/DB]". Anything else is kBadRequest naming "queue"; so is a
+// Redis queue over a SQLite store (the workers of a Redis queue run on several machines). A Redis that cannot be
+// reached at start is kInternal (core/error.h has no "unavailable" kind; it is not the user's input that is wrong).
+Expected<std::unique_ptr<JobQueue>> OpenQueue(std::string_view url, store::Store& store, const QueueOptions& options);
 
 }  // namespace granska::jobs

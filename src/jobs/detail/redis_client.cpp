@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <hiredis/hiredis.h>
 
+#include <algorithm>
 #include <charconv>
 #include <optional>
 #include <stdexcept>
@@ -132,8 +133,11 @@ std::string RedisClient::Ping() {
     return Text(Command(args).get());
 }
 
-std::string RedisClient::Add(std::string_view stream, const StreamFields& fields) {
-    std::vector<std::string_view> args = {"XADD", stream, "*"};
+std::string RedisClient::Add(std::string_view stream, const StreamFields& fields, int64_t max_length) {
+    const std::string length_text = std::to_string(max_length);
+    std::vector<std::string_view> args = {"XADD", stream};
+    if (max_length > 0) args.insert(args.end(), {"MAXLEN", "~", length_text});
+    args.push_back("*");
     for (const auto& [field, value] : fields) {
         args.push_back(field);
         args.push_back(value);
@@ -179,6 +183,23 @@ int64_t RedisClient::Ack(std::string_view stream, std::string_view group, std::s
     std::vector<std::string_view> args = {"XACK", stream, group};
     for (const std::string& id : ids) args.push_back(id);
     return Command(args)->integer;
+}
+
+int64_t RedisClient::PendingCount(std::string_view stream, std::string_view group) {
+    const std::string_view args[] = {"XPENDING", stream, group};
+    const Reply reply = Command(args);
+    // [count, smallest id, greatest id, [[consumer, count], ...]]
+    if (reply->type != REDIS_REPLY_ARRAY || reply->elements == 0 || reply->element[0]->type != REDIS_REPLY_INTEGER) {
+        return 0;
+    }
+    return reply->element[0]->integer;
+}
+
+bool RedisClient::SetIfAbsent(std::string_view key, std::string_view value, std::chrono::milliseconds ttl) {
+    const std::string ttl_text = std::to_string(std::max<int64_t>(1, ttl.count()));
+    const std::string_view args[] = {"SET", key, value, "NX", "PX", ttl_text};
+    // OK when set, nil when the key exists.
+    return Command(args)->type == REDIS_REPLY_STATUS;
 }
 
 AutoClaimed RedisClient::AutoClaim(std::string_view stream, std::string_view group, std::string_view consumer,

@@ -1,6 +1,7 @@
 #pragma once
 // A small synchronous Redis client over hiredis for the Streams job queue: XADD, consumer groups (XGROUP CREATE,
-// XREADGROUP, XACK) and reclaiming the entries of a dead consumer (XAUTOCLAIM, Redis ≥ 6.2). One client is one
+// XREADGROUP, XACK, XPENDING), reclaiming the entries of a dead consumer (XAUTOCLAIM, Redis ≥ 6.2) and a lock key
+// (SET NX PX). One client is one
 // connection, used by one thread at a time. A lost connection or an error reply throws std::runtime_error (lost
 // infrastructure, not bad input); the caller reconnects.
 
@@ -50,8 +51,8 @@ public:
     RedisClient& operator=(const RedisClient&) = delete;
 
     std::string Ping();
-    // Appends an entry; returns its id.
-    std::string Add(std::string_view stream, const StreamFields& fields);
+    // Appends an entry; returns its id. A max_length > 0 trims the stream to about that many entries (MAXLEN ~).
+    std::string Add(std::string_view stream, const StreamFields& fields, int64_t max_length = 0);
     int64_t Length(std::string_view stream);
     // Creates the consumer group reading from the stream's start (and the stream, if missing); an existing group is
     // left as it is.
@@ -61,6 +62,10 @@ public:
                                        size_t count, std::chrono::milliseconds block);
     // Acknowledges entries: they leave the group's pending list. Returns how many were pending.
     int64_t Ack(std::string_view stream, std::string_view group, std::span<const std::string> ids);
+    // Entries delivered to the group's consumers and not yet acknowledged.
+    int64_t PendingCount(std::string_view stream, std::string_view group);
+    // Sets key to value, expiring after ttl, only when the key does not exist (SET NX PX); true when it was set.
+    bool SetIfAbsent(std::string_view key, std::string_view value, std::chrono::milliseconds ttl);
     // Takes over entries delivered to any consumer of the group and not acknowledged for at least min_idle.
     AutoClaimed AutoClaim(std::string_view stream, std::string_view group, std::string_view consumer,
                           std::chrono::milliseconds min_idle, std::string_view start, size_t count);

@@ -118,6 +118,39 @@ TEST_F(RedisStreamsTest, AReadWaitsForAnEntryUpToItsBlockTime) {
     EXPECT_EQ(read[0].fields, (StreamFields{{"job", "late"}}));
 }
 
+TEST_F(RedisStreamsTest, AMaximumLengthTrimsTheStream) {
+    for (int i = 0; i < 500; ++i) client_->Add(stream_, {{"n", std::to_string(i)}}, 50);
+    // Approximate trimming (MAXLEN ~) drops whole nodes of 100 entries: well under 500, at least 50.
+    EXPECT_GE(client_->Length(stream_), 50);
+    EXPECT_LE(client_->Length(stream_), 200);
+}
+
+TEST_F(RedisStreamsTest, PendingCountsDeliveredUnacknowledgedEntries) {
+    client_->CreateGroup(stream_, "workers");
+    EXPECT_EQ(client_->PendingCount(stream_, "workers"), 0);
+    const std::string id = client_->Add(stream_, {{"job", "a"}});
+    client_->Add(stream_, {{"job", "b"}});
+    client_->ReadGroup(stream_, "workers", "w1", 10, milliseconds(0));
+    EXPECT_EQ(client_->PendingCount(stream_, "workers"), 2);
+    const std::vector<std::string> ids = {id};
+    client_->Ack(stream_, "workers", ids);
+    EXPECT_EQ(client_->PendingCount(stream_, "workers"), 1);
+}
+
+TEST_F(RedisStreamsTest, ALockKeyIsSetOnceUntilItExpires) {
+    const std::string key = stream_ + ":lock";
+    EXPECT_TRUE(client_->SetIfAbsent(key, "a", milliseconds(100)));
+    EXPECT_FALSE(client_->SetIfAbsent(key, "b", milliseconds(100)));
+    // Waits, with a deadline, for Redis to expire the key.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    bool set_again = false;
+    while (!set_again && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(milliseconds(20));
+        set_again = client_->SetIfAbsent(key, "c", milliseconds(100));
+    }
+    EXPECT_TRUE(set_again);
+}
+
 TEST_F(RedisStreamsTest, AnErrorReplyThrowsNamingTheCommand) {
     // A group on a key that holds no stream.
     try {
