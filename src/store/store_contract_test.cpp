@@ -448,6 +448,7 @@ TEST_P(StoreContractTest, CommitStoresTheUploadMetadataWithTheRows) {
     ExpectSameJson(R"({"format": "sie", "rows_read": 2, "problems": [{"code": "unknown_label"}]})", stored->metadata);
 }
 
+// http_status is what an upload the client waited for answers (POST /upload?wait=true).
 TEST_P(StoreContractTest, FailUploadRecordsTheErrorAndDeletesTheRows) {
     const std::string upload_id = CommittedUpload({Row(1, 1), Row(2, 2), Row(3, 3)});
     Error error = InvalidInput("bad_amount", "The amount 'abc' is not a number.");
@@ -462,7 +463,7 @@ TEST_P(StoreContractTest, FailUploadRecordsTheErrorAndDeletesTheRows) {
     EXPECT_EQ(upload->row_count, 0);
     EXPECT_EQ(upload->error_message, "The amount 'abc' is not a number.");
     ExpectSameJson(R"({"error": "bad_amount", "message": "The amount 'abc' is not a number.", "line": 17,
-                       "column": "amount"})",
+                       "column": "amount", "http_status": 422})",
                    upload->error_details);
     EXPECT_TRUE(ReadAll(workspace_, upload_id).empty());
 }
@@ -470,7 +471,7 @@ TEST_P(StoreContractTest, FailUploadRecordsTheErrorAndDeletesTheRows) {
 TEST_P(StoreContractTest, FailUploadWithoutALocationHasNullLineAndColumn) {
     const Upload upload = NewUploadIn(workspace_);
     store_->FailUpload(workspace_, upload.id, Internal("disk full"), "{}");
-    ExpectSameJson(R"({"error": "internal", "message": "disk full", "line": null, "column": null})",
+    ExpectSameJson(R"({"error": "internal", "message": "disk full", "line": null, "column": null, "http_status": 500})",
                    store_->GetUpload(workspace_, upload.id)->error_details);
 }
 
