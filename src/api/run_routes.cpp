@@ -27,7 +27,9 @@ constexpr auto kHeartbeatInterval = std::chrono::seconds(10);
 // A provider call waits in slices this long, so a closed connection or a stopping server ends it soon.
 constexpr auto kWaitSlice = std::chrono::milliseconds(50);
 
-bool Finished(const store::Run& run) { return run.status == "completed" || run.status == "failed"; }
+bool Finished(const store::Run& run) {
+    return run.status == "completed" || run.status == "failed" || run.status == "cancelled";
+}
 
 // One client's stream. httplib calls Next until it returns false, the sink is done, or the server stops.
 class EventStream {

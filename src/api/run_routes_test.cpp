@@ -126,7 +126,7 @@ TEST_F(RunRoutesTest, EventsOfAnUnknownRunAreAJson404) {
 }
 
 TEST_F(RunRoutesTest, StopEndsAnOpenStream) {
-    // A run nobody queued stays pending: its stream would never end by itself.
+    // A run no worker takes stays queued: its stream would never end by itself.
     const store::Run run = store_->CreateRun(
         {.workspace_id = std::string(store::kDefaultWorkspaceId), .upload_id = UploadLedger(), .configuration = "{}"});
     std::promise<void> first_event;
@@ -148,7 +148,7 @@ TEST_F(RunRoutesTest, StopEndsAnOpenStream) {
     const std::vector<Event> events = ParseEvents(stream);
     ASSERT_GE(events.size(), 1u);
     EXPECT_EQ(events[0].name, "progress");
-    EXPECT_EQ(events[0].data["status"], "pending");
+    EXPECT_EQ(events[0].data["status"], "queued");
 }
 
 TEST_F(RunRoutesTest, PreviewOfAPresetAndOfASavedStrategy) {

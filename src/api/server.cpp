@@ -469,7 +469,7 @@ private:
         }
     }
 
-    // A run that was queued when the server stopped: mark it failed rather than leave it pending.
+    // A run that was queued when the server stopped: mark it failed rather than leave it queued.
     void Abandon(const detail::RunJob& job) {
         try {
             store_.FailRun(job.workspace_id, job.run_id,

@@ -42,7 +42,7 @@ public:
     int Port() const;
     void Run();
     // Thread-safe and idempotent: stops accepting, answers the requests in flight, lets running analyses finish
-    // and marks queued ones failed (rather than leaving them pending). Before Run() it only stops the workers.
+    // and marks queued ones failed (rather than leaving them queued). Before Run() it only stops the workers.
     void Stop();
 
     // Every route served, as "GET /api/v1/strategies/{id}" (OpenAPI path form); the OpenAPI document describes each.

@@ -154,6 +154,40 @@ public:
     Expected<store::Run> LatestCompletedRun(std::string_view workspace_id, std::string_view strategy) override {
         return inner_.LatestCompletedRun(workspace_id, strategy);
     }
+    // Jobs (issue 7)
+    store::Job CreateJob(const store::NewJob& job) override { return inner_.CreateJob(job); }
+    Expected<store::Job> GetJob(std::string_view workspace_id, std::string_view id) override {
+        return inner_.GetJob(workspace_id, id);
+    }
+    Expected<store::Job> GetJobFor(std::string_view workspace_id, std::string_view target_id) override {
+        return inner_.GetJobFor(workspace_id, target_id);
+    }
+    store::Page<store::Job> ListJobs(std::string_view workspace_id, const store::JobQuery& query) override {
+        return inner_.ListJobs(workspace_id, query);
+    }
+    std::optional<store::Job> ClaimJob(std::string_view id, std::string_view worker,
+                                       std::chrono::milliseconds lease) override {
+        return inner_.ClaimJob(id, worker, lease);
+    }
+    std::optional<store::Job> ClaimNextJob(std::string_view worker, std::chrono::milliseconds lease) override {
+        return inner_.ClaimNextJob(worker, lease);
+    }
+    std::optional<store::Job> RenewLease(std::string_view id, std::string_view worker,
+                                         std::chrono::milliseconds lease) override {
+        return inner_.RenewLease(id, worker, lease);
+    }
+    std::optional<store::Job> FinishJob(std::string_view id, std::string_view worker,
+                                        const store::JobEnd& end) override {
+        return inner_.FinishJob(id, worker, end);
+    }
+    Expected<store::Job> CancelJobFor(std::string_view workspace_id, std::string_view target_id) override {
+        return inner_.CancelJobFor(workspace_id, target_id);
+    }
+    std::vector<store::Job> ClaimableJobs(size_t limit) override { return inner_.ClaimableJobs(limit); }
+    int ExpireLeases() override { return inner_.ExpireLeases(); }
+    Expected<void> DeleteUpload(std::string_view workspace_id, std::string_view id) override {
+        return inner_.DeleteUpload(workspace_id, id);
+    }
 
 private:
     static void Check(const std::atomic<bool>& fail) {
@@ -339,7 +373,7 @@ TEST_F(ServerTest, RunCompletesAndRanksThePlantedOutlierFirst) {
     ASSERT_TRUE(started);
     ASSERT_EQ(started->status, 202) << started->body;
     const json accepted = Body(started);
-    EXPECT_EQ(accepted["status"], "pending");
+    EXPECT_EQ(accepted["status"], "queued");
     EXPECT_EQ(accepted["strategy"], "quick-scan");
 
     const json status = WaitForRun(accepted["run_id"]);
@@ -626,14 +660,14 @@ TEST_F(ServerTest, HistoryListsNewestFirstWithPaging) {
 
 TEST_F(ServerTest, ResultsOfARunNotCompletedAre409) {
     const std::string upload_id = UploadLedger();
-    // Created in the store but never queued: it stays pending.
+    // Created in the store but never handed to a worker: it stays queued.
     const store::Run pending = store_->CreateRun({.workspace_id = std::string(store::kDefaultWorkspaceId),
                                                   .upload_id = upload_id,
                                                   .strategy_name = "quick-scan",
                                                   .configuration = "{}"});
     const auto result = client_->Get("/api/v1/analysis/" + pending.id + "/results");
     ExpectErrorBody(result, 409, "run_not_ready");
-    EXPECT_EQ(Body(result)["run_status"], "pending");
+    EXPECT_EQ(Body(result)["run_status"], "queued");
 
     store_->FailRun(store::kDefaultWorkspaceId, pending.id, "broken");
     ExpectErrorBody(client_->Get("/api/v1/analysis/" + pending.id + "/results"), 409, "run_not_ready");

@@ -289,7 +289,7 @@ TEST_F(TransactionRoutesTest, AnomaliesOfARunOrOfTheLatestCompletedRunOfAStrateg
     EXPECT_EQ(Ids(by_id), (Names{"R1", "R2"}));
     EXPECT_EQ(GetJson("/api/v1/transactions/anomalies?strategy_name=custom")["run"]["id"], older_.id);
 
-    // A newer quick-scan run still pending: the latest completed one answers; asked for by id, it is not ready.
+    // A newer quick-scan run still queued: the latest completed one answers; asked for by id, it is not ready.
     const store::Run pending = store_->CreateRun({.workspace_id = std::string(store::kDefaultWorkspaceId),
                                                   .upload_id = upload_id_,
                                                   .strategy_name = "quick-scan",
@@ -297,7 +297,7 @@ TEST_F(TransactionRoutesTest, AnomaliesOfARunOrOfTheLatestCompletedRunOfAStrateg
     EXPECT_EQ(GetJson("/api/v1/transactions/anomalies?strategy_id=quick-scan")["run"]["id"], newer_.id);
     const json not_ready = GetJson("/api/v1/transactions/anomalies?run_id=" + pending.id, 409);
     EXPECT_EQ(not_ready["error"], "run_not_ready");
-    EXPECT_EQ(not_ready["run_status"], "pending");
+    EXPECT_EQ(not_ready["run_status"], "queued");
     const json none = GetJson("/api/v1/transactions/anomalies?strategy_id=ml-ensemble", 404);
     EXPECT_EQ(none["error"], "no_completed_run");
     EXPECT_NE(none["message"].get<std::string>().find("no completed analysis"), std::string::npos) << none;

@@ -48,7 +48,7 @@ struct IngestReport {
 // The parsers of every built-in format, registered once.
 const ingest::ParserRegistry& BuiltinParsers();
 
-// The upload must exist (Store::CreateUpload). Marks it processing, then completed or failed. Bad input comes
+// The upload must exist (Store::CreateUpload). Marks it running, then completed or failed. Bad input comes
 // back in report.parse.error (file, line, column) with the report's problems; a store failure throws after
 // marking the upload failed.
 IngestReport IngestFile(store::Store& store, std::string_view workspace_id, std::string_view upload_id,

@@ -33,7 +33,7 @@ namespace granska::store {
 namespace {
 
 // The number of embedded migrations; bump it with each new migrations/NNNN_*.sql.
-constexpr int kSchemaVersion = 4;
+constexpr int kSchemaVersion = 5;
 
 const char* PostgresUrl() {
     const char* url = std::getenv("GRANSKA_TEST_POSTGRES_URL");
@@ -247,7 +247,7 @@ TEST_P(StoreContractTest, UnknownOrMalformedWorkspaceIsNotFound) {
     }
 }
 
-TEST_P(StoreContractTest, NewUploadIsPending) {
+TEST_P(StoreContractTest, NewUploadIsQueued) {
     const Upload created = store_->CreateUpload(NewUpload{.workspace_id = workspace_,
                                                           .filename = "huvudbok 2024.csv",
                                                           .file_type = "csv",
@@ -260,7 +260,7 @@ TEST_P(StoreContractTest, NewUploadIsPending) {
     EXPECT_EQ(read->filename, "huvudbok 2024.csv");
     EXPECT_EQ(read->file_type, "csv");
     EXPECT_EQ(read->file_size, 52'428'800);
-    EXPECT_EQ(read->status, "pending");
+    EXPECT_EQ(read->status, "queued");
     EXPECT_EQ(read->row_count, 0);
     ExpectSameJson(R"({"amount": "Belopp"})", read->mapping);
     EXPECT_EQ(read->mapping, created.mapping);
@@ -277,14 +277,14 @@ TEST_P(StoreContractTest, UploadWithoutMappingHasAnEmptyObject) {
     ExpectSameJson("{}", store_->GetUpload(workspace_, created.id)->mapping);
 }
 
-TEST_P(StoreContractTest, UploadGoesFromPendingThroughProcessingToCompleted) {
+TEST_P(StoreContractTest, UploadGoesFromQueuedThroughRunningToCompleted) {
     const Upload upload = NewUploadIn(workspace_);
     store_->MarkUploadProcessing(workspace_, upload.id);
-    EXPECT_EQ(store_->GetUpload(workspace_, upload.id)->status, "processing");
+    EXPECT_EQ(store_->GetUpload(workspace_, upload.id)->status, "running");
 
     auto writer = store_->BeginTransactions(workspace_, upload.id);
     writer->Write(std::vector{Row(1, 100), Row(2, 200)});
-    EXPECT_EQ(store_->GetUpload(workspace_, upload.id)->status, "processing");
+    EXPECT_EQ(store_->GetUpload(workspace_, upload.id)->status, "running");
     writer->Commit("{}");
 
     const auto done = store_->GetUpload(workspace_, upload.id);
@@ -385,7 +385,7 @@ TEST_P(StoreContractTest, DestroyingAnUncommittedWriterLeavesNoRowsAndTheStatusU
         writer->Write(std::vector{Row(1, 10), Row(2, 20), Row(3, 30)});
     }
     const auto after = store_->GetUpload(workspace_, upload.id);
-    EXPECT_EQ(after->status, "processing");
+    EXPECT_EQ(after->status, "running");
     EXPECT_EQ(after->row_count, 0);
     EXPECT_EQ(after->completed_at, "");
     EXPECT_TRUE(ReadAll(workspace_, upload.id).empty());
@@ -402,7 +402,7 @@ TEST_P(StoreContractTest, UncommittedRowsAreInvisibleToOtherReaders) {
     auto writer = store_->BeginTransactions(workspace_, upload.id);
     writer->Write(std::vector{Row(1, 10)});
     EXPECT_TRUE(ReadAll(workspace_, upload.id).empty());
-    EXPECT_EQ(store_->GetUpload(workspace_, upload.id)->status, "pending");
+    EXPECT_EQ(store_->GetUpload(workspace_, upload.id)->status, "queued");
     writer->Commit("{}");
     EXPECT_EQ(ReadAll(workspace_, upload.id).size(), 1u);
 }
@@ -432,7 +432,7 @@ TEST_P(StoreContractTest, DuplicateRowNumberFailsTheWriteAndKeepsNothing) {
             std::runtime_error);
     }
     EXPECT_TRUE(ReadAll(workspace_, upload.id).empty());
-    EXPECT_EQ(store_->GetUpload(workspace_, upload.id)->status, "pending");
+    EXPECT_EQ(store_->GetUpload(workspace_, upload.id)->status, "queued");
 }
 
 TEST_P(StoreContractTest, CommitStoresTheUploadMetadataWithTheRows) {
@@ -540,7 +540,7 @@ TEST_P(StoreContractTest, ListUploadsPagesNewestFirstWithTheTotal) {
     EXPECT_EQ(store_->ListUploads(workspace_, 50, -3).items.size(), 5u);  // a negative offset counts as 0
 }
 
-TEST_P(StoreContractTest, RunGoesFromPendingThroughRunningToCompleted) {
+TEST_P(StoreContractTest, RunGoesFromQueuedThroughRunningToCompleted) {
     const std::string upload_id = CommittedUpload({Row(1, 1), Row(2, 2), Row(3, 3)});
     const Strategy strategy = *store_->CreateStrategy(
         NewStrategy{.workspace_id = workspace_, .name = "audit", .configuration = R"({"name": "audit"})"});
@@ -551,7 +551,7 @@ TEST_P(StoreContractTest, RunGoesFromPendingThroughRunningToCompleted) {
                                                         .configuration = R"({"name":  "audit"})"});
     auto run = store_->GetRun(workspace_, created.id);
     ASSERT_TRUE(run.has_value());
-    EXPECT_EQ(run->status, "pending");
+    EXPECT_EQ(run->status, "queued");
     EXPECT_EQ(run->upload_id, upload_id);
     EXPECT_EQ(run->strategy_id, strategy.id);
     EXPECT_EQ(run->strategy_name, "audit");
@@ -607,7 +607,7 @@ TEST_P(StoreContractTest, RunOfAnotherWorkspaceIsNotFoundAndCannotBeChanged) {
     EXPECT_THROW(store_->FailRun(other, run.id, "x"), std::invalid_argument);
     EXPECT_THROW(store_->CompleteRun(other, run.id, {}, {}, "{}"), std::invalid_argument);
     EXPECT_THROW(store_->UpdateRunProgress(workspace_, NewUuidV7(), "x", 0.5, ""), std::invalid_argument);
-    EXPECT_EQ(store_->GetRun(workspace_, run.id)->status, "pending");
+    EXPECT_EQ(store_->GetRun(workspace_, run.id)->status, "queued");
     // A run cannot be created on another workspace's upload either.
     EXPECT_THROW(store_->CreateRun(NewRun{.workspace_id = other, .upload_id = run.upload_id, .configuration = "{}"}),
                  std::invalid_argument);
@@ -1308,7 +1308,7 @@ TEST_P(StoreContractTest, ReadsProceedWhileAWriterIsOpenAndWritesFromThreadsAllL
         for (int i = 0; i < 10; ++i) {
             const Upload upload = NewUploadIn(workspace_, fmt::format("t{}-{}.csv", t, i));
             store_->MarkUploadProcessing(workspace_, upload.id);
-            if (store_->GetUpload(workspace_, upload.id)->status != "processing") ++failures;
+            if (store_->GetUpload(workspace_, upload.id)->status != "running") ++failures;
         }
     });
     EXPECT_EQ(failures, 0);
@@ -1596,7 +1596,7 @@ INSTANTIATE_TEST_SUITE_P(Backends, StoreContractTest, ::testing::Values("sqlite"
 //   newer ("quick-scan", no id)       score/rank: A1 .50/4 A2 .20/5 A3 .95/1 A4 .60/2 A5 .60/3 A6 .10/6; flags 1-3
 //                                     zscore: .25 .10 .475 .30 .30 .05; round_amount: 1 0 0 1 0 1
 // ("flags 1-2": ranks 1 and 2 are flagged.)
-//   a pending "quick-scan" run created last, which no read counts as completed.
+//   a queued "quick-scan" run created last, which no read counts as completed.
 using Names = std::vector<std::string>;
 
 class ReadQueriesTest : public StoreContractTest {
@@ -1639,7 +1639,7 @@ protected:
                                               .strategy_name = "custom",
                                               .configuration = "{}"});
         // Runs created within one millisecond are ordered by their random ids: create the second until the store
-        // counts it newer (the extra pending runs change nothing, as the pending run below shows).
+        // counts it newer (the extra queued runs change nothing, as the queued run below shows).
         store::Run second;
         do {
             second = store_->CreateRun({.workspace_id = workspace_,
@@ -1811,7 +1811,7 @@ TEST_P(ReadQueriesTest, EachRowCarriesTheNewestCompletedRunsScoresOrNoneWithoutA
         const bool in_a = row.transaction.transaction.external_id[0] == 'A';
         ASSERT_EQ(row.latest.has_value(), in_a) << row.transaction.transaction.external_id;
         if (in_a) {
-            EXPECT_EQ(row.latest->run_id, newer_.id);  // not the pending run created after it
+            EXPECT_EQ(row.latest->run_id, newer_.id);  // not the queued run created after it
         }
     }
     const TransactionRow& a3 = page.items[3];
@@ -1860,7 +1860,7 @@ TEST_P(ReadQueriesTest, ARunNarrowsToItsRowsWithItsScoresAndSortsByScoreWithTies
     EXPECT_EQ(Ids(newer_asc), (Names{"A6", "A2", "A1", "A5", "A4", "A3"}));
     EXPECT_EQ(Ids(store_->ListTransactions(workspace_, {.account = "1930", .run_id = older_.id, .min_score = 0.15})),
               (Names{"A3", "A4"}));
-    // The run scored none of upload B's rows; a pending run none at all; an unknown run names nothing.
+    // The run scored none of upload B's rows; a queued run none at all; an unknown run names nothing.
     EXPECT_EQ(store_->ListTransactions(workspace_, {.upload_id = upload_b_, .run_id = older_.id}).total, 0);
     EXPECT_EQ(store_->ListTransactions(workspace_, {.run_id = pending_.id}).total, 0);
     EXPECT_EQ(store_->ListTransactions(workspace_, {.run_id = NewUuidV7()}).total, 0);
@@ -1874,7 +1874,7 @@ TEST_P(ReadQueriesTest, DetailListsEveryCompletedRunNewestFirstWithScoresAndFlag
     EXPECT_EQ(detail->upload_id, upload_a_);
     ExpectSameTransaction(a_[2].transaction, detail->transaction.transaction);
     ExpectSameJson(R"({"log_amount": 1.5})", detail->transaction.transaction.processed_data);
-    ASSERT_EQ(detail->runs.size(), 2u);  // not the pending run
+    ASSERT_EQ(detail->runs.size(), 2u);  // not the queued run
 
     const TransactionRunDetail& newer = detail->runs[0];
     EXPECT_EQ(newer.run_id, newer_.id);
@@ -1939,7 +1939,7 @@ TEST_P(ReadQueriesTest, LatestCompletedRunOfAStrategyByIdOrByName) {
     EXPECT_EQ(by_id->status, "completed");
     EXPECT_EQ(by_id->flagged_count, 2);
     EXPECT_EQ(store_->LatestCompletedRun(workspace_, "custom")->id, older_.id);
-    // The pending quick-scan run is newer but not completed.
+    // The queued quick-scan run is newer but not completed.
     EXPECT_EQ(store_->LatestCompletedRun(workspace_, "quick-scan")->id, newer_.id);
     for (const std::string& strategy : {std::string("ml-ensemble"), NewUuidV7()}) {
         const auto none = store_->LatestCompletedRun(workspace_, strategy);

@@ -33,7 +33,7 @@ TEST(UploadJsonTest, UnsetTimestampsAreNullAndMappingIsAnObject) {
                                .filename = "a.csv",
                                .file_type = "csv",
                                .file_size = 12,
-                               .status = "processing",
+                               .status = "running",
                                .mapping = R"({"amount":"Belopp"})",
                                .created_at = "2026-01-01T00:00:00.000Z"};
     const json body = UploadJson(upload);

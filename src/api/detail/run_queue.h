@@ -1,7 +1,7 @@
 #pragma once
 // The local analysis queue: a fixed set of worker threads taking run ids from a mutex + condition_variable
 // queue. Shutdown lets the jobs already running finish; jobs still waiting are handed to `abandon` instead,
-// so a stopped server does not leave runs "pending" forever.
+// so a stopped server does not leave runs "queued" forever.
 
 #include <condition_variable>
 #include <deque>

@@ -10,18 +10,22 @@
 #include <nlohmann/json.hpp>
 
 #include "core/uuid.h"
+#include "store/store.h"
 
 namespace granska::store::detail {
 
 std::string NowTimestamp() {
+    return FormatTimestamp(std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now()));
+}
+
+std::string FormatTimestamp(std::chrono::sys_time<std::chrono::milliseconds> time) {
     using namespace std::chrono;
-    const auto now = floor<milliseconds>(system_clock::now());
-    const auto day = floor<days>(now);
+    const auto day = floor<days>(time);
     const year_month_day ymd{day};
-    const hh_mm_ss time{now - day};
+    const hh_mm_ss clock{time - day};
     return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", static_cast<int>(ymd.year()),
-                       static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()), time.hours().count(),
-                       time.minutes().count(), time.seconds().count(), time.subseconds().count());
+                       static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()), clock.hours().count(),
+                       clock.minutes().count(), clock.seconds().count(), clock.subseconds().count());
 }
 
 std::optional<std::string> CanonicalId(std::string_view text) {
@@ -115,6 +119,19 @@ double FlagValueFromText(std::string_view text) {
     double value = 0.0;
     const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
     return error == std::errc() && end == text.data() + text.size() ? value : 0.0;
+}
+
+std::string_view JobTargetTable(std::string_view kind) {
+    if (kind == kProcessUploadedFile) return "file_uploads";
+    if (kind == kRunAnomalyDetection) return "analysis_runs";
+    throw std::invalid_argument(fmt::format("Unknown job kind '{}'.", kind));
+}
+
+void CheckJobEndStatus(std::string_view status) {
+    for (std::string_view known : {"completed", "retrying", "failed", "cancelled", "queued"}) {
+        if (status == known) return;
+    }
+    throw std::invalid_argument(fmt::format("A job cannot end '{}'.", status));
 }
 
 double Fraction(double progress) { return std::isnan(progress) ? 0.0 : std::clamp(progress, 0.0, 1.0); }

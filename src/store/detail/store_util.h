@@ -1,6 +1,7 @@
 #pragma once
 // Helpers the SQLite and PostgreSQL stores share; not part of the store's API (no other module includes them).
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -22,6 +23,8 @@ struct Migration {
 
 // Now as "2026-11-24T20:17:03.123Z" (UTC, milliseconds): the only timestamp form the store returns.
 std::string NowTimestamp();
+// A time in NowTimestamp's form; the texts sort as the times do.
+std::string FormatTimestamp(std::chrono::sys_time<std::chrono::milliseconds> time);
 
 // The lowercase canonical form of a UUID, or nullopt for any other text: ids are checked before they reach SQL.
 std::optional<std::string> CanonicalId(std::string_view text);
@@ -59,6 +62,12 @@ Error StrategyExists(std::string_view name);
 
 // Run progress in [0, 1]; NaN counts as 0.
 double Fraction(double progress);
+
+// Jobs: the table of a job's target by its kind ("file_uploads" or "analysis_runs"); std::invalid_argument for an
+// unknown kind, a bug in the caller.
+std::string_view JobTargetTable(std::string_view kind);
+// std::invalid_argument unless status is one Store::FinishJob takes (JobEnd::status).
+void CheckJobEndStatus(std::string_view status);
 
 // Page bounds: negative values mean 0; limits are capped so one request cannot load a whole table.
 inline constexpr int64_t kMaxPageSize = 10'000;

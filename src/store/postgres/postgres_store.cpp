@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <chrono>
 #include <charconv>
 #include <limits>
 #include <mutex>
@@ -155,6 +156,91 @@ std::string RunColumns() {
 std::string StrategyColumns() {
     return fmt::format("id, workspace_id, name, description, configuration::text, version, is_active, {}, {}",
                        Ts("created_at"), Ts("updated_at"));
+}
+
+std::string JobColumns() {
+    return fmt::format(
+        "id, workspace_id, kind, target_id, payload::text, status, attempts, max_attempts, worker, error, "
+        "cancel_requested, {}, {}, {}, {}, {}, {}",
+        Ts("run_after"), Ts("lease_until"), Ts("created_at"), Ts("started_at"), Ts("finished_at"), Ts("updated_at"));
+}
+
+// Claimable now: due and not cancelled, or running under a lease that ran out before the last attempt (a lease of
+// 0 ms has run out at once).
+constexpr std::string_view kClaimable =
+    "NOT cancel_requested AND ((status IN ('queued', 'retrying') AND run_after <= now()) OR "
+    "(status = 'running' AND lease_until <= now() AND attempts < max_attempts))";
+
+Job ReadJob(const pqxx::row& r) {
+    return Job{.id = Text(r[0]),
+               .workspace_id = Text(r[1]),
+               .kind = Text(r[2]),
+               .target_id = Text(r[3]),
+               .payload = Text(r[4]),
+               .status = Text(r[5]),
+               .attempts = static_cast<int>(Int(r[6])),
+               .max_attempts = static_cast<int>(Int(r[7])),
+               .worker = Text(r[8]),
+               .error = Text(r[9]),
+               .cancel_requested = Bool(r[10]),
+               .run_after = Text(r[11]),
+               .lease_until = Text(r[12]),
+               .created_at = Text(r[13]),
+               .started_at = Text(r[14]),
+               .finished_at = Text(r[15]),
+               .updated_at = Text(r[16])};
+}
+
+// Milliseconds as a parameter of "now() + $n::bigint * interval '1 millisecond'"; never negative.
+int64_t Millis(std::chrono::milliseconds duration) { return std::max<int64_t>(duration.count(), 0); }
+
+// An upload that ends failed or cancelled keeps no rows.
+void DeleteUploadRows(pqxx::work& work, const std::string& workspace_id, const std::string& upload_id) {
+    work.exec_params("DELETE FROM transactions WHERE upload_id = $1 AND workspace_id = $2", upload_id, workspace_id);
+}
+
+struct JobTarget {
+    std::string kind;
+    std::string workspace_id;
+    std::string target_id;
+};
+
+// What a job's end does to its target, inside the caller's transaction; a finished target is left as it is.
+void EndTarget(pqxx::work& work, const JobTarget& target, const std::string& status, const std::string& error) {
+    if (status == "completed") return;  // the task's own writer completed it
+    const bool upload = detail::JobTargetTable(target.kind) == "file_uploads";
+    const auto r = work.exec_params(
+        upload ? "UPDATE file_uploads SET status = $1::text, "
+                 "error_message = CASE WHEN $1::text IN ('failed', 'retrying') THEN $2::text ELSE error_message END, "
+                 "row_count = CASE WHEN $1::text IN ('failed', 'cancelled') THEN 0 ELSE row_count END "
+                 "WHERE id = $3 AND workspace_id = $4 AND status NOT IN ('completed', 'failed', 'cancelled')"
+               : "UPDATE analysis_runs SET status = $1::text, "
+                 "error_message = CASE WHEN $1::text IN ('failed', 'retrying') THEN $2::text ELSE error_message END, "
+                 "completed_at = CASE WHEN $1::text IN ('failed', 'cancelled') THEN now() ELSE completed_at END "
+                 "WHERE id = $3 AND workspace_id = $4 AND status NOT IN ('completed', 'failed', 'cancelled')",
+        status, error, target.target_id, target.workspace_id);
+    if (upload && r.affected_rows() > 0 && (status == "failed" || status == "cancelled")) {
+        DeleteUploadRows(work, target.workspace_id, target.target_id);
+    }
+}
+
+// Ends the running jobs whose lease ran out and that may not be claimed again (the last attempt's, or cancel
+// requested), with their targets; only the job `id` when it is given. SKIP LOCKED: concurrent callers never wait
+// for each other's rows (and so never deadlock), and each job ends once.
+void EndDeadJobs(pqxx::work& work, const std::optional<std::string>& id) {
+    const auto rows = work.exec_params(
+        "UPDATE jobs SET status = CASE WHEN cancel_requested THEN 'cancelled' ELSE 'failed' END, "
+        "error = CASE WHEN cancel_requested THEN error "
+        "ELSE format('The worker running it stopped during attempt %s of %s.', attempts, max_attempts) END, "
+        "finished_at = now(), updated_at = now() "
+        "WHERE id IN (SELECT id FROM jobs WHERE status = 'running' AND lease_until <= now() "
+        "AND (attempts >= max_attempts OR cancel_requested) AND ($1::uuid IS NULL OR id = $1::uuid) "
+        "FOR UPDATE SKIP LOCKED) RETURNING kind, workspace_id, target_id, status, error",
+        id);
+    for (const auto& row : rows) {
+        EndTarget(work, JobTarget{.kind = Text(row[0]), .workspace_id = Text(row[1]), .target_id = Text(row[2])},
+                  Text(row[3]), Text(row[4]));
+    }
 }
 
 // Dates as days since 1970-01-01 and times as seconds since midnight: the forms core/date.h holds.
@@ -565,7 +651,7 @@ public:
                    .filename = upload.filename,
                    .file_type = upload.file_type,
                    .file_size = upload.file_size,
-                   .status = "pending",
+                   .status = "queued",
                    .row_count = 0,
                    .mapping = JsonOr(upload.mapping, "{}"),
                    .created_at = NowTimestamp()};
@@ -575,7 +661,7 @@ public:
         const auto r = work.exec_params(
             "INSERT INTO file_uploads (id, workspace_id, filename, file_type, file_size, status, row_count, mapping, "
             "created_at) "
-            "SELECT $1, $2, $3, $4, $5, 'pending', 0, $6::jsonb, $7::timestamptz "
+            "SELECT $1, $2, $3, $4, $5, 'queued', 0, $6::jsonb, $7::timestamptz "
             "WHERE EXISTS (SELECT 1 FROM workspaces WHERE id = $2) RETURNING mapping::text",
             out.id, out.workspace_id, out.filename, out.file_type, out.file_size, out.mapping, out.created_at);
         if (r.empty()) ThrowUnknownId("workspace", workspace_id);
@@ -616,7 +702,7 @@ public:
         auto db = pool_.Acquire();
         pqxx::nontransaction work(*db);
         const auto r = work.exec_params(
-            "UPDATE file_uploads SET status = 'processing' WHERE id = $1 AND workspace_id = $2", upload_id, ws);
+            "UPDATE file_uploads SET status = 'running' WHERE id = $1 AND workspace_id = $2", upload_id, ws);
         if (r.affected_rows() == 0) ThrowUnknownId("upload", id);
     }
 
@@ -631,7 +717,7 @@ public:
             error.message, detail::ErrorDetailsJson(error), upload_id, ws,
             std::string(metadata.empty() ? "{}" : metadata));
         if (r.affected_rows() == 0) ThrowUnknownId("upload", id);
-        work.exec_params("DELETE FROM transactions WHERE upload_id = $1 AND workspace_id = $2", upload_id, ws);
+        DeleteUploadRows(work, ws, upload_id);
         work.commit();
     }
 
@@ -822,7 +908,7 @@ public:
                 .strategy_name = run.strategy_name,
                 .strategy_version = strategy_id ? run.strategy_version : 0,
                 .configuration = JsonOr(run.configuration, "{}"),
-                .status = "pending",
+                .status = "queued",
                 .metadata = "{}",
                 .created_at = NowTimestamp()};
         auto db = pool_.Acquire();
@@ -830,7 +916,7 @@ public:
         const auto r = work.exec_params(
             "INSERT INTO analysis_runs (id, workspace_id, upload_id, strategy_id, strategy_name, configuration, "
             "status, metadata, created_at, strategy_version) "
-            "SELECT $1, $2, $3, $4::uuid, $5, $6::json, 'pending', '{}', $7::timestamptz, $8::bigint "
+            "SELECT $1, $2, $3, $4::uuid, $5, $6::json, 'queued', '{}', $7::timestamptz, $8::bigint "
             "WHERE EXISTS (SELECT 1 FROM file_uploads WHERE id = $3 AND workspace_id = $2) "
             "AND ($4::uuid IS NULL OR EXISTS (SELECT 1 FROM strategies WHERE id = $4::uuid AND workspace_id = $2))",
             out.id, ws, upload_id, strategy_id, out.strategy_name, out.configuration, out.created_at,
@@ -864,7 +950,7 @@ public:
             "UPDATE analysis_runs SET status = 'running', stage = $1, progress = $2::float8, "
             "started_at = COALESCE(started_at, $3::timestamptz), "
             "progress_detail = COALESCE($6::jsonb, progress_detail) "
-            "WHERE id = $4 AND workspace_id = $5 AND status IN ('pending', 'running')",
+            "WHERE id = $4 AND workspace_id = $5 AND status IN ('queued', 'running', 'retrying')",
             std::string(stage), DoubleText(detail::Fraction(progress)), NowTimestamp(), run_id, ws, detail_json);
         if (r.affected_rows() > 0) return;
         if (work.exec_params("SELECT 1 FROM analysis_runs WHERE id = $1 AND workspace_id = $2", run_id, ws).empty()) {
@@ -965,7 +1051,218 @@ public:
         return Unexpected(NotFound("model", fmt::format("{}/{}", run_id, label)));
     }
 
+    Job CreateJob(const NewJob& job) override {
+        const auto [ws, target_id] = RequireIds("job target", job.workspace_id, job.target_id);
+        const std::string_view table = detail::JobTargetTable(job.kind);
+        if (job.max_attempts < 1) throw std::invalid_argument("A job needs max_attempts >= 1.");
+        auto db = pool_.Acquire();
+        pqxx::work work(*db);
+        // ON CONFLICT waits for a concurrent insert of the same job; the SELECT (a new snapshot) then sees it.
+        work.exec_params(fmt::format("INSERT INTO jobs (id, workspace_id, kind, target_id, payload, status, attempts, "
+                                     "max_attempts) SELECT $1, $2, $3, $4, $5::jsonb, 'queued', 0, $6 "
+                                     "WHERE EXISTS (SELECT 1 FROM {} WHERE id = $4 AND workspace_id = $2) "
+                                     "ON CONFLICT (kind, target_id) DO NOTHING",
+                                     table),
+                         NewUuidV7(), ws, job.kind, target_id, JsonOr(job.payload, "{}"), job.max_attempts);
+        const auto r = work.exec_params(
+            fmt::format("SELECT {} FROM jobs WHERE kind = $1 AND target_id = $2 AND workspace_id = $3", JobColumns()),
+            job.kind, target_id, ws);
+        if (r.empty()) ThrowUnknownId("job target", target_id);
+        Job out = ReadJob(r[0]);
+        work.commit();
+        return out;
+    }
+
+    Expected<Job> GetJob(std::string_view workspace_id, std::string_view id) override {
+        return FindJob(workspace_id, id, "id");
+    }
+
+    Expected<Job> GetJobFor(std::string_view workspace_id, std::string_view target_id) override {
+        return FindJob(workspace_id, target_id, "target_id");
+    }
+
+    Page<Job> ListJobs(std::string_view workspace_id, const JobQuery& query) override {
+        Page<Job> page;
+        const auto ws = CanonicalId(workspace_id);
+        if (!ws) return page;
+        auto db = pool_.Acquire();
+        pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> work(*db);
+        constexpr std::string_view kFilter =
+            "workspace_id = $1 AND ($2::text = '' OR status = $2::text) AND ($3::text = '' OR kind = $3::text)";
+        page.total = Int(work.exec_params(fmt::format("SELECT COUNT(*) FROM jobs WHERE {}", kFilter), *ws,
+                                          query.status, query.kind)[0][0]);
+        const auto rows = work.exec_params(
+            fmt::format("SELECT {} FROM jobs WHERE {} ORDER BY created_at DESC, id DESC LIMIT $4 OFFSET $5",
+                        JobColumns(), kFilter),
+            *ws, query.status, query.kind, detail::PageLimit(query.limit), detail::PageOffset(query.offset));
+        for (const auto& row : rows) page.items.push_back(ReadJob(row));
+        return page;
+    }
+
+    std::optional<Job> ClaimJob(std::string_view id, std::string_view worker,
+                                std::chrono::milliseconds lease) override {
+        auto job_id = CanonicalId(id);
+        if (!job_id) return std::nullopt;
+        return Claim(std::move(job_id), worker, lease);
+    }
+
+    std::optional<Job> ClaimNextJob(std::string_view worker, std::chrono::milliseconds lease) override {
+        return Claim(std::nullopt, worker, lease);
+    }
+
+    std::optional<Job> RenewLease(std::string_view id, std::string_view worker,
+                                  std::chrono::milliseconds lease) override {
+        const auto job_id = CanonicalId(id);
+        if (!job_id) return std::nullopt;
+        auto db = pool_.Acquire();
+        pqxx::nontransaction work(*db);
+        const auto r = work.exec_params(
+            fmt::format("UPDATE jobs SET lease_until = now() + $1::bigint * interval '1 millisecond', "
+                        "updated_at = now() WHERE id = $2 AND status = 'running' AND worker = $3 RETURNING {}",
+                        JobColumns()),
+            Millis(lease), *job_id, std::string(worker));
+        if (r.empty()) return std::nullopt;
+        return ReadJob(r[0]);
+    }
+
+    std::optional<Job> FinishJob(std::string_view id, std::string_view worker, const JobEnd& end) override {
+        detail::CheckJobEndStatus(end.status);
+        const auto job_id = CanonicalId(id);
+        if (!job_id) return std::nullopt;
+        auto db = pool_.Acquire();
+        pqxx::work work(*db);
+        const auto held = work.exec_params(
+            "SELECT kind, workspace_id, target_id, cancel_requested FROM jobs "
+            "WHERE id = $1 AND status = 'running' AND worker = $2 FOR UPDATE",
+            *job_id, std::string(worker));
+        if (held.empty()) return std::nullopt;
+        const JobTarget target{.kind = Text(held[0][0]), .workspace_id = Text(held[0][1]), .target_id = Text(held[0][2])};
+        std::string status = end.status;
+        // A job whose cancel was requested never waits for another attempt: nobody would claim it.
+        if (Bool(held[0][3]) && (status == "queued" || status == "retrying")) status = "cancelled";
+        const auto r = work.exec_params(
+            fmt::format("UPDATE jobs SET status = $1::text, "
+                        "attempts = CASE WHEN $1::text = 'queued' THEN GREATEST(attempts - 1, 0) ELSE attempts END, "
+                        "run_after = CASE $1::text WHEN 'retrying' THEN now() + $3::bigint * interval '1 millisecond' "
+                        "WHEN 'queued' THEN now() ELSE run_after END, "
+                        "error = CASE WHEN $1::text IN ('completed', 'queued') OR $2::text = '' THEN error "
+                        "ELSE $2::text END, "
+                        "lease_until = NULL, "
+                        "finished_at = CASE WHEN $1::text IN ('completed', 'failed', 'cancelled') THEN now() END, "
+                        "updated_at = now() WHERE id = $4 RETURNING {}",
+                        JobColumns()),
+            status, end.error, Millis(end.retry_after), *job_id);
+        Job out = ReadJob(r[0]);
+        EndTarget(work, target, status, out.error);
+        work.commit();
+        return out;
+    }
+
+    Expected<Job> CancelJobFor(std::string_view workspace_id, std::string_view target_id) override {
+        const auto ids = detail::FoundIds("job", workspace_id, target_id);
+        if (!ids) return Unexpected(ids.error());
+        const auto& [ws, target] = *ids;
+        auto db = pool_.Acquire();
+        pqxx::work work(*db);
+        const auto found = work.exec_params(
+            fmt::format("SELECT {} FROM jobs WHERE workspace_id = $1 AND target_id = $2 ORDER BY created_at, id "
+                        "LIMIT 1 FOR UPDATE",
+                        JobColumns()),
+            ws, target);
+        if (found.empty()) return Unexpected(NotFound("job", target_id));
+        Job job = ReadJob(found[0]);
+        if (job.status != "queued" && job.status != "retrying" && job.status != "running") return job;
+        const bool at_once = job.status != "running";
+        const auto r = work.exec_params(
+            fmt::format("UPDATE jobs SET status = $1, cancel_requested = $2::boolean, "
+                        "finished_at = CASE WHEN $1 = 'cancelled' THEN now() END, updated_at = now() "
+                        "WHERE id = $3 RETURNING {}",
+                        JobColumns()),
+            std::string(at_once ? "cancelled" : "running"), !at_once, job.id);
+        job = ReadJob(r[0]);
+        if (at_once) EndTarget(work, JobTarget{.kind = job.kind, .workspace_id = ws, .target_id = target}, "cancelled", "");
+        work.commit();
+        return job;
+    }
+
+    std::vector<Job> ClaimableJobs(size_t limit) override {
+        std::vector<Job> jobs;
+        auto db = pool_.Acquire();
+        pqxx::work work(*db);
+        EndDeadJobs(work, std::nullopt);
+        const auto rows = work.exec_params(
+            fmt::format("SELECT {} FROM jobs WHERE {} ORDER BY run_after, created_at, id LIMIT $1", JobColumns(),
+                        kClaimable),
+            static_cast<int64_t>(std::min<size_t>(limit, detail::kMaxPageSize)));
+        for (const auto& row : rows) jobs.push_back(ReadJob(row));
+        work.commit();
+        return jobs;
+    }
+
+    int ExpireLeases() override {
+        auto db = pool_.Acquire();
+        pqxx::nontransaction work(*db);
+        const auto r = work.exec("UPDATE jobs SET lease_until = now(), updated_at = now() WHERE status = 'running'");
+        return static_cast<int>(r.affected_rows());
+    }
+
+    Expected<void> DeleteUpload(std::string_view workspace_id, std::string_view id) override {
+        const auto ids = detail::FoundIds("upload", workspace_id, id);
+        if (!ids) return Unexpected(ids.error());
+        const auto& [ws, upload_id] = *ids;
+        auto db = pool_.Acquire();
+        pqxx::work work(*db);
+        // Jobs name their targets without a foreign key: deleted here; the rest goes by ON DELETE CASCADE.
+        work.exec_params(
+            "DELETE FROM jobs WHERE workspace_id = $1 AND (target_id = $2 OR target_id IN "
+            "(SELECT id FROM analysis_runs WHERE upload_id = $2 AND workspace_id = $1))",
+            ws, upload_id);
+        const auto r = work.exec_params("DELETE FROM file_uploads WHERE id = $1 AND workspace_id = $2", upload_id, ws);
+        if (r.affected_rows() == 0) return Unexpected(NotFound("upload", id));
+        work.commit();
+        return {};
+    }
+
 private:
+    // The workspace's job with the id, or with the target id (column "target_id").
+    Expected<Job> FindJob(std::string_view workspace_id, std::string_view id, std::string_view column) {
+        const auto ids = detail::FoundIds("job", workspace_id, id);
+        if (!ids) return Unexpected(ids.error());
+        const auto& [ws, key] = *ids;
+        auto db = pool_.Acquire();
+        pqxx::nontransaction work(*db);
+        const auto r = work.exec_params(
+            fmt::format("SELECT {} FROM jobs WHERE {} = $1 AND workspace_id = $2 ORDER BY created_at, id LIMIT 1",
+                        JobColumns(), column),
+            key, ws);
+        if (r.empty()) return Unexpected(NotFound("job", id));
+        return ReadJob(r[0]);
+    }
+
+    // ClaimJob (id) or ClaimNextJob (nullopt). The conditional UPDATE decides between two claimers of one job: the
+    // second waits for the first's row lock, then finds the job no longer claimable.
+    std::optional<Job> Claim(std::optional<std::string> id, std::string_view worker, std::chrono::milliseconds lease) {
+        auto db = pool_.Acquire();
+        pqxx::work work(*db);
+        EndDeadJobs(work, id);
+        const std::string which =
+            id ? "$3::uuid"
+               : fmt::format("(SELECT id FROM jobs WHERE {} ORDER BY run_after, created_at, id LIMIT 1 "
+                             "FOR UPDATE SKIP LOCKED)",
+                             kClaimable);
+        const std::string sql = fmt::format(
+            "UPDATE jobs SET status = 'running', attempts = attempts + 1, worker = $1, started_at = now(), "
+            "lease_until = now() + $2::bigint * interval '1 millisecond', updated_at = now() "
+            "WHERE id = {} AND {} RETURNING {}",
+            which, kClaimable, JobColumns());
+        const auto r = id ? work.exec_params(sql, std::string(worker), Millis(lease), *id)
+                          : work.exec_params(sql, std::string(worker), Millis(lease));
+        std::optional<Job> out;
+        if (!r.empty()) out = ReadJob(r[0]);
+        work.commit();
+        return out;
+    }
+
     void InReadSnapshot(const std::function<void(detail::ReadSession&)>& read) override {
         auto db = pool_.Acquire();
         pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> work(*db);

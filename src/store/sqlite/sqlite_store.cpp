@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <limits>
 #include <optional>
@@ -44,6 +45,14 @@ constexpr std::string_view kRunColumns =
     "error_message, metadata, flagged_count, created_at, started_at, completed_at, strategy_version, progress_detail";
 constexpr std::string_view kStrategyColumns =
     "id, workspace_id, name, description, configuration, version, is_active, created_at, updated_at";
+constexpr std::string_view kJobColumns =
+    "id, workspace_id, kind, target_id, payload, status, attempts, max_attempts, worker, error, cancel_requested, "
+    "run_after, lease_until, created_at, started_at, finished_at, updated_at";
+// Claimable at ?1 (now, a timestamp): due and not cancelled, or running under a lease that ran out before the last
+// attempt (a lease of 0 ms has run out at once).
+constexpr std::string_view kClaimable =
+    "cancel_requested = 0 AND ((status IN ('queued', 'retrying') AND run_after <= ?1) OR "
+    "(status = 'running' AND lease_until <= ?1 AND attempts < max_attempts))";
 // Prefixed with "t." so the list works in joins too; ReadTransaction reads them in this order.
 constexpr std::string_view kTransactionColumns =
     "t.id, t.row_number, t.source_line, t.external_id, t.transaction_date, t.registration_date, "
@@ -105,6 +114,93 @@ Strategy ReadStrategy(const Statement& s) {
                     .is_active = s.Int(6) != 0,
                     .created_at = s.Text(7),
                     .updated_at = s.Text(8)};
+}
+
+Job ReadJob(const Statement& s) {
+    return Job{.id = s.Text(0),
+               .workspace_id = s.Text(1),
+               .kind = s.Text(2),
+               .target_id = s.Text(3),
+               .payload = s.Text(4),
+               .status = s.Text(5),
+               .attempts = static_cast<int>(s.Int(6)),
+               .max_attempts = static_cast<int>(s.Int(7)),
+               .worker = s.Text(8),
+               .error = s.Text(9),
+               .cancel_requested = s.Int(10) != 0,
+               .run_after = s.Text(11),
+               .lease_until = s.Text(12),
+               .created_at = s.Text(13),
+               .started_at = s.Text(14),
+               .finished_at = s.Text(15),
+               .updated_at = s.Text(16)};
+}
+
+// Jobs read SQLite's time as the process's UTC clock, in milliseconds like every stored timestamp.
+using Millis = std::chrono::sys_time<std::chrono::milliseconds>;
+Millis NowMillis() { return std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now()); }
+std::string After(Millis now, std::chrono::milliseconds offset) {
+    return detail::FormatTimestamp(now + std::max(offset, std::chrono::milliseconds(0)));
+}
+
+// An upload that ends failed or cancelled keeps no rows.
+void DeleteUploadRows(Connection& db, const std::string& workspace_id, const std::string& upload_id) {
+    db.Prepare("DELETE FROM transactions WHERE upload_id = ?1 AND workspace_id = ?2")
+        .Bind(1, upload_id)
+        .Bind(2, workspace_id)
+        .Run();
+}
+
+// What a job's end does to its target, inside the caller's write transaction; a finished target is left as it is.
+struct JobTarget {
+    std::string kind;
+    std::string workspace_id;
+    std::string target_id;
+};
+
+void EndTarget(Connection& db, const JobTarget& target, std::string_view status, std::string_view error,
+               const std::string& now) {
+    if (status == "completed") return;  // the task's own writer completed it
+    const bool upload = detail::JobTargetTable(target.kind) == "file_uploads";
+    db.Prepare(upload ? "UPDATE file_uploads SET status = ?1, "
+                        "error_message = CASE WHEN ?1 IN ('failed', 'retrying') THEN ?2 ELSE error_message END, "
+                        "row_count = CASE WHEN ?1 IN ('failed', 'cancelled') THEN 0 ELSE row_count END "
+                        "WHERE id = ?3 AND workspace_id = ?4 AND status NOT IN ('completed', 'failed', 'cancelled')"
+                      : "UPDATE analysis_runs SET status = ?1, "
+                        "error_message = CASE WHEN ?1 IN ('failed', 'retrying') THEN ?2 ELSE error_message END, "
+                        "completed_at = CASE WHEN ?1 IN ('failed', 'cancelled') THEN ?5 ELSE completed_at END "
+                        "WHERE id = ?3 AND workspace_id = ?4 AND status NOT IN ('completed', 'failed', 'cancelled')")
+        .Bind(1, status)
+        .Bind(2, error)
+        .Bind(3, target.target_id)
+        .Bind(4, target.workspace_id)
+        .Bind(5, now)
+        .Run();
+    if (upload && db.Changes() > 0 && (status == "failed" || status == "cancelled")) {
+        DeleteUploadRows(db, target.workspace_id, target.target_id);
+    }
+}
+
+// Ends the running jobs whose lease ran out and that may not be claimed again (the last attempt's, or cancel
+// requested), with their targets; only the job `id` when it is given. Inside the caller's write transaction.
+int EndDeadJobs(Connection& db, const std::string& now, std::optional<std::string_view> id) {
+    std::vector<std::pair<JobTarget, std::pair<std::string, std::string>>> ended;
+    {
+        Statement s = db.Prepare(
+            "UPDATE jobs SET status = CASE WHEN cancel_requested = 1 THEN 'cancelled' ELSE 'failed' END, "
+            "error = CASE WHEN cancel_requested = 1 THEN error "
+            "ELSE printf('The worker running it stopped during attempt %d of %d.', attempts, max_attempts) END, "
+            "finished_at = ?1, updated_at = ?1 "
+            "WHERE status = 'running' AND lease_until <= ?1 AND (attempts >= max_attempts OR cancel_requested = 1) "
+            "AND (?2 IS NULL OR id = ?2) RETURNING kind, workspace_id, target_id, status, error");
+        s.Bind(1, now).BindOptional(2, id);
+        while (s.Step()) {
+            ended.push_back({JobTarget{.kind = s.Text(0), .workspace_id = s.Text(1), .target_id = s.Text(2)},
+                             {s.Text(3), s.Text(4)}});
+        }
+    }
+    for (const auto& [target, end] : ended) EndTarget(db, target, end.first, end.second, now);
+    return static_cast<int>(ended.size());
 }
 
 Date ReadDate(const Statement& s, int column) {
@@ -476,7 +572,7 @@ public:
                    .filename = upload.filename,
                    .file_type = upload.file_type,
                    .file_size = upload.file_size,
-                   .status = "pending",
+                   .status = "queued",
                    .row_count = 0,
                    .mapping = std::string(JsonOr(upload.mapping, "{}")),
                    .created_at = NowTimestamp()};
@@ -485,7 +581,7 @@ public:
         db->Prepare(
               "INSERT INTO file_uploads (id, workspace_id, seq, filename, file_type, file_size, status, row_count, "
               "mapping, created_at) "
-              "SELECT ?1, ?2, (SELECT IFNULL(MAX(seq), 0) + 1 FROM file_uploads), ?3, ?4, ?5, 'pending', 0, ?6, ?7 "
+              "SELECT ?1, ?2, (SELECT IFNULL(MAX(seq), 0) + 1 FROM file_uploads), ?3, ?4, ?5, 'queued', 0, ?6, ?7 "
               "WHERE EXISTS (SELECT 1 FROM workspaces WHERE id = ?2)")
             .Bind(1, out.id)
             .Bind(2, out.workspace_id)
@@ -529,7 +625,7 @@ public:
     void MarkUploadProcessing(std::string_view workspace_id, std::string_view id) override {
         const auto [ws, upload_id] = RequireIds("upload", workspace_id, id);
         auto db = pool_.Acquire();
-        db->Prepare("UPDATE file_uploads SET status = 'processing' WHERE id = ?1 AND workspace_id = ?2")
+        db->Prepare("UPDATE file_uploads SET status = 'running' WHERE id = ?1 AND workspace_id = ?2")
             .Bind(1, upload_id)
             .Bind(2, ws)
             .Run();
@@ -551,10 +647,7 @@ public:
             .Bind(5, JsonOr(metadata, "{}"))
             .Run();
         if (db->Changes() == 0) ThrowUnknownId("upload", id);
-        db->Prepare("DELETE FROM transactions WHERE upload_id = ?1 AND workspace_id = ?2")
-            .Bind(1, upload_id)
-            .Bind(2, ws)
-            .Run();
+        DeleteUploadRows(*db, ws, upload_id);
         transaction.Commit();
     }
 
@@ -728,14 +821,14 @@ public:
                 .strategy_name = run.strategy_name,
                 .strategy_version = strategy_id ? run.strategy_version : 0,
                 .configuration = std::string(JsonOr(run.configuration, "{}")),
-                .status = "pending",
+                .status = "queued",
                 .metadata = "{}",
                 .created_at = NowTimestamp()};
         auto db = pool_.Acquire();
         Statement insert = db->Prepare(
             "INSERT INTO analysis_runs (id, workspace_id, upload_id, strategy_id, strategy_name, configuration, "
             "status, metadata, created_at, strategy_version) "
-            "SELECT ?1, ?2, ?3, ?4, ?5, ?6, 'pending', '{}', ?7, ?8 "
+            "SELECT ?1, ?2, ?3, ?4, ?5, ?6, 'queued', '{}', ?7, ?8 "
             "WHERE EXISTS (SELECT 1 FROM file_uploads WHERE id = ?3 AND workspace_id = ?2) "
             "AND (?4 IS NULL OR EXISTS (SELECT 1 FROM strategies WHERE id = ?4 AND workspace_id = ?2))");
         insert.Bind(1, out.id)
@@ -774,7 +867,7 @@ public:
         db->Prepare(
               "UPDATE analysis_runs SET status = 'running', stage = ?1, progress = ?2, "
               "started_at = IFNULL(started_at, ?3), progress_detail = IFNULL(?6, progress_detail) "
-              "WHERE id = ?4 AND workspace_id = ?5 AND status IN ('pending', 'running')")
+              "WHERE id = ?4 AND workspace_id = ?5 AND status IN ('queued', 'running', 'retrying')")
             .Bind(1, stage)
             .Bind(2, detail::Fraction(progress))
             .Bind(3, NowTimestamp())
@@ -875,7 +968,254 @@ public:
         return Unexpected(NotFound("model", fmt::format("{}/{}", run_id, label)));
     }
 
+    Job CreateJob(const NewJob& job) override {
+        const auto [ws, target_id] = RequireIds("job target", job.workspace_id, job.target_id);
+        const std::string_view table = detail::JobTargetTable(job.kind);
+        if (job.max_attempts < 1) throw std::invalid_argument("A job needs max_attempts >= 1.");
+        const std::string now = NowTimestamp();
+        auto db = pool_.Acquire();
+        WriteTransaction transaction(*db);
+        db->Prepare(fmt::format(
+                        "INSERT INTO jobs (id, workspace_id, kind, target_id, payload, status, attempts, max_attempts, "
+                        "run_after, created_at, updated_at) SELECT ?1, ?2, ?3, ?4, ?5, 'queued', 0, ?6, ?7, ?7, ?7 "
+                        "WHERE EXISTS (SELECT 1 FROM {} WHERE id = ?4 AND workspace_id = ?2) "
+                        "ON CONFLICT (kind, target_id) DO NOTHING",
+                        table))
+            .Bind(1, NewUuidV7())
+            .Bind(2, ws)
+            .Bind(3, job.kind)
+            .Bind(4, target_id)
+            .Bind(5, JsonOr(job.payload, "{}"))
+            .Bind(6, int64_t{job.max_attempts})
+            .Bind(7, now)
+            .Run();
+        Job out;
+        {
+            Statement s = db->Prepare(fmt::format(
+                "SELECT {} FROM jobs WHERE kind = ?1 AND target_id = ?2 AND workspace_id = ?3", kJobColumns));
+            if (!s.Bind(1, job.kind).Bind(2, target_id).Bind(3, ws).Step()) ThrowUnknownId("job target", target_id);
+            out = ReadJob(s);
+        }
+        transaction.Commit();
+        return out;
+    }
+
+    Expected<Job> GetJob(std::string_view workspace_id, std::string_view id) override {
+        return FindJob(workspace_id, id, "id");
+    }
+
+    Expected<Job> GetJobFor(std::string_view workspace_id, std::string_view target_id) override {
+        return FindJob(workspace_id, target_id, "target_id");
+    }
+
+    Page<Job> ListJobs(std::string_view workspace_id, const JobQuery& query) override {
+        Page<Job> page;
+        const auto ws = CanonicalId(workspace_id);
+        if (!ws) return page;
+        auto db = pool_.Acquire();
+        ReadSnapshot snapshot(*db);
+        constexpr std::string_view kFilter = "workspace_id = ?1 AND (?2 = '' OR status = ?2) AND (?3 = '' OR kind = ?3)";
+        {
+            Statement count = db->Prepare(fmt::format("SELECT COUNT(*) FROM jobs WHERE {}", kFilter));
+            count.Bind(1, *ws).Bind(2, query.status).Bind(3, query.kind).Step();
+            page.total = count.Int(0);
+        }
+        Statement s = db->Prepare(fmt::format(
+            "SELECT {} FROM jobs WHERE {} ORDER BY created_at DESC, id DESC LIMIT ?4 OFFSET ?5", kJobColumns, kFilter));
+        s.Bind(1, *ws).Bind(2, query.status).Bind(3, query.kind);
+        s.Bind(4, detail::PageLimit(query.limit)).Bind(5, detail::PageOffset(query.offset));
+        while (s.Step()) page.items.push_back(ReadJob(s));
+        return page;
+    }
+
+    std::optional<Job> ClaimJob(std::string_view id, std::string_view worker,
+                                std::chrono::milliseconds lease) override {
+        const auto job_id = CanonicalId(id);
+        if (!job_id) return std::nullopt;
+        return Claim(*job_id, worker, lease);
+    }
+
+    std::optional<Job> ClaimNextJob(std::string_view worker, std::chrono::milliseconds lease) override {
+        return Claim(std::nullopt, worker, lease);
+    }
+
+    std::optional<Job> RenewLease(std::string_view id, std::string_view worker,
+                                  std::chrono::milliseconds lease) override {
+        const auto job_id = CanonicalId(id);
+        if (!job_id) return std::nullopt;
+        const Millis now = NowMillis();
+        auto db = pool_.Acquire();
+        Statement s = db->Prepare(fmt::format(
+            "UPDATE jobs SET lease_until = ?1, updated_at = ?2 WHERE id = ?3 AND status = 'running' AND worker = ?4 "
+            "RETURNING {}",
+            kJobColumns));
+        s.Bind(1, After(now, lease)).Bind(2, detail::FormatTimestamp(now)).Bind(3, *job_id).Bind(4, worker);
+        if (!s.Step()) return std::nullopt;
+        Job out = ReadJob(s);
+        return out;
+    }
+
+    std::optional<Job> FinishJob(std::string_view id, std::string_view worker, const JobEnd& end) override {
+        detail::CheckJobEndStatus(end.status);
+        const auto job_id = CanonicalId(id);
+        if (!job_id) return std::nullopt;
+        const Millis now = NowMillis();
+        const std::string now_text = detail::FormatTimestamp(now);
+        auto db = pool_.Acquire();
+        WriteTransaction transaction(*db);
+        JobTarget target;
+        std::string status = end.status;
+        {
+            Statement held = db->Prepare(
+                "SELECT kind, workspace_id, target_id, cancel_requested FROM jobs "
+                "WHERE id = ?1 AND status = 'running' AND worker = ?2");
+            if (!held.Bind(1, *job_id).Bind(2, worker).Step()) return std::nullopt;
+            target = JobTarget{.kind = held.Text(0), .workspace_id = held.Text(1), .target_id = held.Text(2)};
+            // A job whose cancel was requested never waits for another attempt: nobody would claim it.
+            if (held.Int(3) != 0 && (status == "queued" || status == "retrying")) status = "cancelled";
+        }
+        Job out;
+        {
+            Statement s = db->Prepare(fmt::format(
+                "UPDATE jobs SET status = ?1, attempts = CASE WHEN ?1 = 'queued' THEN MAX(attempts - 1, 0) "
+                "ELSE attempts END, "
+                "run_after = CASE ?1 WHEN 'retrying' THEN ?3 WHEN 'queued' THEN ?2 ELSE run_after END, "
+                "error = CASE WHEN ?1 IN ('completed', 'queued') OR ?4 = '' THEN error ELSE ?4 END, "
+                "lease_until = NULL, "
+                "finished_at = CASE WHEN ?1 IN ('completed', 'failed', 'cancelled') THEN ?2 ELSE NULL END, "
+                "updated_at = ?2 WHERE id = ?5 RETURNING {}",
+                kJobColumns));
+            s.Bind(1, status).Bind(2, now_text).Bind(3, After(now, end.retry_after)).Bind(4, end.error);
+            s.Bind(5, *job_id);
+            if (!s.Step()) throw std::logic_error("FinishJob: the job held a moment ago is gone");
+            out = ReadJob(s);
+        }
+        EndTarget(*db, target, status, out.error, now_text);
+        transaction.Commit();
+        return out;
+    }
+
+    Expected<Job> CancelJobFor(std::string_view workspace_id, std::string_view target_id) override {
+        const auto ids = detail::FoundIds("job", workspace_id, target_id);
+        if (!ids) return Unexpected(ids.error());
+        const auto& [ws, target] = *ids;
+        const std::string now = NowTimestamp();
+        auto db = pool_.Acquire();
+        WriteTransaction transaction(*db);
+        Job job;
+        {
+            Statement s = db->Prepare(
+                fmt::format("SELECT {} FROM jobs WHERE workspace_id = ?1 AND target_id = ?2 ORDER BY created_at, id "
+                            "LIMIT 1",
+                            kJobColumns));
+            if (!s.Bind(1, ws).Bind(2, target).Step()) return Unexpected(NotFound("job", target_id));
+            job = ReadJob(s);
+        }
+        if (job.status != "queued" && job.status != "retrying" && job.status != "running") return job;
+        const bool at_once = job.status != "running";
+        {
+            Statement s = db->Prepare(fmt::format(
+                "UPDATE jobs SET status = ?1, cancel_requested = ?2, finished_at = ?3, updated_at = ?4 "
+                "WHERE id = ?5 RETURNING {}",
+                kJobColumns));
+            s.Bind(1, at_once ? "cancelled" : "running").Bind(2, int64_t{at_once ? 0 : 1});
+            if (at_once) {
+                s.Bind(3, now);
+            } else {
+                s.BindNull(3);
+            }
+            s.Bind(4, now).Bind(5, job.id);
+            s.Step();
+            job = ReadJob(s);
+        }
+        if (at_once) {
+            EndTarget(*db, JobTarget{.kind = job.kind, .workspace_id = ws, .target_id = target}, "cancelled", "",
+                      now);
+        }
+        transaction.Commit();
+        return job;
+    }
+
+    std::vector<Job> ClaimableJobs(size_t limit) override {
+        std::vector<Job> jobs;
+        const std::string now = NowTimestamp();
+        auto db = pool_.Acquire();
+        WriteTransaction transaction(*db);
+        EndDeadJobs(*db, now, std::nullopt);
+        {
+            Statement s = db->Prepare(fmt::format(
+                "SELECT {} FROM jobs WHERE {} ORDER BY run_after, created_at, id LIMIT ?2", kJobColumns, kClaimable));
+            s.Bind(1, now).Bind(2, static_cast<int64_t>(std::min<size_t>(limit, detail::kMaxPageSize)));
+            while (s.Step()) jobs.push_back(ReadJob(s));
+        }
+        transaction.Commit();
+        return jobs;
+    }
+
+    int ExpireLeases() override {
+        const std::string now = NowTimestamp();
+        auto db = pool_.Acquire();
+        db->Prepare("UPDATE jobs SET lease_until = ?1, updated_at = ?1 WHERE status = 'running'").Bind(1, now).Run();
+        return static_cast<int>(db->Changes());
+    }
+
+    Expected<void> DeleteUpload(std::string_view workspace_id, std::string_view id) override {
+        const auto ids = detail::FoundIds("upload", workspace_id, id);
+        if (!ids) return Unexpected(ids.error());
+        const auto& [ws, upload_id] = *ids;
+        auto db = pool_.Acquire();
+        WriteTransaction transaction(*db);
+        // Jobs name their targets without a foreign key: deleted here; the rest goes by ON DELETE CASCADE.
+        db->Prepare(
+              "DELETE FROM jobs WHERE workspace_id = ?1 AND (target_id = ?2 OR target_id IN "
+              "(SELECT id FROM analysis_runs WHERE upload_id = ?2 AND workspace_id = ?1))")
+            .Bind(1, ws)
+            .Bind(2, upload_id)
+            .Run();
+        db->Prepare("DELETE FROM file_uploads WHERE id = ?1 AND workspace_id = ?2").Bind(1, upload_id).Bind(2, ws).Run();
+        if (db->Changes() == 0) return Unexpected(NotFound("upload", id));
+        transaction.Commit();
+        return {};
+    }
+
 private:
+    // The workspace's job with the id, or with the target id (column "target_id").
+    Expected<Job> FindJob(std::string_view workspace_id, std::string_view id, std::string_view column) {
+        const auto ids = detail::FoundIds("job", workspace_id, id);
+        if (!ids) return Unexpected(ids.error());
+        const auto& [ws, key] = *ids;
+        auto db = pool_.Acquire();
+        Statement s = db->Prepare(fmt::format(
+            "SELECT {} FROM jobs WHERE {} = ?1 AND workspace_id = ?2 ORDER BY created_at, id LIMIT 1", kJobColumns,
+            column));
+        if (!s.Bind(1, key).Bind(2, ws).Step()) return Unexpected(NotFound("job", id));
+        return ReadJob(s);
+    }
+
+    // ClaimJob (id) or ClaimNextJob (nullopt): one write transaction, so of two claimers one wins.
+    std::optional<Job> Claim(std::optional<std::string> id, std::string_view worker, std::chrono::milliseconds lease) {
+        const Millis now = NowMillis();
+        const std::string now_text = detail::FormatTimestamp(now);
+        auto db = pool_.Acquire();
+        WriteTransaction transaction(*db);
+        EndDeadJobs(*db, now_text, id);
+        std::optional<Job> out;
+        {
+            const std::string which =
+                id ? "?4" : fmt::format("(SELECT id FROM jobs WHERE {} ORDER BY run_after, created_at, id LIMIT 1)",
+                                        kClaimable);
+            Statement s = db->Prepare(fmt::format(
+                "UPDATE jobs SET status = 'running', attempts = attempts + 1, worker = ?2, started_at = ?1, "
+                "lease_until = ?3, updated_at = ?1 WHERE id = {} AND {} RETURNING {}",
+                which, kClaimable, kJobColumns));
+            s.Bind(1, now_text).Bind(2, worker).Bind(3, After(now, lease));
+            if (id) s.Bind(4, *id);
+            if (s.Step()) out = ReadJob(s);
+        }
+        transaction.Commit();
+        return out;
+    }
+
     // True when an active strategy of the workspace other than except_id has the name.
     static bool ActiveNameTaken(Connection& db, const std::string& workspace_id, std::string_view name,
                                 const std::string& except_id) {
