@@ -129,7 +129,10 @@ TEST_P(RedisQueueTest, AJobAbandonedByADeadConsumerIsFinishedByAnotherAfterTheLe
         EXPECT_EQ(taken->id, jobs[0].id);
     }
     std::atomic<int> runs{0};
-    RedisQueue queue(*store_, address, Options());
+    // Announcing nothing from the store leaves the dead consumer's pending entry as the only way to the job.
+    QueueOptions reclaim_only = Options();
+    reclaim_only.announce_limit = 0;
+    RedisQueue queue(*store_, address, reclaim_only);
     WorkerPool pool(*store_, queue, Tasks([&](const store::Job&, const std::atomic<bool>&) {
         ++runs;
         return TaskResult{TaskResult::Outcome::kCompleted, ""};
