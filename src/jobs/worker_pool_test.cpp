@@ -13,6 +13,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "core/uuid.h"
@@ -86,6 +87,19 @@ protected:
         for (const store::Job& job : jobs) queue.Publish(job);
     }
 
+    // Runs one new job on a pool of the tasks until it is `status`; the job as stored then, and the pool's counts.
+    std::pair<store::Job, WorkerPool::Stats> RunOneJob(std::map<std::string, Task, std::less<>> tasks, std::string name,
+                                                       std::string_view status) {
+        const auto queue = NewQueue(*store_);
+        WorkerPool pool(*store_, *queue, std::move(tasks), Options(std::move(name)));
+        pool.Start();
+        const auto jobs = CreateJobs(*store_, 1);
+        queue->Publish(jobs[0]);
+        EXPECT_TRUE(WaitFor([&] { return AllEnded(*store_, jobs, status); }, kLong)) << "never " << status;
+        pool.Stop(kLong);
+        return {Reload(*store_, jobs[0]), pool.GetStats()};
+    }
+
     // The dead-letter stream's entries, as field maps.
     std::vector<std::map<std::string, std::string>> DeadLetters() const {
         detail::RedisClient client(*detail::ParseRedisUrl(testing::RedisUrl()), milliseconds(2000));
@@ -106,23 +120,15 @@ protected:
 };
 
 TEST_P(WorkerPoolTest, AJobRunsOnceAndCompletes) {
-    const auto queue = NewQueue(*store_);
     RunCounter counter;
-    WorkerPool pool(*store_, *queue, Tasks([&](const store::Job& job, const std::atomic<bool>&) {
-        counter.Add(job.id);
-        return TaskResult{Outcome::kCompleted, ""};
-    }),
-                    Options("one"));
-    pool.Start();
-    const auto jobs = CreateJobs(*store_, 1);
-    Publish(*queue, jobs);
-    ASSERT_TRUE(WaitFor([&] { return AllEnded(*store_, jobs, "completed"); }, kLong));
-    pool.Stop(kLong);
-    const store::Job done = Reload(*store_, jobs[0]);
+    const auto [done, stats] = RunOneJob(Tasks([&](const store::Job& job, const std::atomic<bool>&) {
+                                             counter.Add(job.id);
+                                             return TaskResult{Outcome::kCompleted, ""};
+                                         }),
+                                         "one", "completed");
     EXPECT_EQ(done.attempts, 1);
     EXPECT_EQ(done.worker.rfind("one/", 0), 0U) << done.worker;
-    EXPECT_EQ(counter.Runs(), (std::map<std::string, int>{{jobs[0].id, 1}}));
-    const auto stats = pool.GetStats();
+    EXPECT_EQ(counter.Runs(), (std::map<std::string, int>{{done.id, 1}}));
     EXPECT_EQ(stats.completed, 1);
     EXPECT_EQ(stats.failed + stats.retried + stats.cancelled + stats.handed_back, 0);
     EXPECT_EQ(stats.busy, 0);
@@ -130,65 +136,45 @@ TEST_P(WorkerPoolTest, AJobRunsOnceAndCompletes) {
 }
 
 TEST_P(WorkerPoolTest, AThrowingTaskFailsAfterThreeAttemptsWithItsError) {
-    const auto queue = NewQueue(*store_);
     std::atomic<int> runs{0};
-    WorkerPool pool(*store_, *queue, Tasks([&](const store::Job&, const std::atomic<bool>&) -> TaskResult {
-        ++runs;
-        throw std::runtime_error("the database went away");
-    }),
-                    Options("flaky"));
-    pool.Start();
-    const auto jobs = CreateJobs(*store_, 1);
-    Publish(*queue, jobs);
-    ASSERT_TRUE(WaitFor([&] { return AllEnded(*store_, jobs, "failed"); }, kLong));
-    pool.Stop(kLong);
-    const store::Job failed = Reload(*store_, jobs[0]);
+    const auto [failed, stats] = RunOneJob(Tasks([&](const store::Job&, const std::atomic<bool>&) -> TaskResult {
+                                               ++runs;
+                                               throw std::runtime_error("the database went away");
+                                           }),
+                                           "flaky", "failed");
     EXPECT_EQ(failed.attempts, 3);
     EXPECT_EQ(failed.error, "the database went away");
     EXPECT_EQ(runs, 3);
-    const auto stats = pool.GetStats();
     EXPECT_EQ(stats.retried, 2);
     EXPECT_EQ(stats.failed, 1);
     if (queue_kind_ == "redis") {
         const auto letters = DeadLetters();
         ASSERT_EQ(letters.size(), 1U);
-        EXPECT_EQ(letters[0].at("job_id"), jobs[0].id);
+        EXPECT_EQ(letters[0].at("job_id"), failed.id);
         EXPECT_EQ(letters[0].at("kind"), store::kProcessUploadedFile);
-        EXPECT_EQ(letters[0].at("target_id"), jobs[0].target_id);
+        EXPECT_EQ(letters[0].at("target_id"), failed.target_id);
         EXPECT_EQ(letters[0].at("attempts"), "3");
         EXPECT_EQ(letters[0].at("error"), "the database went away");
     }
 }
 
 TEST_P(WorkerPoolTest, AFailedResultIsNotRetried) {
-    const auto queue = NewQueue(*store_);
     std::atomic<int> runs{0};
-    WorkerPool pool(*store_, *queue, Tasks([&](const store::Job&, const std::atomic<bool>&) {
-        ++runs;
-        return TaskResult{Outcome::kFailed, "line 3: not a date"};
-    }),
-                    Options("strict"));
-    pool.Start();
-    const auto jobs = CreateJobs(*store_, 1);
-    Publish(*queue, jobs);
-    ASSERT_TRUE(WaitFor([&] { return AllEnded(*store_, jobs, "failed"); }, kLong));
-    pool.Stop(kLong);
-    const store::Job failed = Reload(*store_, jobs[0]);
+    const auto [failed, stats] = RunOneJob(Tasks([&](const store::Job&, const std::atomic<bool>&) {
+                                               ++runs;
+                                               return TaskResult{Outcome::kFailed, "line 3: not a date"};
+                                           }),
+                                           "strict", "failed");
     EXPECT_EQ(failed.attempts, 1);
     EXPECT_EQ(failed.error, "line 3: not a date");
     EXPECT_EQ(runs, 1);
-    EXPECT_EQ(pool.GetStats().retried, 0);
+    EXPECT_EQ(stats.retried, 0);
 }
 
 TEST_P(WorkerPoolTest, AJobOfAKindWithoutATaskFails) {
-    const auto queue = NewQueue(*store_);
-    WorkerPool pool(*store_, *queue, {}, Options("empty"));
-    pool.Start();
-    const auto jobs = CreateJobs(*store_, 1);
-    Publish(*queue, jobs);
-    ASSERT_TRUE(WaitFor([&] { return AllEnded(*store_, jobs, "failed"); }, kLong));
-    pool.Stop(kLong);
-    EXPECT_EQ(Reload(*store_, jobs[0]).error, "No task for job kind 'process_uploaded_file'");
+    const auto [failed, stats] = RunOneJob({}, "empty", "failed");
+    EXPECT_EQ(failed.error, "No task for job kind 'process_uploaded_file'");
+    EXPECT_EQ(stats.failed, 1);
 }
 
 TEST_P(WorkerPoolTest, CancellingARunningJobStopsItWithinASecond) {
