@@ -17,6 +17,7 @@
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <stdexcept>
 #include <string>
 
 #include "core/uuid.h"
@@ -46,9 +47,9 @@ int FreePort() {
     socklen_t length = sizeof(address);
     // NOLINTNEXTLINE(cppcoreguidelines-pro-type-reinterpret-cast): the socket API takes sockaddr*
     auto* generic = reinterpret_cast<sockaddr*>(&address);
-    bind(fd, generic, sizeof(address));
-    getsockname(fd, generic, &length);
-    close(fd);
+    const bool bound = fd >= 0 && bind(fd, generic, sizeof(address)) == 0 && getsockname(fd, generic, &length) == 0;
+    if (fd >= 0) close(fd);
+    if (!bound) throw std::runtime_error("no free loopback port");
     return ntohs(address.sin_port);
 }
 
