@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <spdlog/sinks/ringbuffer_sink.h>
+#include <spdlog/spdlog.h>
 
 #include <atomic>
 #include <map>
@@ -222,6 +224,66 @@ TEST_P(WorkerPoolTest, StopWithoutGraceHandsARunningJobBack) {
     // A thread waiting in Take when the pool stopped may claim the job again and hand it back again.
     EXPECT_GE(pool.GetStats().handed_back, 1);
     EXPECT_EQ(pool.GetStats().cancelled, 0);
+}
+
+TEST_P(WorkerPoolTest, AWorkerThatLostItsJobStopsItAndRecordsNothing) {
+    const auto queue = NewQueue(*store_);
+    std::atomic<bool> started{false};
+    std::atomic<bool> stopped{false};
+    WorkerPool pool(*store_, *queue, Tasks([&](const store::Job&, const std::atomic<bool>& cancelled) {
+        started = true;
+        TaskResult result = RunUntilCancelled(cancelled);
+        stopped = true;
+        return result;
+    }),
+                    testing::PoolOptions("loser", milliseconds(300)));
+    pool.Start();
+    const auto jobs = CreateJobs(*store_, 1);
+    Publish(*queue, jobs);
+    ASSERT_TRUE(WaitFor([&] { return started.load(); }, kLong));
+    // Another worker takes the job over once its lease is gone (the holder may renew it in between: try again).
+    ASSERT_TRUE(WaitFor(
+        [&] {
+            store_->ExpireLeases();
+            return store_->ClaimJob(jobs[0].id, "thief/0", kLong).has_value();
+        },
+        kLong));
+    ASSERT_TRUE(WaitFor([&] { return stopped.load(); }, kLong));
+    pool.Stop(kLong);
+    const store::Job taken = Reload(*store_, jobs[0]);
+    EXPECT_EQ(taken.status, "running");
+    EXPECT_EQ(taken.worker, "thief/0");
+    const auto stats = pool.GetStats();
+    EXPECT_EQ(stats.completed + stats.failed + stats.retried + stats.cancelled + stats.handed_back, 0);
+}
+
+TEST_P(WorkerPoolTest, AHealthLineCountsTheEndsAndNamesTheQueue) {
+    const auto sink = std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(1000);
+    const auto previous = spdlog::default_logger();
+    spdlog::set_default_logger(std::make_shared<spdlog::logger>("health-test", sink));
+    const auto queue = NewQueue(*store_);
+    WorkerOptions options = Options("healthy");
+    options.health_interval = milliseconds(20);
+    WorkerPool pool(*store_, *queue, Tasks([](const store::Job&, const std::atomic<bool>&) {
+        return TaskResult{Outcome::kCompleted, ""};
+    }),
+                    options);
+    pool.Start();
+    const auto jobs = CreateJobs(*store_, 1);
+    Publish(*queue, jobs);
+    const std::string expected = fmt::format(
+        "worker healthy: 0/2 busy, 1 completed, 0 failed, 0 retried, 0 cancelled; queue {} ok", queue_kind_);
+    const bool logged = WaitFor(
+        [&] {
+            for (const std::string& line : sink->last_formatted()) {
+                if (line.find(expected) != std::string::npos) return true;
+            }
+            return false;
+        },
+        kLong);
+    pool.Stop(kLong);
+    spdlog::set_default_logger(previous);
+    EXPECT_TRUE(logged) << expected;
 }
 
 TEST_P(WorkerPoolTest, ThreePoolsRunEachOfThirtyJobsOnce) {
