@@ -226,6 +226,34 @@ TEST_P(WorkerPoolTest, StopWithoutGraceHandsARunningJobBack) {
     EXPECT_EQ(pool.GetStats().cancelled, 0);
 }
 
+TEST_P(WorkerPoolTest, StopLetsARunningJobFinishWithinTheGrace) {
+    const auto queue = NewQueue(*store_);
+    std::atomic<bool> started{false};
+    std::atomic<bool> finish{false};
+    WorkerPool pool(*store_, *queue, Tasks([&](const store::Job&, const std::atomic<bool>& cancelled) {
+        started = true;
+        WaitFor([&] { return finish.load() || cancelled.load(); }, kLong);
+        return TaskResult{cancelled ? Outcome::kCancelled : Outcome::kCompleted, ""};
+    }),
+                    Options("graceful"));
+    pool.Start();
+    const auto jobs = CreateJobs(*store_, 1);
+    Publish(*queue, jobs);
+    ASSERT_TRUE(WaitFor([&] { return started.load(); }, kLong));
+    std::atomic<bool> stop_returned{false};
+    std::thread stopper([&] {
+        pool.Stop(kLong);
+        stop_returned = true;
+    });
+    // Stop cannot return while the attempt runs: it waits for it within the grace.
+    EXPECT_FALSE(stop_returned.load());
+    finish = true;
+    stopper.join();
+    EXPECT_EQ(Reload(*store_, jobs[0]).status, "completed");
+    EXPECT_EQ(pool.GetStats().completed, 1);
+    EXPECT_EQ(pool.GetStats().handed_back, 0);
+}
+
 TEST_P(WorkerPoolTest, AWorkerThatLostItsJobStopsItAndRecordsNothing) {
     const auto queue = NewQueue(*store_);
     std::atomic<bool> started{false};
