@@ -160,8 +160,14 @@ std::optional<store::Job> RedisQueue::Claim(const detail::StreamEntry& entry, st
         Acknowledge(entry.id);
         return std::nullopt;
     }
-    const std::lock_guard lock(mutex_);
-    entries_[job->id] = entry.id;
+    std::string previous;
+    {
+        const std::lock_guard lock(mutex_);
+        std::string& remembered = entries_[job->id];
+        previous = std::exchange(remembered, entry.id);
+    }
+    // An earlier attempt here lost the job without ending it: its entry is of no use any more.
+    if (!previous.empty() && previous != entry.id) Acknowledge(previous);
     return job;
 }
 
