@@ -50,7 +50,7 @@ struct QueueOptions {
     size_t announce_limit = 1000;         // claimable jobs announced per sweep
     int64_t max_length = 100'000;         // entries kept per stream (approximately: XADD MAXLEN ~)
     std::chrono::milliseconds poll{500};  // the local queue looks at the store at least this often while waiting
-    std::chrono::milliseconds connect_timeout{2000};
+    std::chrono::milliseconds connect_timeout{2000};  // also bounds each Redis command (beyond a blocking read)
 };
 
 // The queue a URL names: "local" or "redis://HOST[:PORT][/DB]". Anything else is kBadRequest naming "queue"; so is a

@@ -56,31 +56,34 @@ RedisQueue::RedisQueue(store::Store& store, detail::RedisAddress address, QueueO
 RedisQueue::~RedisQueue() = default;
 
 bool RedisQueue::WithRedis(const std::function<void(detail::RedisClient&)>& action) {
+    Client client = Borrow();
+    {
+        const std::lock_guard lock(mutex_);
+        // In an outage only the first caller after retry_at_ tries to connect; the others give up at once.
+        if (!client && down_ && Clock::now() < retry_at_) return false;
+        if (!client && down_) retry_at_ = Clock::now() + backoff_;
+    }
     try {
-        Client client = Borrow();
+        if (!client) {
+            client = std::make_unique<detail::RedisClient>(address_, options_.connect_timeout);
+            // A new connection may meet a restarted Redis that lost the group.
+            client->CreateGroup(stream_, kGroup);
+        }
         action(*client);
-        GiveBack(std::move(client));
-        return true;
     } catch (const std::runtime_error& e) {
         Lost(e);
         return false;
     }
+    GiveBack(std::move(client));
+    Reachable();
+    return true;
 }
 
 RedisQueue::Client RedisQueue::Borrow() {
-    {
-        const std::lock_guard lock(mutex_);
-        if (!idle_.empty()) {
-            Client client = std::move(idle_.back());
-            idle_.pop_back();
-            return client;
-        }
-        if (down_ && Clock::now() < retry_at_) throw std::runtime_error("Redis is still unavailable");
-    }
-    auto client = std::make_unique<detail::RedisClient>(address_, options_.connect_timeout);
-    // A new connection may meet a restarted Redis that lost the group.
-    client->CreateGroup(stream_, kGroup);
-    Reachable();
+    const std::lock_guard lock(mutex_);
+    if (idle_.empty()) return nullptr;
+    Client client = std::move(idle_.back());
+    idle_.pop_back();
     return client;
 }
 
@@ -157,8 +160,14 @@ std::optional<store::Job> RedisQueue::Claim(const detail::StreamEntry& entry, st
         Acknowledge(entry.id);
         return std::nullopt;
     }
-    const std::lock_guard lock(mutex_);
-    entries_[job->id] = entry.id;
+    std::string previous;
+    {
+        const std::lock_guard lock(mutex_);
+        std::string& remembered = entries_[job->id];
+        previous = std::exchange(remembered, entry.id);
+    }
+    // An earlier attempt here lost the job without ending it: its entry is of no use any more.
+    if (!previous.empty() && previous != entry.id) Acknowledge(previous);
     return job;
 }
 

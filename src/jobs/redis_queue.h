@@ -57,7 +57,7 @@ private:
     // Runs the Redis calls of action on a pooled connection; false (logged) when Redis failed or is unreachable.
     // action must make Redis calls only: any std::runtime_error it throws counts as Redis going away.
     bool WithRedis(const std::function<void(detail::RedisClient&)>& action);
-    Client Borrow();
+    Client Borrow();  // an idle connection, or nullptr
     void GiveBack(Client client);
     void Lost(const std::runtime_error& error);
     void Reachable();

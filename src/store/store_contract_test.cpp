@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <functional>
@@ -25,9 +26,16 @@
 
 #include "core/money.h"
 #include "core/uuid.h"
+#include "store/detail/store_util.h"
 #include "store/postgres/postgres_store.h"
+#include "store/sqlite/detail/sqlite_connection.h"
 #include "store/sqlite/sqlite_store.h"
 #include "store/store.h"
+
+namespace granska::store::detail {
+std::span<const Migration> SqliteMigrations();    // the embedded migrations, to build an old schema
+std::span<const Migration> PostgresMigrations();
+}  // namespace granska::store::detail
 
 namespace granska::store {
 namespace {
@@ -166,11 +174,39 @@ protected:
                                         .configuration = R"({"name": "ad-hoc", "algorithms": []})"});
     }
 
+    // Jobs (issue 7): the job of an upload or a run of workspace_.
+    Job UploadJob(const std::string& upload_id, int max_attempts = 3) {
+        return store_->CreateJob(NewJob{.workspace_id = workspace_,
+                                        .kind = std::string(kProcessUploadedFile),
+                                        .target_id = upload_id,
+                                        .max_attempts = max_attempts});
+    }
+
+    Job RunJob(const std::string& run_id, int max_attempts = 3) {
+        return store_->CreateJob(NewJob{.workspace_id = workspace_,
+                                        .kind = std::string(kRunAnomalyDetection),
+                                        .target_id = run_id,
+                                        .max_attempts = max_attempts});
+    }
+
+    // A new upload's job, claimed by worker under the lease.
+    Job ClaimedUploadJob(const std::string& worker, std::chrono::milliseconds lease, int max_attempts = 3) {
+        const Job job = UploadJob(NewUploadIn(workspace_).id, max_attempts);
+        const auto claimed = store_->ClaimJob(job.id, worker, lease);
+        if (!claimed) throw std::logic_error("a new job was not claimable");
+        return *claimed;
+    }
+
     std::string url_;
     std::filesystem::path dir_;
     std::unique_ptr<Store> store_;
     std::string workspace_;
 };
+
+using std::chrono_literals::operator""h;
+using std::chrono_literals::operator""ms;
+constexpr std::chrono::milliseconds kDeadLease = 0ms;  // a worker that died at once: the lease has run out
+constexpr std::chrono::milliseconds kLiveLease = 1h;   // a worker alive for the whole test
 
 TEST_P(StoreContractTest, BackendNamesItself) { EXPECT_EQ(store_->Backend(), GetParam()); }
 
@@ -206,6 +242,69 @@ TEST_P(StoreContractTest, ConcurrentMigrateOnAFreshDatabaseAppliesEachMigrationO
         const auto fresh_default = stores[0]->GetWorkspace(kDefaultWorkspaceId);
         ASSERT_TRUE(fresh_default.has_value());
         EXPECT_EQ(fresh_default->name, "default");
+    }
+    DropFreshDatabase(url);
+}
+
+TEST_P(StoreContractTest, MigrationFiveTurnsPendingIntoQueuedAndProcessingIntoRunning) {
+    const std::string url = FreshDatabaseUrl();
+    const std::string ws(kDefaultWorkspaceId);
+    const std::string pending = NewUuidV7(), processing = NewUuidV7(), completed = NewUuidV7();
+    const std::string run_pending = NewUuidV7(), run_running = NewUuidV7();
+    const bool sqlite = GetParam() == "sqlite";
+    // Rows as version 4 wrote them; SQLite's seq is the store's, PostgreSQL's an identity column.
+    std::string rows = fmt::format(
+        "INSERT INTO file_uploads (id, workspace_id, {}filename, file_type, status, created_at) VALUES "
+        "('{}', '{}', {}'a.csv', 'csv', 'pending', '2026-01-01T00:00:00.000Z'), "
+        "('{}', '{}', {}'b.csv', 'csv', 'processing', '2026-01-01T00:00:01.000Z'), "
+        "('{}', '{}', {}'c.csv', 'csv', 'completed', '2026-01-01T00:00:02.000Z');",
+        sqlite ? "seq, " : "", pending, ws, sqlite ? "1, " : "", processing, ws, sqlite ? "2, " : "", completed, ws,
+        sqlite ? "3, " : "");
+    rows += fmt::format(
+        "INSERT INTO transactions (id, workspace_id, upload_id, row_number, external_id, transaction_date, "
+        "amount_minor, created_at) VALUES ('{}', '{}', '{}', 1, 'E-1', '2024-01-01', 100, '2026-01-01T00:00:03.000Z');"
+        "INSERT INTO analysis_runs (id, workspace_id, upload_id, configuration, status, created_at) VALUES "
+        "('{}', '{}', '{}', '{{}}', 'pending', '2026-01-01T00:00:04.000Z'), "
+        "('{}', '{}', '{}', '{{}}', 'running', '2026-01-01T00:00:05.000Z');",
+        NewUuidV7(), ws, completed, run_pending, ws, completed, run_running, ws, completed);
+    std::string old_schema;
+    for (const detail::Migration& migration :
+         (sqlite ? detail::SqliteMigrations() : detail::PostgresMigrations()).first(4)) {
+        old_schema += std::string(migration.sql) + ";\n";
+        old_schema += fmt::format("INSERT INTO schema_migrations (version, name, applied_at) VALUES ({}, '{}', {});\n",
+                                  migration.version, migration.name, sqlite ? "'2026-01-01T00:00:00.000Z'" : "now()");
+    }
+    if (sqlite) {
+        sqlite_detail::Connection db(url);
+        db.Exec("PRAGMA foreign_keys = OFF");
+        db.Exec(
+            "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT "
+            "NULL);" +
+            old_schema + rows);
+    } else {
+        pqxx::connection connection(url);
+        pqxx::work work(connection);
+        work.exec(
+            "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ "
+            "NOT NULL DEFAULT now());" +
+            old_schema + rows);
+        work.commit();
+    }
+    {
+        const auto migrated = Open(url);
+        ASSERT_EQ(migrated->Migrate(), kSchemaVersion);
+        EXPECT_EQ(migrated->GetUpload(ws, pending)->status, "queued");
+        EXPECT_EQ(migrated->GetUpload(ws, processing)->status, "running");
+        EXPECT_EQ(migrated->GetUpload(ws, completed)->status, "completed");
+        EXPECT_EQ(migrated->GetRun(ws, run_pending)->status, "queued");
+        EXPECT_EQ(migrated->GetRun(ws, run_running)->status, "running");
+        size_t kept_rows = 0;
+        migrated->ForEachTransaction(ws, completed, 10, [&](auto batch) { kept_rows += batch.size(); });
+        EXPECT_EQ(kept_rows, 1u);
+        // The rebuilt tables keep their foreign keys: deleting the upload takes its run and rows along.
+        ASSERT_TRUE(migrated->DeleteUpload(ws, completed).has_value());
+        EXPECT_EQ(migrated->GetRun(ws, run_pending).error().kind, ErrorKind::kNotFound);
+        EXPECT_EQ(migrated->ListUploads(ws, 10, 0).total, 2);
     }
     DropFreshDatabase(url);
 }
@@ -1578,7 +1677,541 @@ TEST_P(StoreContractTest, RunProgressDetailIsWrittenAndReadBack) {
     ExpectSameJson(detail, store_->GetRun(workspace_, run.id)->progress_detail);
 }
 
+// Jobs (issue 7). Tests that call ClaimJob by id run on the shared database; the ones that look at every job
+// (ClaimNextJob, ClaimableJobs, ExpireLeases) are in GlobalJobsTest below, on a database of their own.
+
+TEST_P(StoreContractTest, CreatingAJobTwiceReturnsTheOneJobUnchanged) {
+    const std::string upload_id = NewUploadIn(workspace_).id;
+    const Job first = store_->CreateJob(NewJob{.workspace_id = workspace_,
+                                               .kind = std::string(kProcessUploadedFile),
+                                               .target_id = upload_id,
+                                               .payload = R"({"format": "csv"})"});
+    EXPECT_TRUE(IsUuid(first.id));
+    EXPECT_EQ(first.workspace_id, workspace_);
+    EXPECT_EQ(first.kind, kProcessUploadedFile);
+    EXPECT_EQ(first.target_id, upload_id);
+    ExpectSameJson(R"({"format": "csv"})", first.payload);
+    EXPECT_EQ(first.status, "queued");
+    EXPECT_EQ(first.attempts, 0);
+    EXPECT_EQ(first.max_attempts, 3);
+    EXPECT_EQ(first.worker, "");
+    EXPECT_EQ(first.error, "");
+    EXPECT_FALSE(first.cancel_requested);
+    EXPECT_TRUE(IsTimestamp(first.run_after)) << first.run_after;
+    EXPECT_TRUE(IsTimestamp(first.created_at)) << first.created_at;
+    EXPECT_EQ(first.lease_until, "");
+    EXPECT_EQ(first.started_at, "");
+    EXPECT_EQ(first.finished_at, "");
+
+    const Job second = store_->CreateJob(NewJob{.workspace_id = workspace_,
+                                                .kind = std::string(kProcessUploadedFile),
+                                                .target_id = upload_id,
+                                                .payload = R"({"format": "json"})",
+                                                .max_attempts = 7});
+    EXPECT_EQ(second.id, first.id);
+    ExpectSameJson(R"({"format": "csv"})", second.payload);
+    EXPECT_EQ(second.max_attempts, 3);
+    EXPECT_EQ(store_->ListJobs(workspace_, {}).total, 1);
+}
+
+TEST_P(StoreContractTest, CreateJobRejectsAnUnknownKindOrATargetNotInTheWorkspace) {
+    const std::string upload_id = NewUploadIn(workspace_).id;
+    const std::string other = store_->CreateWorkspace("other").id;
+    EXPECT_THROW(store_->CreateJob({.workspace_id = workspace_, .kind = "unknown", .target_id = upload_id}),
+                 std::invalid_argument);
+    EXPECT_THROW(RunJob(upload_id), std::invalid_argument);  // an upload is not a run
+    EXPECT_THROW(UploadJob(NewUuidV7()), std::invalid_argument);
+    EXPECT_THROW(UploadJob("not-a-uuid"), std::invalid_argument);
+    EXPECT_THROW(store_->CreateJob({.workspace_id = other, .kind = std::string(kProcessUploadedFile),
+                                    .target_id = upload_id}),
+                 std::invalid_argument);
+    EXPECT_THROW(UploadJob(upload_id, 0), std::invalid_argument);
+    EXPECT_EQ(store_->ListJobs(workspace_, {}).total, 0);
+}
+
+TEST_P(StoreContractTest, AClaimedJobIsRunningWithTheAttemptTheWorkerAndALease) {
+    const Job job = UploadJob(NewUploadIn(workspace_).id);
+    const auto claimed = store_->ClaimJob(job.id, "worker-a", kLiveLease);
+    ASSERT_TRUE(claimed.has_value());
+    EXPECT_EQ(claimed->id, job.id);
+    EXPECT_EQ(claimed->status, "running");
+    EXPECT_EQ(claimed->attempts, 1);
+    EXPECT_EQ(claimed->worker, "worker-a");
+    EXPECT_TRUE(IsTimestamp(claimed->started_at)) << claimed->started_at;
+    EXPECT_TRUE(IsTimestamp(claimed->lease_until)) << claimed->lease_until;
+    EXPECT_GT(claimed->lease_until, claimed->started_at);
+    EXPECT_EQ(store_->GetJob(workspace_, job.id)->status, "running");
+    // The task, not the claim, moves the target.
+    EXPECT_EQ(store_->GetUpload(workspace_, job.target_id)->status, "queued");
+}
+
+TEST_P(StoreContractTest, AJobUnderALiveLeaseUnknownOrMalformedIsNotClaimable) {
+    const Job job = ClaimedUploadJob("worker-a", kLiveLease);
+    EXPECT_FALSE(store_->ClaimJob(job.id, "worker-b", kLiveLease).has_value());
+    EXPECT_FALSE(store_->ClaimJob(NewUuidV7(), "worker-b", kLiveLease).has_value());
+    EXPECT_FALSE(store_->ClaimJob("'; DROP TABLE jobs; --", "worker-b", kLiveLease).has_value());
+    const auto held = store_->GetJob(workspace_, job.id);
+    EXPECT_EQ(held->worker, "worker-a");
+    EXPECT_EQ(held->attempts, 1);
+}
+
+TEST_P(StoreContractTest, OfTwoThreadsClaimingOneJobExactlyOneWins) {
+    for (int round = 0; round < 50; ++round) {
+        const Job job = UploadJob(NewUploadIn(workspace_).id);
+        std::optional<Job> a;
+        std::optional<Job> b;
+        std::thread first([&] { a = store_->ClaimJob(job.id, "worker-a", kLiveLease); });
+        std::thread second([&] { b = store_->ClaimJob(job.id, "worker-b", kLiveLease); });
+        first.join();
+        second.join();
+        ASSERT_NE(a.has_value(), b.has_value()) << "round " << round;
+        const Job& winner = a ? *a : *b;
+        EXPECT_EQ(winner.attempts, 1);
+        EXPECT_EQ(store_->GetJob(workspace_, job.id)->worker, winner.worker);
+    }
+}
+
+TEST_P(StoreContractTest, AnExpiredLeaseIsTakenOverAndTheOldWorkerLosesTheJob) {
+    const Job job = ClaimedUploadJob("worker-a", kDeadLease);
+    const auto taken = store_->ClaimJob(job.id, "worker-b", kLiveLease);
+    ASSERT_TRUE(taken.has_value());
+    EXPECT_EQ(taken->attempts, 2);
+    EXPECT_EQ(taken->worker, "worker-b");
+    EXPECT_EQ(taken->status, "running");
+
+    EXPECT_FALSE(store_->RenewLease(job.id, "worker-a", kLiveLease).has_value());
+    EXPECT_FALSE(store_->FinishJob(job.id, "worker-a", {.status = "completed"}).has_value());
+    const auto held = store_->GetJob(workspace_, job.id);
+    EXPECT_EQ(held->status, "running");
+    EXPECT_EQ(held->worker, "worker-b");
+    EXPECT_EQ(held->lease_until, taken->lease_until);
+}
+
+TEST_P(StoreContractTest, ALeaseThatRanOutInTheLastAttemptFailsTheJobAndItsTarget) {
+    const store::Run run = NewRunFor(NewUploadIn(workspace_).id);
+    const Job job = RunJob(run.id, 2);
+    ASSERT_TRUE(store_->ClaimJob(job.id, "worker-a", kDeadLease).has_value());
+    ASSERT_EQ(store_->ClaimJob(job.id, "worker-b", kDeadLease)->attempts, 2);
+    store_->UpdateRunProgress(workspace_, run.id, "zscore", 0.5, "");
+
+    EXPECT_FALSE(store_->ClaimJob(job.id, "worker-c", kLiveLease).has_value());
+    const auto failed = store_->GetJob(workspace_, job.id);
+    EXPECT_EQ(failed->status, "failed");
+    EXPECT_EQ(failed->attempts, 2);
+    EXPECT_EQ(failed->error, "The worker running it stopped during attempt 2 of 2.");
+    EXPECT_TRUE(IsTimestamp(failed->finished_at)) << failed->finished_at;
+    const auto target = store_->GetRun(workspace_, run.id);
+    EXPECT_EQ(target->status, "failed");
+    EXPECT_EQ(target->error_message, "The worker running it stopped during attempt 2 of 2.");
+    EXPECT_TRUE(IsTimestamp(target->completed_at)) << target->completed_at;
+    EXPECT_FALSE(store_->ClaimJob(job.id, "worker-c", kLiveLease).has_value());
+}
+
+TEST_P(StoreContractTest, RenewLeaseExtendsTheHoldersLeaseOnly) {
+    const Job job = ClaimedUploadJob("worker-a", kDeadLease);
+    const auto renewed = store_->RenewLease(job.id, "worker-a", kLiveLease);
+    ASSERT_TRUE(renewed.has_value());
+    EXPECT_GT(renewed->lease_until, job.lease_until);
+    EXPECT_FALSE(renewed->cancel_requested);
+    // Renewed in time, the lease is live again: nobody takes the job over.
+    EXPECT_FALSE(store_->ClaimJob(job.id, "worker-b", kLiveLease).has_value());
+    EXPECT_FALSE(store_->RenewLease(job.id, "worker-b", kLiveLease).has_value());
+    EXPECT_FALSE(store_->RenewLease(NewUuidV7(), "worker-a", kLiveLease).has_value());
+    EXPECT_FALSE(store_->RenewLease("not-a-uuid", "worker-a", kLiveLease).has_value());
+}
+
+TEST_P(StoreContractTest, FinishJobRetryingMarksTheTargetAndWaitsForRunAfter) {
+    const Job job = ClaimedUploadJob("worker-a", kLiveLease);
+    store_->MarkUploadProcessing(workspace_, job.target_id);
+    const auto retrying =
+        store_->FinishJob(job.id, "worker-a", {.status = "retrying", .error = "Disk full", .retry_after = 1h});
+    ASSERT_TRUE(retrying.has_value());
+    EXPECT_EQ(retrying->status, "retrying");
+    EXPECT_EQ(retrying->error, "Disk full");
+    EXPECT_EQ(retrying->attempts, 1);
+    EXPECT_EQ(retrying->lease_until, "");
+    EXPECT_EQ(retrying->finished_at, "");
+    EXPECT_GT(retrying->run_after, retrying->updated_at);
+    const auto upload = store_->GetUpload(workspace_, job.target_id);
+    EXPECT_EQ(upload->status, "retrying");
+    EXPECT_EQ(upload->error_message, "Disk full");
+
+    EXPECT_FALSE(store_->ClaimJob(job.id, "worker-b", kLiveLease).has_value());
+    EXPECT_EQ(store_->GetJob(workspace_, job.id)->status, "retrying");
+}
+
+TEST_P(StoreContractTest, ARetryDueAtOnceIsClaimedAgainWithTheNextAttempt) {
+    const Job job = ClaimedUploadJob("worker-a", kLiveLease);
+    ASSERT_TRUE(store_->FinishJob(job.id, "worker-a", {.status = "retrying", .error = "Timeout", .retry_after = 0ms}));
+    const auto again = store_->ClaimJob(job.id, "worker-b", kLiveLease);
+    ASSERT_TRUE(again.has_value());
+    EXPECT_EQ(again->attempts, 2);
+    EXPECT_EQ(again->worker, "worker-b");
+    EXPECT_EQ(again->error, "Timeout");  // the last failed attempt's, until another fails
+}
+
+TEST_P(StoreContractTest, FinishJobFailedOnAnUploadDeletesItsRowsAndRecordsTheError) {
+    const std::string upload_id = CommittedUpload({Row(1, 1), Row(2, 2)});
+    store_->MarkUploadProcessing(workspace_, upload_id);  // ingested again
+    const Job job = UploadJob(upload_id);
+    ASSERT_TRUE(store_->ClaimJob(job.id, "worker-a", kLiveLease));
+    const auto failed = store_->FinishJob(job.id, "worker-a", {.status = "failed", .error = "Out of memory"});
+    ASSERT_TRUE(failed.has_value());
+    EXPECT_EQ(failed->status, "failed");
+    EXPECT_EQ(failed->error, "Out of memory");
+    EXPECT_TRUE(IsTimestamp(failed->finished_at)) << failed->finished_at;
+    const auto upload = store_->GetUpload(workspace_, upload_id);
+    EXPECT_EQ(upload->status, "failed");
+    EXPECT_EQ(upload->error_message, "Out of memory");
+    EXPECT_EQ(upload->row_count, 0);
+    EXPECT_TRUE(ReadAll(workspace_, upload_id).empty());
+}
+
+TEST_P(StoreContractTest, ATargetTheEngineAlreadyFailedKeepsItsOwnMessage) {
+    const Job upload_job = ClaimedUploadJob("worker-a", kLiveLease);
+    store_->FailUpload(workspace_, upload_job.target_id, InvalidInput("bad_amount", "Line 3: 'abc' is no amount."),
+                       "{}");
+    ASSERT_TRUE(store_->FinishJob(upload_job.id, "worker-a", {.status = "failed", .error = "Ingest failed"}));
+    EXPECT_EQ(store_->GetUpload(workspace_, upload_job.target_id)->error_message, "Line 3: 'abc' is no amount.");
+
+    const store::Run run = NewRunFor(NewUploadIn(workspace_).id);
+    const Job run_job = RunJob(run.id);
+    ASSERT_TRUE(store_->ClaimJob(run_job.id, "worker-a", kLiveLease));
+    store_->FailRun(workspace_, run.id, "The strategy names no algorithm.");
+    const auto ended = store_->FinishJob(run_job.id, "worker-a", {.status = "failed", .error = "Analysis failed"});
+    EXPECT_EQ(ended->error, "Analysis failed");
+    const auto target = store_->GetRun(workspace_, run.id);
+    EXPECT_EQ(target->status, "failed");
+    EXPECT_EQ(target->error_message, "The strategy names no algorithm.");
+}
+
+TEST_P(StoreContractTest, FinishJobCompletedLeavesTheCompletedTarget) {
+    const std::string upload_id = CommittedUpload({Row(1, 1)});
+    const Job job = UploadJob(upload_id);
+    ASSERT_TRUE(store_->ClaimJob(job.id, "worker-a", kLiveLease));
+    const auto done = store_->FinishJob(job.id, "worker-a", {.status = "completed"});
+    ASSERT_TRUE(done.has_value());
+    EXPECT_EQ(done->status, "completed");
+    EXPECT_TRUE(IsTimestamp(done->finished_at)) << done->finished_at;
+    EXPECT_EQ(done->lease_until, "");
+    const auto upload = store_->GetUpload(workspace_, upload_id);
+    EXPECT_EQ(upload->status, "completed");
+    EXPECT_EQ(upload->row_count, 1);
+    EXPECT_FALSE(store_->ClaimJob(job.id, "worker-b", kLiveLease).has_value());
+}
+
+TEST_P(StoreContractTest, HandingAJobBackUndoesTheAttemptAndQueuesTheTargetAgain) {
+    const Job job = ClaimedUploadJob("worker-a", kLiveLease);
+    store_->MarkUploadProcessing(workspace_, job.target_id);
+    const auto back = store_->FinishJob(job.id, "worker-a", {.status = "queued"});
+    ASSERT_TRUE(back.has_value());
+    EXPECT_EQ(back->status, "queued");
+    EXPECT_EQ(back->attempts, 0);
+    EXPECT_EQ(back->worker, "worker-a");
+    EXPECT_EQ(back->finished_at, "");
+    EXPECT_LE(back->run_after, back->updated_at);
+    EXPECT_EQ(store_->GetUpload(workspace_, job.target_id)->status, "queued");
+    const auto again = store_->ClaimJob(job.id, "worker-b", kLiveLease);
+    ASSERT_TRUE(again.has_value());
+    EXPECT_EQ(again->attempts, 1);
+}
+
+TEST_P(StoreContractTest, FinishJobByAWorkerThatDoesNotHoldTheJobChangesNothing) {
+    const Job queued = UploadJob(NewUploadIn(workspace_).id);
+    EXPECT_FALSE(store_->FinishJob(queued.id, "worker-a", {.status = "completed"}).has_value());
+    const Job held = ClaimedUploadJob("worker-a", kLiveLease);
+    EXPECT_FALSE(store_->FinishJob(held.id, "worker-b", {.status = "failed", .error = "x"}).has_value());
+    EXPECT_FALSE(store_->FinishJob("not-a-uuid", "worker-a", {.status = "completed"}).has_value());
+    EXPECT_THROW(store_->FinishJob(held.id, "worker-a", {.status = "done"}), std::invalid_argument);
+    EXPECT_EQ(store_->GetJob(workspace_, queued.id)->status, "queued");
+    const auto still = store_->GetJob(workspace_, held.id);
+    EXPECT_EQ(still->status, "running");
+    EXPECT_EQ(still->error, "");
+    EXPECT_EQ(store_->GetUpload(workspace_, held.target_id)->status, "queued");
+
+    ASSERT_TRUE(store_->FinishJob(held.id, "worker-a", {.status = "completed"}));
+    EXPECT_FALSE(store_->FinishJob(held.id, "worker-a", {.status = "failed", .error = "late"}).has_value());
+    EXPECT_EQ(store_->GetJob(workspace_, held.id)->status, "completed");
+}
+
+TEST_P(StoreContractTest, CancellingAQueuedJobCancelsItAndItsTargetAtOnce) {
+    const Job job = UploadJob(NewUploadIn(workspace_).id);
+    const auto cancelled = store_->CancelJobFor(workspace_, job.target_id);
+    ASSERT_TRUE(cancelled.has_value());
+    EXPECT_EQ(cancelled->id, job.id);
+    EXPECT_EQ(cancelled->status, "cancelled");
+    EXPECT_TRUE(IsTimestamp(cancelled->finished_at)) << cancelled->finished_at;
+    EXPECT_EQ(store_->GetUpload(workspace_, job.target_id)->status, "cancelled");
+    EXPECT_FALSE(store_->ClaimJob(job.id, "worker-a", kLiveLease).has_value());
+}
+
+TEST_P(StoreContractTest, CancellingARetryingRunCancelsTheRun) {
+    const store::Run run = NewRunFor(NewUploadIn(workspace_).id);
+    const Job job = RunJob(run.id);
+    ASSERT_TRUE(store_->ClaimJob(job.id, "worker-a", kLiveLease));
+    ASSERT_TRUE(store_->FinishJob(job.id, "worker-a", {.status = "retrying", .error = "Timeout", .retry_after = 0ms}));
+    EXPECT_EQ(store_->CancelJobFor(workspace_, run.id)->status, "cancelled");
+    const auto target = store_->GetRun(workspace_, run.id);
+    EXPECT_EQ(target->status, "cancelled");
+    EXPECT_TRUE(IsTimestamp(target->completed_at)) << target->completed_at;
+    EXPECT_FALSE(store_->ClaimJob(job.id, "worker-b", kLiveLease).has_value());
+}
+
+TEST_P(StoreContractTest, CancellingARunningJobAsksItsWorkerWhoSeesItOnRenew) {
+    const store::Run run = NewRunFor(NewUploadIn(workspace_).id);
+    const Job job = RunJob(run.id);
+    ASSERT_TRUE(store_->ClaimJob(job.id, "worker-a", kLiveLease));
+    store_->UpdateRunProgress(workspace_, run.id, "zscore", 0.5, "");
+
+    const auto requested = store_->CancelJobFor(workspace_, run.id);
+    ASSERT_TRUE(requested.has_value());
+    EXPECT_EQ(requested->status, "running");
+    EXPECT_TRUE(requested->cancel_requested);
+    EXPECT_EQ(store_->GetRun(workspace_, run.id)->status, "running");
+    const auto renewed = store_->RenewLease(job.id, "worker-a", kLiveLease);
+    ASSERT_TRUE(renewed.has_value());
+    EXPECT_TRUE(renewed->cancel_requested);
+
+    const auto ended = store_->FinishJob(job.id, "worker-a", {.status = "cancelled"});
+    EXPECT_EQ(ended->status, "cancelled");
+    EXPECT_EQ(store_->GetRun(workspace_, run.id)->status, "cancelled");
+}
+
+TEST_P(StoreContractTest, AJobWhoseCancelWasRequestedIsNeverClaimedOrQueuedAgain) {
+    // Its worker died: the job ends cancelled at the next claim instead.
+    const Job dead = ClaimedUploadJob("worker-a", kDeadLease);
+    ASSERT_TRUE(store_->CancelJobFor(workspace_, dead.target_id)->cancel_requested);
+    EXPECT_FALSE(store_->ClaimJob(dead.id, "worker-b", kLiveLease).has_value());
+    EXPECT_EQ(store_->GetJob(workspace_, dead.id)->status, "cancelled");
+    EXPECT_EQ(store_->GetUpload(workspace_, dead.target_id)->status, "cancelled");
+
+    // Its worker hands it back or asks for a retry: nobody would claim it, so it ends cancelled.
+    for (const std::string status : {"queued", "retrying"}) {
+        const Job held = ClaimedUploadJob("worker-a", kLiveLease);
+        ASSERT_TRUE(store_->CancelJobFor(workspace_, held.target_id));
+        const auto ended = store_->FinishJob(held.id, "worker-a", {.status = status, .error = "Stopping"});
+        EXPECT_EQ(ended->status, "cancelled") << status;
+        EXPECT_EQ(store_->GetUpload(workspace_, held.target_id)->status, "cancelled") << status;
+    }
+}
+
+TEST_P(StoreContractTest, CancellingAFinishedJobChangesNothingAndATargetWithoutAJobIsNotFound) {
+    const Job job = ClaimedUploadJob("worker-a", kLiveLease);
+    const Job done = *store_->FinishJob(job.id, "worker-a", {.status = "failed", .error = "Broken"});
+    const auto again = store_->CancelJobFor(workspace_, job.target_id);
+    ASSERT_TRUE(again.has_value());
+    EXPECT_EQ(again->status, "failed");
+    EXPECT_EQ(again->updated_at, done.updated_at);
+    EXPECT_EQ(store_->GetUpload(workspace_, job.target_id)->status, "failed");
+
+    const std::string jobless = NewUploadIn(workspace_).id;
+    EXPECT_EQ(store_->CancelJobFor(workspace_, jobless).error().kind, ErrorKind::kNotFound);
+    EXPECT_EQ(store_->CancelJobFor(workspace_, "not-a-uuid").error().kind, ErrorKind::kNotFound);
+    EXPECT_EQ(store_->GetUpload(workspace_, jobless)->status, "queued");
+}
+
+TEST_P(StoreContractTest, GetJobAndGetJobForFindTheJobOfATarget) {
+    const store::Run run = NewRunFor(NewUploadIn(workspace_).id);
+    const Job job = RunJob(run.id);
+    EXPECT_EQ(store_->GetJob(workspace_, job.id)->target_id, run.id);
+    EXPECT_EQ(store_->GetJobFor(workspace_, run.id)->id, job.id);
+    EXPECT_EQ(store_->GetJobFor(workspace_, run.upload_id).error().kind, ErrorKind::kNotFound);
+    EXPECT_EQ(store_->GetJob(workspace_, NewUuidV7()).error().kind, ErrorKind::kNotFound);
+    EXPECT_EQ(store_->GetJob(workspace_, "not-a-uuid").error().kind, ErrorKind::kNotFound);
+    EXPECT_EQ(store_->GetJobFor(workspace_, "not-a-uuid").error().kind, ErrorKind::kNotFound);
+}
+
+TEST_P(StoreContractTest, ListJobsPagesNewestFirstFiltersAndCounts) {
+    std::vector<std::string> ids;  // in creation order
+    for (int i = 0; i < 3; ++i) ids.push_back(UploadJob(NewUploadIn(workspace_).id).id);
+    for (int i = 0; i < 2; ++i) ids.push_back(RunJob(NewRunFor(NewUploadIn(workspace_).id).id).id);
+    ASSERT_TRUE(store_->ClaimJob(ids[1], "worker-a", kLiveLease));
+
+    const Page<Job> all = store_->ListJobs(workspace_, {});
+    EXPECT_EQ(all.total, 5);
+    std::vector<std::string> newest_first(ids.rbegin(), ids.rend());
+    std::vector<std::string> listed;
+    for (const Job& job : all.items) listed.push_back(job.id);
+    EXPECT_EQ(listed, newest_first);
+
+    const Page<Job> page = store_->ListJobs(workspace_, {.limit = 2, .offset = 1});
+    EXPECT_EQ(page.total, 5);
+    ASSERT_EQ(page.items.size(), 2u);
+    EXPECT_EQ(page.items[0].id, ids[3]);
+    EXPECT_EQ(page.items[1].id, ids[2]);
+
+    const Page<Job> runs = store_->ListJobs(workspace_, {.kind = std::string(kRunAnomalyDetection)});
+    EXPECT_EQ(runs.total, 2);
+    for (const Job& job : runs.items) EXPECT_EQ(job.kind, kRunAnomalyDetection);
+    const Page<Job> running = store_->ListJobs(workspace_, {.status = "running"});
+    EXPECT_EQ(running.total, 1);
+    ASSERT_EQ(running.items.size(), 1u);
+    EXPECT_EQ(running.items[0].id, ids[1]);
+    EXPECT_EQ(store_->ListJobs(workspace_, {.status = "running", .kind = std::string(kRunAnomalyDetection)}).total, 0);
+    EXPECT_EQ(store_->ListJobs("not-a-uuid", {}).total, 0);
+}
+
+TEST_P(StoreContractTest, ProgressMovesAQueuedOrRetryingRunToRunningButNotACancelledOne) {
+    const store::Run run = NewRunFor(NewUploadIn(workspace_).id);
+    const Job job = RunJob(run.id);
+    ASSERT_TRUE(store_->ClaimJob(job.id, "worker-a", kLiveLease));
+    ASSERT_TRUE(store_->FinishJob(job.id, "worker-a", {.status = "retrying", .error = "Timeout", .retry_after = 0ms}));
+    EXPECT_EQ(store_->GetRun(workspace_, run.id)->status, "retrying");
+    store_->UpdateRunProgress(workspace_, run.id, "loading", 0.1, "");
+    EXPECT_EQ(store_->GetRun(workspace_, run.id)->status, "running");
+
+    const store::Run cancelled = NewRunFor(NewUploadIn(workspace_).id);
+    RunJob(cancelled.id);
+    ASSERT_TRUE(store_->CancelJobFor(workspace_, cancelled.id));
+    store_->UpdateRunProgress(workspace_, cancelled.id, "loading", 0.1, "");
+    const auto read = store_->GetRun(workspace_, cancelled.id);
+    EXPECT_EQ(read->status, "cancelled");
+    EXPECT_EQ(read->stage, "");
+}
+
+TEST_P(StoreContractTest, DeleteUploadRemovesItsRowsRunsResultsAndJobs) {
+    const std::string upload_id = CommittedUpload({Row(1, 1), Row(2, 2)});
+    const store::Run run = NewRunFor(upload_id);
+    const auto rows = ReadAll(workspace_, upload_id);
+    store_->CompleteRun(workspace_, run.id, {},
+                        std::vector<AnalysisResult>{{.transaction_id = rows[0].id, .score = 0.9, .rank = 1},
+                                                    {.transaction_id = rows[1].id, .score = 0.1, .rank = 2}},
+                        "{}");
+    const Job upload_job = UploadJob(upload_id);
+    const Job run_job = RunJob(run.id);
+    const std::string kept = NewUploadIn(workspace_).id;
+    const Job kept_job = UploadJob(kept);
+
+    ASSERT_TRUE(store_->DeleteUpload(workspace_, upload_id).has_value());
+    EXPECT_EQ(store_->GetUpload(workspace_, upload_id).error().kind, ErrorKind::kNotFound);
+    EXPECT_TRUE(ReadAll(workspace_, upload_id).empty());
+    EXPECT_EQ(store_->GetRun(workspace_, run.id).error().kind, ErrorKind::kNotFound);
+    EXPECT_EQ(store_->ListResults(workspace_, run.id, {}).total, 0);
+    EXPECT_EQ(store_->GetJob(workspace_, upload_job.id).error().kind, ErrorKind::kNotFound);
+    EXPECT_EQ(store_->GetJob(workspace_, run_job.id).error().kind, ErrorKind::kNotFound);
+    EXPECT_EQ(store_->ListJobs(workspace_, {}).total, 1);
+    EXPECT_TRUE(store_->GetJob(workspace_, kept_job.id).has_value());
+    EXPECT_TRUE(store_->GetUpload(workspace_, kept).has_value());
+
+    EXPECT_EQ(store_->DeleteUpload(workspace_, upload_id).error().kind, ErrorKind::kNotFound);
+    EXPECT_EQ(store_->DeleteUpload(workspace_, "not-a-uuid").error().kind, ErrorKind::kNotFound);
+}
+
+TEST_P(StoreContractTest, AnotherWorkspaceSeesNoneOfTheJobsAndCannotCancelOrDelete) {
+    const Job job = UploadJob(NewUploadIn(workspace_).id);
+    const std::string other = store_->CreateWorkspace("other").id;
+    EXPECT_EQ(store_->GetJob(other, job.id).error().kind, ErrorKind::kNotFound);
+    EXPECT_EQ(store_->GetJobFor(other, job.target_id).error().kind, ErrorKind::kNotFound);
+    EXPECT_EQ(store_->ListJobs(other, {}).total, 0);
+    EXPECT_EQ(store_->CancelJobFor(other, job.target_id).error().kind, ErrorKind::kNotFound);
+    EXPECT_EQ(store_->DeleteUpload(other, job.target_id).error().kind, ErrorKind::kNotFound);
+    EXPECT_EQ(store_->GetJob(workspace_, job.id)->status, "queued");
+    EXPECT_EQ(store_->GetUpload(workspace_, job.target_id)->status, "queued");
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, StoreContractTest, ::testing::Values("sqlite", "postgresql"),
+                         [](const ::testing::TestParamInfo<std::string>& param_info) { return param_info.param; });
+
+// ClaimNextJob, ClaimableJobs and ExpireLeases look at every workspace's jobs: on PostgreSQL these tests get a database
+// of their own, so that tests running beside them (ctest -j) neither see nor take their jobs.
+class GlobalJobsTest : public StoreContractTest {
+protected:
+    void SetUp() override {
+        StoreContractTest::SetUp();
+        if (IsSkipped() || GetParam() != "postgresql") return;
+        own_url_ = FreshDatabaseUrl();
+        store_ = Open(own_url_);
+        ASSERT_EQ(store_->Migrate(), kSchemaVersion);
+        workspace_ = store_->CreateWorkspace("jobs").id;
+    }
+
+    void TearDown() override {
+        store_.reset();
+        if (!own_url_.empty()) DropFreshDatabase(own_url_);
+        StoreContractTest::TearDown();
+    }
+
+    std::string own_url_;
+};
+
+TEST_P(GlobalJobsTest, ClaimNextJobTakesTheOldestDueJobFirst) {
+    std::vector<std::string> ids;
+    for (int i = 0; i < 3; ++i) ids.push_back(UploadJob(NewUploadIn(workspace_).id).id);
+    for (const std::string& id : ids) {
+        const auto claimed = store_->ClaimNextJob("worker-a", kLiveLease);
+        ASSERT_TRUE(claimed.has_value());
+        EXPECT_EQ(claimed->id, id);
+        EXPECT_EQ(claimed->status, "running");
+        EXPECT_EQ(claimed->worker, "worker-a");
+    }
+    EXPECT_FALSE(store_->ClaimNextJob("worker-a", kLiveLease).has_value());
+}
+
+TEST_P(GlobalJobsTest, ClaimNextJobSkipsARetryNotYetDueAndAJobWhoseCancelWasRequested) {
+    const Job waiting = ClaimedUploadJob("worker-a", kLiveLease);
+    ASSERT_TRUE(store_->FinishJob(waiting.id, "worker-a", {.status = "retrying", .error = "x", .retry_after = 1h}));
+    const Job cancelling = ClaimedUploadJob("worker-a", kDeadLease);
+    ASSERT_TRUE(store_->CancelJobFor(workspace_, cancelling.target_id)->cancel_requested);
+    const Job due = UploadJob(NewUploadIn(workspace_).id);
+
+    const auto claimed = store_->ClaimNextJob("worker-b", kLiveLease);
+    ASSERT_TRUE(claimed.has_value());
+    EXPECT_EQ(claimed->id, due.id);
+    EXPECT_FALSE(store_->ClaimNextJob("worker-b", kLiveLease).has_value());
+    EXPECT_EQ(store_->GetJob(workspace_, waiting.id)->status, "retrying");
+    EXPECT_EQ(store_->GetJob(workspace_, cancelling.id)->status, "cancelled");
+}
+
+TEST_P(GlobalJobsTest, ClaimNextJobTakesOverAnExpiredLease) {
+    const Job job = ClaimedUploadJob("worker-a", kDeadLease);
+    const auto taken = store_->ClaimNextJob("worker-b", kLiveLease);
+    ASSERT_TRUE(taken.has_value());
+    EXPECT_EQ(taken->id, job.id);
+    EXPECT_EQ(taken->attempts, 2);
+    EXPECT_EQ(taken->worker, "worker-b");
+}
+
+TEST_P(GlobalJobsTest, ClaimNextJobFailsAJobWhoseLastAttemptsWorkerDied) {
+    const Job job = ClaimedUploadJob("worker-a", kDeadLease, 1);
+    EXPECT_FALSE(store_->ClaimNextJob("worker-b", kLiveLease).has_value());
+    const auto failed = store_->GetJob(workspace_, job.id);
+    EXPECT_EQ(failed->status, "failed");
+    EXPECT_EQ(failed->error, "The worker running it stopped during attempt 1 of 1.");
+    const auto upload = store_->GetUpload(workspace_, job.target_id);
+    EXPECT_EQ(upload->status, "failed");
+    EXPECT_EQ(upload->error_message, "The worker running it stopped during attempt 1 of 1.");
+}
+
+TEST_P(GlobalJobsTest, ClaimableJobsListsWhatAWorkerCouldClaimOldestFirst) {
+    const Job queued = UploadJob(NewUploadIn(workspace_).id);
+    const Job orphaned = ClaimedUploadJob("worker-a", kDeadLease);  // its worker died before its last attempt ended
+    ClaimedUploadJob("worker-a", kLiveLease);                        // held
+    const Job not_due = ClaimedUploadJob("worker-a", kLiveLease);
+    ASSERT_TRUE(store_->FinishJob(not_due.id, "worker-a", {.status = "retrying", .error = "x", .retry_after = 1h}));
+    const Job due = ClaimedUploadJob("worker-a", kLiveLease);
+    ASSERT_TRUE(store_->FinishJob(due.id, "worker-a", {.status = "retrying", .error = "x", .retry_after = 0ms}));
+    const Job dead = ClaimedUploadJob("worker-a", kDeadLease, 1);  // failed, not listed
+    ASSERT_TRUE(store_->CancelJobFor(workspace_, UploadJob(NewUploadIn(workspace_).id).target_id));
+
+    std::vector<std::string> listed;
+    for (const Job& job : store_->ClaimableJobs(100)) listed.push_back(job.id);
+    EXPECT_EQ(listed, (std::vector<std::string>{queued.id, orphaned.id, due.id}));
+    EXPECT_EQ(store_->ClaimableJobs(1).size(), 1u);
+    EXPECT_EQ(store_->GetJob(workspace_, dead.id)->status, "failed");
+    // Listing claims nothing.
+    EXPECT_EQ(store_->GetJob(workspace_, queued.id)->status, "queued");
+}
+
+TEST_P(GlobalJobsTest, ExpireLeasesMakesEveryRunningJobClaimableAtOnce) {
+    const Job first = ClaimedUploadJob("worker-a", kLiveLease);
+    const Job second = ClaimedUploadJob("worker-a", kLiveLease);
+    UploadJob(NewUploadIn(workspace_).id);  // queued: no lease to expire
+    EXPECT_EQ(store_->ExpireLeases(), 2);
+    EXPECT_EQ(store_->ClaimJob(first.id, "worker-b", kLiveLease)->attempts, 2);
+    EXPECT_EQ(store_->ClaimJob(second.id, "worker-b", kLiveLease)->worker, "worker-b");
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, GlobalJobsTest, ::testing::Values("sqlite", "postgresql"),
                          [](const ::testing::TestParamInfo<std::string>& param_info) { return param_info.param; });
 
 // Read endpoints (issue 6): ListTransactions, GetTransactionDetail, LatestCompletedRun and ListResults' filters.

@@ -86,21 +86,36 @@ Expected<RedisAddress> ParseRedisUrl(std::string_view url) {
 
 void RedisClient::ReplyDeleter::operator()(redisReply* reply) const { freeReplyObject(reply); }
 
+namespace {
+
+timeval ToTimeval(std::chrono::milliseconds duration) {
+    return {.tv_sec = static_cast<time_t>(duration.count() / 1000),
+            .tv_usec = static_cast<suseconds_t>((duration.count() % 1000) * 1000)};
+}
+
+}  // namespace
+
 RedisClient::RedisClient(const RedisAddress& address, std::chrono::milliseconds timeout)
-    : where_(fmt::format("{}:{}", address.host, address.port)) {
-    const timeval tv{.tv_sec = static_cast<time_t>(timeout.count() / 1000),
-                     .tv_usec = static_cast<suseconds_t>((timeout.count() % 1000) * 1000)};
-    context_ = redisConnectWithTimeout(address.host.c_str(), address.port, tv);
+    : where_(fmt::format("{}:{}", address.host, address.port)), timeout_(timeout) {
+    context_ = redisConnectWithTimeout(address.host.c_str(), address.port, ToTimeval(timeout));
     if (context_ == nullptr || context_->err != 0) {
         const std::string why = context_ != nullptr ? context_->errstr : "out of memory";
         if (context_ != nullptr) redisFree(context_);
         context_ = nullptr;
         throw std::runtime_error(fmt::format("Redis at {} cannot be reached: {}", where_, why));
     }
+    // hiredis bounds only the connect by the timeout; commands would wait for ever.
+    SetTimeout(timeout_);
     if (address.db != 0) {
         const std::string db = std::to_string(address.db);
         const std::string_view args[] = {"SELECT", db};
         Command(args);
+    }
+}
+
+void RedisClient::SetTimeout(std::chrono::milliseconds timeout) {
+    if (redisSetTimeout(context_, ToTimeval(timeout)) != REDIS_OK) {
+        throw std::runtime_error(fmt::format("Redis at {}: the command timeout cannot be set", where_));
     }
 }
 
@@ -170,7 +185,9 @@ std::vector<StreamEntry> RedisClient::ReadGroup(std::string_view stream, std::st
         args.push_back(block_text);
     }
     args.insert(args.end(), {"STREAMS", stream, ">"});
-    const Reply reply = Command(args);
+    if (block.count() > 0) SetTimeout(block + timeout_);
+    Reply reply = Command(args);
+    if (block.count() > 0) SetTimeout(timeout_);
     // Nil when nothing arrived; otherwise [[stream, [entries]]].
     if (reply->type != REDIS_REPLY_ARRAY || reply->elements == 0) return {};
     const redisReply* first = reply->element[0];

@@ -44,7 +44,9 @@ struct AutoClaimed {
 
 class RedisClient {
 public:
-    // Connects (and SELECTs the database); throws std::runtime_error naming the address when it cannot.
+    // Connects (and SELECTs the database); throws std::runtime_error naming the address when it cannot. Connecting
+    // and every command wait at most timeout for the server (a blocking read: its block time plus timeout), so a
+    // server that stopped answering is an error, not a hang.
     RedisClient(const RedisAddress& address, std::chrono::milliseconds timeout);
     ~RedisClient();
     RedisClient(const RedisClient&) = delete;
@@ -78,7 +80,10 @@ private:
 
     Reply Command(std::span<const std::string_view> args);
 
+    void SetTimeout(std::chrono::milliseconds timeout);
+
     std::string where_;  // "host:port", for messages
+    std::chrono::milliseconds timeout_;
     redisContext* context_ = nullptr;
 };
 

@@ -3,7 +3,11 @@
 
 #include "jobs/detail/redis_client.h"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <optional>
@@ -46,6 +50,28 @@ TEST(RedisClientTest, AnAddressWithNoServerIsAClearError) {
     } catch (const std::runtime_error& e) {
         EXPECT_NE(std::string(e.what()).find("Redis at 127.0.0.1:1 cannot be reached"), std::string::npos) << e.what();
     }
+}
+
+TEST(RedisClientTest, AServerThatStopsAnsweringIsAnErrorAfterTheTimeout) {
+    // A listening socket nobody reads from: the connection is accepted by the kernel, no reply ever comes.
+    const int fd = socket(AF_INET, SOCK_STREAM, 0);
+    ASSERT_GE(fd, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof(address);
+    // NOLINTNEXTLINE(cppcoreguidelines-pro-type-reinterpret-cast): the socket API takes sockaddr*
+    auto* generic = reinterpret_cast<sockaddr*>(&address);
+    ASSERT_EQ(bind(fd, generic, sizeof(address)), 0);
+    ASSERT_EQ(getsockname(fd, generic, &length), 0);
+    ASSERT_EQ(listen(fd, 4), 0);
+    RedisClient client(RedisAddress{.host = "127.0.0.1", .port = ntohs(address.sin_port)}, milliseconds(200));
+    const auto started = std::chrono::steady_clock::now();
+    EXPECT_THROW(client.Ping(), std::runtime_error);
+    EXPECT_THROW(client.ReadGroup("s", "g", "c", 1, milliseconds(100)), std::runtime_error);
+    // Generous: the point is that it ends at all.
+    EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(30));
+    close(fd);
 }
 
 class RedisStreamsTest : public ::testing::Test {

@@ -45,6 +45,7 @@ constexpr std::string_view kRunColumns =
     "error_message, metadata, flagged_count, created_at, started_at, completed_at, strategy_version, progress_detail";
 constexpr std::string_view kStrategyColumns =
     "id, workspace_id, name, description, configuration, version, is_active, created_at, updated_at";
+// Jobs created or due within one millisecond (SQLite's timestamps) are ordered by rowid, their insertion order.
 constexpr std::string_view kJobColumns =
     "id, workspace_id, kind, target_id, payload, status, attempts, max_attempts, worker, error, cancel_requested, "
     "run_after, lease_until, created_at, started_at, finished_at, updated_at";
@@ -162,20 +163,17 @@ void EndTarget(Connection& db, const JobTarget& target, std::string_view status,
                const std::string& now) {
     if (status == "completed") return;  // the task's own writer completed it
     const bool upload = detail::JobTargetTable(target.kind) == "file_uploads";
-    db.Prepare(upload ? "UPDATE file_uploads SET status = ?1, "
+    Statement update = db.Prepare(upload ? "UPDATE file_uploads SET status = ?1, "
                         "error_message = CASE WHEN ?1 IN ('failed', 'retrying') THEN ?2 ELSE error_message END, "
                         "row_count = CASE WHEN ?1 IN ('failed', 'cancelled') THEN 0 ELSE row_count END "
                         "WHERE id = ?3 AND workspace_id = ?4 AND status NOT IN ('completed', 'failed', 'cancelled')"
                       : "UPDATE analysis_runs SET status = ?1, "
                         "error_message = CASE WHEN ?1 IN ('failed', 'retrying') THEN ?2 ELSE error_message END, "
                         "completed_at = CASE WHEN ?1 IN ('failed', 'cancelled') THEN ?5 ELSE completed_at END "
-                        "WHERE id = ?3 AND workspace_id = ?4 AND status NOT IN ('completed', 'failed', 'cancelled')")
-        .Bind(1, status)
-        .Bind(2, error)
-        .Bind(3, target.target_id)
-        .Bind(4, target.workspace_id)
-        .Bind(5, now)
-        .Run();
+                        "WHERE id = ?3 AND workspace_id = ?4 AND status NOT IN ('completed', 'failed', 'cancelled')");
+    update.Bind(1, status).Bind(2, error).Bind(3, target.target_id).Bind(4, target.workspace_id);
+    if (!upload) update.Bind(5, now);
+    update.Run();
     if (upload && db.Changes() > 0 && (status == "failed" || status == "cancelled")) {
         DeleteUploadRows(db, target.workspace_id, target.target_id);
     }
@@ -1021,7 +1019,7 @@ public:
             page.total = count.Int(0);
         }
         Statement s = db->Prepare(fmt::format(
-            "SELECT {} FROM jobs WHERE {} ORDER BY created_at DESC, id DESC LIMIT ?4 OFFSET ?5", kJobColumns, kFilter));
+            "SELECT {} FROM jobs WHERE {} ORDER BY created_at DESC, rowid DESC LIMIT ?4 OFFSET ?5", kJobColumns, kFilter));
         s.Bind(1, *ws).Bind(2, query.status).Bind(3, query.kind);
         s.Bind(4, detail::PageLimit(query.limit)).Bind(5, detail::PageOffset(query.offset));
         while (s.Step()) page.items.push_back(ReadJob(s));
@@ -1144,7 +1142,7 @@ public:
         EndDeadJobs(*db, now, std::nullopt);
         {
             Statement s = db->Prepare(fmt::format(
-                "SELECT {} FROM jobs WHERE {} ORDER BY run_after, created_at, id LIMIT ?2", kJobColumns, kClaimable));
+                "SELECT {} FROM jobs WHERE {} ORDER BY run_after, created_at, rowid LIMIT ?2", kJobColumns, kClaimable));
             s.Bind(1, now).Bind(2, static_cast<int64_t>(std::min<size_t>(limit, detail::kMaxPageSize)));
             while (s.Step()) jobs.push_back(ReadJob(s));
         }
@@ -1202,7 +1200,7 @@ private:
         std::optional<Job> out;
         {
             const std::string which =
-                id ? "?4" : fmt::format("(SELECT id FROM jobs WHERE {} ORDER BY run_after, created_at, id LIMIT 1)",
+                id ? "?4" : fmt::format("(SELECT id FROM jobs WHERE {} ORDER BY run_after, created_at, rowid LIMIT 1)",
                                         kClaimable);
             Statement s = db->Prepare(fmt::format(
                 "UPDATE jobs SET status = 'running', attempts = attempts + 1, worker = ?2, started_at = ?1, "
