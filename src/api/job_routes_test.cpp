@@ -39,7 +39,7 @@ TEST_F(JobsTest, AnUploadIsAnsweredAtOnceAndProcessedByItsJob) {
     EXPECT_EQ(accepted["job"].value("max_attempts", 0), 3);
     const std::string id = accepted.value("id", "");
 
-    json status;
+    json status = json::object();
     for (int i = 0; i < 600 && status.value("status", "") != "completed"; ++i) {
         status = GetJson("/api/v1/upload/" + id + "/status");
         std::this_thread::sleep_for(std::chrono::milliseconds(20));

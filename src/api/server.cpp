@@ -340,7 +340,7 @@ private:
             if (!run_id.empty()) body["run_id"] = run_id;
             return SendJson(res, 202, body);
         }
-        AnswerWhenProcessed(res, *workspace, created.id, run_id);
+        AnswerWhenProcessed(res, *workspace, created.id, run_id, chosen ? &*chosen : nullptr);
     }
 
     // ?wait=true: the answer once the file is in, as if it had been processed in the request: 201 with the upload
@@ -348,7 +348,7 @@ private:
     // the strategy names a column the file lacks — that error with the upload's id. Still processing after
     // upload_wait: 202 with the upload as it is.
     void AnswerWhenProcessed(httplib::Response& res, const std::string& workspace, const std::string& upload_id,
-                             const std::string& run_id) {
+                             const std::string& run_id, const strategy::Strategy* chosen) {
         const auto deadline = std::chrono::steady_clock::now() + options_.upload_wait;
         auto upload = store_.GetUpload(workspace, upload_id);
         while (upload && !detail::Finished(upload->status) && std::chrono::steady_clock::now() < deadline) {
@@ -370,19 +370,15 @@ private:
         }
         json body = detail::UploadJson(*upload);
         if (!run_id.empty()) {
+            // The upload stays; the run was refused, naming the feature.
+            if (upload->status == "completed" && chosen != nullptr) {
+                if (auto features = CheckFeatures(*chosen, *upload); !features) {
+                    json refused = detail::ErrorJson(features.error());
+                    refused["upload_id"] = upload->id;
+                    return SendJson(res, HttpStatus(features.error().kind), refused);
+                }
+            }
             body["run_id"] = run_id;
-            auto run = store_.GetRun(workspace, run_id);
-            while (run && run->status == "queued" && upload->status == "completed" &&
-                   store_.GetJobFor(workspace, run_id).error().kind == ErrorKind::kNotFound &&
-                   std::chrono::steady_clock::now() < deadline) {
-                std::this_thread::sleep_for(std::chrono::milliseconds(20));
-                run = store_.GetRun(workspace, run_id);
-            }
-            if (run && run->status == "failed" && !store_.GetJobFor(workspace, run_id)) {
-                json refused = {{"error", "unknown_feature"}, {"message", run->error_message}, {"details", json::array()}};
-                refused["upload_id"] = upload->id;
-                return SendJson(res, 422, refused);
-            }
         }
         SendJson(res, upload->status == "completed" ? 201 : 202, body);
     }

@@ -720,17 +720,21 @@ TEST_F(ServerTest, AnalysisThatThrowsEndsFailedAndTheWorkerCarriesOn) {
     EXPECT_EQ(WaitForRun(Body(healthy)["run_id"])["status"], "completed");
 }
 
-TEST_F(ServerTest, StopMarksQueuedRunsFailedInsteadOfLeavingThemPending) {
+// A stopped server leaves its queued jobs queued (the jobs table keeps them) and the next one runs them.
+TEST_F(ServerTest, QueuedRunsOutliveAStoppedServerAndTheNextOneRunsThem) {
     const std::string upload_id = UploadLedger();
+    StopServing();
+    Serve(*breakable_, {.workers = 0});
     std::vector<std::string> runs;
     for (int i = 0; i < 5; ++i) runs.push_back(Body(StartRun({{"upload_id", upload_id}}))["run_id"]);
-    client_.reset();
-    server_->Stop();
+    StopServing();
     for (const std::string& id : runs) {
         const auto run = store_->GetRun(store::kDefaultWorkspaceId, id);
         ASSERT_TRUE(run);
-        EXPECT_TRUE(run->status == "completed" || run->status == "failed") << run->status;
+        EXPECT_EQ(run->status, "queued") << run->error_message;
     }
+    Serve(*breakable_);
+    for (const std::string& id : runs) EXPECT_EQ(WaitForRun(id)["status"], "completed") << id;
 }
 
 class SmallLimitServerTest : public ServerTest {

@@ -47,7 +47,7 @@ void ChainRun(store::Store& store, const detect::Registry& registry, JobQueue& q
     if (upload && strategy) {
         if (const auto columns = strategy::FileColumns(upload->metadata)) {
             if (auto checked = strategy::CheckFeatures(*strategy, *columns); !checked) {
-                store.FailRun(job.workspace_id, run_id, checked.error().ToString());
+                store.FailRun(job.workspace_id, run_id, checked.error().message);
                 return;
             }
         }
