@@ -146,8 +146,9 @@ public:
             run_ended_.wait(lock, [this] { return !running_; });
         }
         lock.unlock();
-        if (pool_) pool_->Stop(options_.stop_grace);
+        // The server's own queue closes first, so idle workers stop waiting for jobs at once.
         if (own_queue_) own_queue_->Close();
+        if (pool_) pool_->Stop(options_.stop_grace);
     }
 
 private:

@@ -51,7 +51,17 @@ start_redis() {
     wait_for 20 sh -c "redis-cli -p $redis_port ping 2>/dev/null | grep -q PONG"
 }
 start_redis
-queue="redis://127.0.0.1:$redis_port/0"
+
+# Each scenario has its own database, Redis database and processes; end_scenario stops its processes.
+scenario_pids=()
+begin_scenario() {  # number name
+    log "$1. $2"
+    queue="redis://127.0.0.1:$redis_port/$1"
+}
+end_scenario() {
+    for pid in "${scenario_pids[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
+    scenario_pids=()
+}
 
 # A fresh PostgreSQL database for a scenario; prints its URL.
 fresh_db() {
@@ -86,16 +96,18 @@ start_serve() {
         --upload-dir "$work/uploads" >>"$work/serve.log" 2>&1 &
     serve_pid=$!
     pids+=("$serve_pid")
+    scenario_pids+=("$serve_pid")
     api="http://127.0.0.1:$port/api/v1"
     wait_for 60 curl -fsS "$api/health" -o /dev/null || { fail "serve did not start"; cat "$work/serve.log" >&2; }
 }
 
-# Starts a worker on database $1 with $2 jobs at once; prints its pid.
+# Starts a worker on database $1; sets worker_pid.
 start_worker() {
-    "$granska" worker --db "$1" --queue "$queue" --concurrency "${2:-1}" --lease-seconds 3 \
+    "$granska" worker --db "$1" --queue "$queue" --concurrency 1 --lease-seconds 3 \
         --stop-grace-seconds 5 >>"$work/worker.log" 2>&1 &
-    pids+=("$!")
-    echo "$!"
+    worker_pid=$!
+    pids+=("$worker_pid")
+    scenario_pids+=("$worker_pid")
 }
 
 upload() {  # file [extra curl args...]: the upload's JSON
@@ -112,14 +124,15 @@ start_run() {  # upload_id strategy: the run's id
         "$api/analysis/run" | jq -r .run_id
 }
 
-ledger 4000 >ledger.csv
+ledger 2500 >ledger.csv
 ledger 60 >small.csv
 
 # 1. kill -9 of a worker in the middle of an analysis.
-log "1. a worker killed in the middle of an analysis"
+begin_scenario 1 "a worker killed in the middle of an analysis"
 db="$(fresh_db granska_jobs_kill)"
 start_serve "$db" "$queue"
-worker_a="$(start_worker "$db")"
+start_worker "$db"
+worker_a=$worker_pid
 upload_id="$(upload ledger.csv | jq -r .id)"
 wait_for 120 upload_is "$upload_id" completed || fail "the upload was not processed: $(upload_status "$upload_id")"
 run_id="$(start_run "$upload_id" ml-ensemble)"
@@ -127,12 +140,12 @@ analysing() { curl -sS "$api/analysis/$run_id/status" | jq -e '.status == "runni
 wait_for 120 analysing || fail "the run did not get going: $(curl -sS "$api/analysis/$run_id/status")"
 kill -9 "$worker_a"
 log "worker $worker_a killed at stage $(curl -sS "$api/analysis/$run_id/status" | jq -r .stage)"
-start_worker "$db" >/dev/null
+start_worker "$db"
 wait_for 300 run_is "$run_id" completed || fail "another worker did not finish the run: $(run_status "$run_id")"
 expect_eq "$(curl -sS "$api/analysis/$run_id/status" | jq -r .job.attempts)" "2" "the run took a second attempt"
 undisturbed="$(start_run "$upload_id" ml-ensemble)"
 wait_for 300 run_is "$undisturbed" completed || fail "the undisturbed run did not complete"
-rows=$((4000 * 2))
+rows=$((2500 * 2))
 expect_eq "$(sql "$db" "SELECT count(*) FROM analysis_results WHERE run_id = '$run_id'")" "$rows" "one result per row"
 expect_eq "$(sql "$db" "SELECT count(*) FROM anomaly_scores WHERE run_id = '$run_id'")" "$((rows * 3))" \
     "one score per row and algorithm"
@@ -149,14 +162,15 @@ expect_eq "$(sql "$db" "SELECT count(*) FROM (
     SELECT transaction_id, score, flagged, rank FROM analysis_results WHERE run_id = '$run_id'
     EXCEPT SELECT transaction_id, score, flagged, rank FROM analysis_results WHERE run_id = '$undisturbed') d")" "0" \
     "the reclaimed run's results equal the undisturbed run's"
-kill "$serve_pid"
+end_scenario
 
 # 2. Redis restarted, losing everything, while jobs are queued.
-log "2. Redis restarted while jobs are queued"
+begin_scenario 2 "Redis restarted while jobs are queued"
 db="$(fresh_db granska_jobs_redis)"
 start_serve "$db" "$queue"
 upload_id="$(upload small.csv | jq -r .id)"
-worker="$(start_worker "$db")"
+start_worker "$db"
+worker=$worker_pid
 wait_for 60 upload_is "$upload_id" completed || fail "the small upload was not processed"
 kill -STOP "$worker"  # queue while no worker takes anything
 runs=()
@@ -167,19 +181,23 @@ kill -CONT "$worker"
 for run in "${runs[@]}"; do
     wait_for 120 run_is "$run" completed || fail "run $run was lost with Redis: $(run_status "$run")"
 done
-kill "$serve_pid" "$worker"
+end_scenario
 
 # 3. Three workers share 30 queued jobs.
-log "3. three workers share 30 jobs"
+begin_scenario 3 "three workers share 30 jobs"
 db="$(fresh_db granska_jobs_share)"
 start_serve "$db" "$queue"
-workers=("$(start_worker "$db")")
+start_worker "$db"
+workers=("$worker_pid")
 upload_id="$(upload small.csv | jq -r .id)"
 wait_for 60 upload_is "$upload_id" completed || fail "the small upload was not processed"
 kill -STOP "${workers[0]}"
 runs=()
 for i in $(seq 30); do runs+=("$(start_run "$upload_id" quick-scan)"); done
-workers+=("$(start_worker "$db")" "$(start_worker "$db")")
+start_worker "$db"
+workers+=("$worker_pid")
+start_worker "$db"
+workers+=("$worker_pid")
 kill -CONT "${workers[0]}"
 for run in "${runs[@]}"; do
     wait_for 120 run_is "$run" completed || fail "run $run did not complete: $(run_status "$run")"
@@ -191,15 +209,15 @@ expect_eq "$(jq '[.items[] | select(.status == "completed" and .attempts == 1)] 
 expect_eq "$(sql "$db" "SELECT count(*) FROM analysis_results")" "$((30 * 120))" "each run wrote its rows once"
 used="$(jq -r '[.items[].worker | split("/")[0]] | unique | length' <<<"$jobs_json")"
 [ "$used" -ge 2 ] || fail "the jobs were shared by the workers: only $used worker process(es) ran them"
-kill "$serve_pid" "${workers[@]}"
+end_scenario
 
 # 4. A job that always fails: the stored file is gone (an upload directory not shared with the worker).
-log "4. a job that always fails"
+begin_scenario 4 "a job that always fails"
 db="$(fresh_db granska_jobs_fail)"
 start_serve "$db" "$queue"
 upload_id="$(upload small.csv | jq -r .id)"
 rm -rf "$work/uploads"/*
-worker="$(start_worker "$db")"
+start_worker "$db"
 wait_for 120 upload_is "$upload_id" failed || fail "the upload did not fail: $(upload_status "$upload_id")"
 status="$(curl -sS "$api/upload/$upload_id/status")"
 expect_eq "$(jq -r .job.attempts <<<"$status")" "3" "three attempts"
@@ -209,7 +227,7 @@ job_id="$(jq -r .job.id <<<"$status")"
 redis-cli -p "$redis_port" xrange granska:jobs:dead - + | grep -q "$job_id" || fail "the job is in the dead-letter stream"
 
 # 5. A cancelled run stops and is cancelled.
-log "5. a cancelled run"
+log "5. a cancelled run (the same processes)"
 upload_id="$(upload ledger.csv | jq -r .id)"
 wait_for 120 upload_is "$upload_id" completed || fail "the upload was not processed"
 run_id="$(start_run "$upload_id" ml-ensemble)"
@@ -219,10 +237,10 @@ cancel="$(curl -sS -o /dev/null -w '%{http_code}' -X POST "$api/analysis/$run_id
 expect_eq "$cancel" "202" "cancel answers 202"
 wait_for 5 run_is "$run_id" cancelled || fail "the run was not cancelled within 5 s: $(run_status "$run_id")"
 expect_eq "$(sql "$db" "SELECT count(*) FROM analysis_results WHERE run_id = '$run_id'")" "0" "a cancelled run has no rows"
-kill "$serve_pid" "$worker"
+end_scenario
 
 # 6. The embedded default: `granska serve` killed while processing an upload.
-log "6. serve killed during processing on the embedded default"
+begin_scenario 6 "serve killed during processing on the embedded default"
 ledger 40000 >big.csv
 sqlite_db="sqlite://$work/embedded/granska.db"
 start_serve "$sqlite_db" local 1
@@ -232,7 +250,7 @@ kill -9 "$serve_pid"
 start_serve "$sqlite_db" local 1
 wait_for 300 upload_is "$upload_id" completed || fail "the upload did not complete after the restart: $(upload_status "$upload_id")"
 expect_eq "$(curl -sS "$api/upload/$upload_id/status" | jq -r .row_count)" "80000" "every row once"
-kill "$serve_pid"
+end_scenario
 
 if [ "$failures" -gt 0 ]; then
     echo "--- serve.log" >&2
