@@ -1,6 +1,10 @@
 // Uploads and analyses as jobs over HTTP: the asynchronous upload, deleting and cancelling, and GET /jobs.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <string>
 
 #include "api/detail/test_server.h"
@@ -10,16 +14,16 @@ namespace {
 
 using nlohmann::json;
 
+// tests/fixtures/api/small_ledger.csv: 48 rows of 24 vouchers.
 std::string Ledger() {
-    std::string csv = "transaction_id,voucher_series,voucher_number,date,account,amount,text\n";
-    for (int v = 1; v <= 10; ++v) {
-        const std::string amount = v == 10 ? "50000.00" : std::to_string(400 + v) + ".00";
-        csv += std::to_string(2 * v - 1) + ",A," + std::to_string(v) + ",2024-03-0" + std::to_string(1 + v % 9) +
-               ",5460," + amount + ",Inköp\n";
-        csv += std::to_string(2 * v) + ",A," + std::to_string(v) + ",2024-03-0" + std::to_string(1 + v % 9) +
-               ",1930,-" + amount + ",Inköp\n";
-    }
-    return csv;
+    const char* source_dir = std::getenv("GRANSKA_SOURCE_DIR");
+    std::ifstream in(std::filesystem::path(source_dir == nullptr ? GRANSKA_DEFAULT_SOURCE_DIR : source_dir) /
+                         "tests/fixtures/api/small_ledger.csv",
+                     std::ios::binary);
+    EXPECT_TRUE(in) << "tests/fixtures/api/small_ledger.csv is missing";
+    std::ostringstream text;
+    text << in.rdbuf();
+    return text.str();
 }
 
 httplib::Result UploadAsync(httplib::Client& client, const std::string& csv, httplib::MultipartFormDataItems parts = {}) {
@@ -45,7 +49,7 @@ TEST_F(JobsTest, AnUploadIsAnsweredAtOnceAndProcessedByItsJob) {
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
     EXPECT_EQ(status.value("status", ""), "completed") << status.dump();
-    EXPECT_EQ(status.value("row_count", 0), 20);
+    EXPECT_EQ(status.value("row_count", 0), 48);
     EXPECT_EQ(status["job"].value("status", ""), "completed");
     EXPECT_EQ(status["job"].value("attempts", 0), 1);
 }

@@ -48,12 +48,14 @@ protected:
         std::filesystem::remove_all(root_);
     }
 
-    // An upload of `content` with its process_uploaded_file job, as the API stores them.
+    // An upload of `content` (upload_id_) with its process_uploaded_file job, as the API stores them.
     store::Job QueueUpload(const std::string& content, const std::string& run_id = "",
                            std::map<std::string, std::string, std::less<>> fields = {}) {
         const std::string path = (root_ / (NewUuidV7() + ".csv")).string();
         std::ofstream(path, std::ios::binary) << content;
-        upload_id_ = store_->CreateUpload({.workspace_id = std::string(kWorkspace), .filename = "ledger.csv"}).id;
+        if (run_id.empty()) {
+            upload_id_ = store_->CreateUpload({.workspace_id = std::string(kWorkspace), .filename = "ledger.csv"}).id;
+        }
         return store_->CreateJob({.workspace_id = std::string(kWorkspace),
                                   .kind = std::string(store::kProcessUploadedFile),
                                   .target_id = upload_id_,
@@ -61,6 +63,13 @@ protected:
                                                              .file_name = "ledger.csv",
                                                              .fields = std::move(fields),
                                                              .run_id = run_id})});
+    }
+
+    // An upload of the ledger that asked for a run of the strategy, as the API stores them: its job and the run's id.
+    std::pair<store::Job, std::string> QueueUploadWithRun(const std::string& strategy_json) {
+        upload_id_ = store_->CreateUpload({.workspace_id = std::string(kWorkspace), .filename = "ledger.csv"}).id;
+        const std::string run_id = CreateRun(upload_id_, strategy_json);
+        return {QueueUpload(Ledger(), run_id), run_id};
     }
 
     std::string CreateRun(const std::string& upload_id, const std::string& strategy_json) {
@@ -140,16 +149,7 @@ TEST_F(TasksTest, AStoredFileTheWorkerCannotReadIsAnInfrastructureFailureToRetry
 }
 
 TEST_F(TasksTest, AnUploadThatAskedForARunQueuesItsJobOnceTheFileIsIn) {
-    const std::string upload_id =
-        store_->CreateUpload({.workspace_id = std::string(kWorkspace), .filename = "ledger.csv"}).id;
-    const std::string run_id = CreateRun(upload_id, std::string(kZscore));
-    const std::string path = (root_ / "ledger.csv").string();
-    std::ofstream(path, std::ios::binary) << Ledger();
-    const store::Job job = store_->CreateJob(
-        {.workspace_id = std::string(kWorkspace),
-         .kind = std::string(store::kProcessUploadedFile),
-         .target_id = upload_id,
-         .payload = UploadTaskJson({.path = path, .file_name = "ledger.csv", .run_id = run_id})});
+    const auto [job, run_id] = QueueUploadWithRun(std::string(kZscore));
     ASSERT_EQ(Run(job).outcome, Outcome::kCompleted);
     ASSERT_EQ(Run(job).outcome, Outcome::kCompleted);  // a retried attempt chains the same one job
 
@@ -167,18 +167,8 @@ TEST_F(TasksTest, AnUploadThatAskedForARunQueuesItsJobOnceTheFileIsIn) {
 }
 
 TEST_F(TasksTest, ARunWhoseStrategyNeedsAMissingColumnIsRefusedNamingItAndGetsNoJob) {
-    const std::string upload_id =
-        store_->CreateUpload({.workspace_id = std::string(kWorkspace), .filename = "ledger.csv"}).id;
-    const std::string run_id =
-        CreateRun(upload_id, R"({"name": "t", "algorithms": [{"name": "isolation_forest",
-                                 "params": {"features": ["log_amount", "Kostnadsställe"]}}]})");
-    const std::string path = (root_ / "ledger.csv").string();
-    std::ofstream(path, std::ios::binary) << Ledger();
-    const store::Job job = store_->CreateJob(
-        {.workspace_id = std::string(kWorkspace),
-         .kind = std::string(store::kProcessUploadedFile),
-         .target_id = upload_id,
-         .payload = UploadTaskJson({.path = path, .file_name = "ledger.csv", .run_id = run_id})});
+    const auto [job, run_id] = QueueUploadWithRun(R"({"name": "t", "algorithms": [{"name": "isolation_forest",
+                                                     "params": {"features": ["log_amount", "Kostnadsställe"]}}]})");
     ASSERT_EQ(Run(job).outcome, Outcome::kCompleted);
     const auto run = store_->GetRun(kWorkspace, run_id);
     ASSERT_TRUE(run);

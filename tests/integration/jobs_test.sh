@@ -11,8 +11,8 @@
 # Usage: jobs_test.sh GRANSKA_BINARY SOURCE_DIR. Needs GRANSKA_TEST_POSTGRES_URL (scripts/with_test_servers.sh);
 # exits 77 (skipped) without it. Starts its own redis-server, which scenario 2 restarts.
 set -euo pipefail
-granska="$1"
-source_dir="$2"
+granska="$(realpath "$1")"
+source_dir="$(realpath "$2")"
 if [ -z "${GRANSKA_TEST_POSTGRES_URL:-}" ]; then
     echo "SKIPPED: GRANSKA_TEST_POSTGRES_URL is not set (run through scripts/with_test_servers.sh)" >&2
     exit 77
