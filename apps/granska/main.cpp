@@ -418,6 +418,13 @@ int Serve(const std::string& listen, const std::string& db_url, const std::strin
 int Worker(const std::string& db_url, int concurrency, const JobFlags& job_flags, const detect::Registry& registry) {
     sigset_t signals = BlockStopSignals();
     auto store = OpenServiceStore(db_url);
+    if (store->Backend() == "sqlite") {
+        Error error = BadRequest("worker_needs_shared_database",
+                                 "granska worker needs a database it shares with the API: use --db postgresql://… "
+                                 "(with the embedded SQLite database, `granska serve` runs the jobs itself).");
+        error.column = "db";
+        Fail(std::move(error));
+    }
     auto queue = OpenJobQueue(job_flags, *store);
     jobs::WorkerPool pool(*store, *queue, jobs::BuiltinTasks(*store, registry, *queue),
                           {.name = jobs::ProcessWorkerName(),
