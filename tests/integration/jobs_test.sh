@@ -124,6 +124,18 @@ start_run() {  # upload_id strategy: the run's id
         "$api/analysis/run" | jq -r .run_id
 }
 
+# 0. Start-up: what a supervisor needs to tell apart (2: fix the set-up; 69: try again later).
+log "0. exit codes at start-up"
+exit_code() { set +e; "$@" >/dev/null 2>"$work/err.txt"; echo $?; set -e; }
+expect_eq "$(exit_code "$granska" worker --db "sqlite://$work/w.db")" "2" "a worker on SQLite is refused"
+grep -q "postgresql://" "$work/err.txt" || fail "the refusal says what to use: $(cat "$work/err.txt")"
+expect_eq "$(exit_code "$granska" serve --db "sqlite://$work/w.db" --queue "redis://127.0.0.1:$redis_port/0")" "2" \
+    "SQLite with Redis is refused"
+grep -q "Redis queue needs a database every worker can reach" "$work/err.txt" || fail "says why: $(cat "$work/err.txt")"
+expect_eq "$(exit_code "$granska" worker --db "$GRANSKA_TEST_POSTGRES_URL" --queue "redis://127.0.0.1:$(free_port)/0")" \
+    "69" "an unreachable Redis is 69"
+expect_eq "$(exit_code "$granska" worker --db "$GRANSKA_TEST_POSTGRES_URL" --queue "amqp://x")" "2" "an unknown queue is 2"
+
 ledger 2500 >ledger.csv
 ledger 60 >small.csv
 
