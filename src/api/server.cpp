@@ -65,6 +65,11 @@ json FallbackError(const httplib::Request& req, int status) {
             break;
         case 400:
             body = {{"error", "bad_request"}, {"message", "The request is malformed."}};
+            // httplib refuses a body-less POST or PUT without the header; curl -X POST sends none.
+            if ((req.method == "POST" || req.method == "PUT") && !req.has_header("Content-Length") &&
+                !req.has_header("Transfer-Encoding")) {
+                body["message"] = "A POST or PUT needs a Content-Length header, even for an empty body (curl: -d '').";
+            }
             break;
         default:
             body = {{"error", status >= 500 ? "internal" : "http_error"},

@@ -236,7 +236,7 @@ expect_eq "$(jq -r .job.attempts <<<"$status")" "3" "three attempts"
 expect_eq "$(jq -r .job.status <<<"$status")" "failed" "the job failed for good"
 grep -q "upload directory" <<<"$(jq -r .job.error <<<"$status")" || fail "the job's error says why: $status"
 job_id="$(jq -r .job.id <<<"$status")"
-redis-cli -p "$redis_port" xrange granska:jobs:dead - + | grep -q "$job_id" || fail "the job is in the dead-letter stream"
+redis-cli -p "$redis_port" -n 4 xrange granska:jobs:dead - + | grep -q "$job_id" || fail "the job is in the dead-letter stream"
 
 # 5. A cancelled run stops and is cancelled.
 log "5. a cancelled run (the same processes)"
@@ -245,7 +245,7 @@ wait_for 120 upload_is "$upload_id" completed || fail "the upload was not proces
 run_id="$(start_run "$upload_id" ml-ensemble)"
 wait_for 120 run_is "$run_id" running || fail "the run did not start"
 sleep 1
-cancel="$(curl -sS -o /dev/null -w '%{http_code}' -X POST "$api/analysis/$run_id/cancel")"
+cancel="$(curl -sS -o /dev/null -w '%{http_code}' -X POST -d '' "$api/analysis/$run_id/cancel")"
 expect_eq "$cancel" "202" "cancel answers 202"
 wait_for 5 run_is "$run_id" cancelled || fail "the run was not cancelled within 5 s: $(run_status "$run_id")"
 expect_eq "$(sql "$db" "SELECT count(*) FROM analysis_results WHERE run_id = '$run_id'")" "0" "a cancelled run has no rows"
