@@ -434,7 +434,8 @@ public:
 
     // Jobs (issue 7). Times are the database's clock (PostgreSQL: now(); SQLite: the process's UTC clock).
     // Enqueues the job "queued" (run_after = now), or returns the existing job of the same kind and target unchanged:
-    // enqueuing twice is one job.
+    // enqueuing twice is one job. std::invalid_argument for an unknown kind, a target that is not an upload (run) of
+    // the workspace, or max_attempts < 1.
     virtual Job CreateJob(const NewJob& job) = 0;
     // NotFound for an unknown or malformed id (or one of another workspace).
     virtual Expected<Job> GetJob(std::string_view workspace_id, std::string_view id) = 0;
@@ -447,10 +448,12 @@ public:
     // worker, started_at = now and lease_until = now + lease. nullopt when it is not claimable (unknown, finished,
     // held under a live lease, not yet due). Atomic: of two workers claiming one job, one gets it. A running job whose
     // lease expired after its last allowed attempt (attempts >= max_attempts) is not claimed but ends "failed", with
-    // its target, error "The worker running it stopped during attempt N of M." (never stuck "running").
+    // its target, error "The worker running it stopped during attempt N of M." (never stuck "running"); one whose
+    // cancel was requested ends "cancelled" with its target the same way.
     virtual std::optional<Job> ClaimJob(std::string_view id, std::string_view worker,
                                         std::chrono::milliseconds lease) = 0;
-    // Claims the oldest claimable job (run_after, then created_at, then id) of any workspace, as ClaimJob.
+    // Claims the oldest claimable job (run_after, then created_at, then id) of any workspace, as ClaimJob. (SQLite's
+    // timestamps have milliseconds: within one, jobs go in insertion order.)
     virtual std::optional<Job> ClaimNextJob(std::string_view worker, std::chrono::milliseconds lease) = 0;
     // Extends the lease of a job the worker holds (running, worker matches) to now + lease and returns the job
     // (cancel_requested tells the worker to stop); nullopt when the worker no longer holds it.
@@ -461,14 +464,16 @@ public:
     // "retrying" with the error as its error_message); "failed" and "cancelled" (finished_at = now; the target takes
     // the status, a failed one the error unless it already failed with its own; an upload's rows are deleted).
     // A target already completed, failed or cancelled keeps its status. Returns the job; nullopt (and no change) when
-    // the worker no longer holds it.
+    // the worker no longer holds it. "queued" or "retrying" for a job whose cancel was requested ends it "cancelled"
+    // (nobody would claim it again).
     virtual std::optional<Job> FinishJob(std::string_view id, std::string_view worker, const JobEnd& end) = 0;
     // Cancels the job of a target: a queued or retrying job and its target become "cancelled" at once, in one
     // transaction; a running job gets cancel_requested (its worker stops it and ends it "cancelled"); a finished job
     // is returned unchanged. NotFound when the target has no job.
     virtual Expected<Job> CancelJobFor(std::string_view workspace_id, std::string_view target_id) = 0;
     // Jobs that a worker could claim now (ClaimJob's conditions), oldest first: the Redis queue announces them again
-    // (a lost message, a retry that became due, the job of a dead worker).
+    // (a lost message, a retry that became due, the job of a dead worker). A dead worker's job that may not run again
+    // is ended here as ClaimJob ends it (failed, or cancelled), not listed.
     virtual std::vector<Job> ClaimableJobs(size_t limit) = 0;
     // Ends the lease of every running job now, so that they can be claimed again at once; returns how many. Only for
     // a process that knows their workers are gone: the embedded server at start-up (SQLite has one server process).

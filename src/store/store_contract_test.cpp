@@ -33,7 +33,7 @@
 #include "store/store.h"
 
 namespace granska::store::detail {
-std::span<const Migration> SqliteMigrations();    // the embedded migrations, to build an old schema
+std::span<const Migration> SqliteMigrations();  // the embedded migrations, to build an old schema
 std::span<const Migration> PostgresMigrations();
 }  // namespace granska::store::detail
 
@@ -195,6 +195,16 @@ protected:
         const auto claimed = store_->ClaimJob(job.id, worker, lease);
         if (!claimed) throw std::logic_error("a new job was not claimable");
         return *claimed;
+    }
+
+    // A new run whose job's first attempt failed and may be retried at once.
+    std::pair<store::Run, Job> RetryingRunJob() {
+        const store::Run run = NewRunFor(NewUploadIn(workspace_).id);
+        const Job job = RunJob(run.id);
+        if (!store_->ClaimJob(job.id, "worker-a", std::chrono::hours(1))) throw std::logic_error("not claimable");
+        const auto retrying = store_->FinishJob(job.id, "worker-a", {.status = "retrying", .error = "Timeout"});
+        if (!retrying) throw std::logic_error("not held");
+        return {run, *retrying};
     }
 
     std::string url_;
@@ -1722,9 +1732,9 @@ TEST_P(StoreContractTest, CreateJobRejectsAnUnknownKindOrATargetNotInTheWorkspac
     EXPECT_THROW(RunJob(upload_id), std::invalid_argument);  // an upload is not a run
     EXPECT_THROW(UploadJob(NewUuidV7()), std::invalid_argument);
     EXPECT_THROW(UploadJob("not-a-uuid"), std::invalid_argument);
-    EXPECT_THROW(store_->CreateJob({.workspace_id = other, .kind = std::string(kProcessUploadedFile),
-                                    .target_id = upload_id}),
-                 std::invalid_argument);
+    EXPECT_THROW(
+        store_->CreateJob({.workspace_id = other, .kind = std::string(kProcessUploadedFile), .target_id = upload_id}),
+        std::invalid_argument);
     EXPECT_THROW(UploadJob(upload_id, 0), std::invalid_argument);
     EXPECT_EQ(store_->ListJobs(workspace_, {}).total, 0);
 }
@@ -1946,10 +1956,7 @@ TEST_P(StoreContractTest, CancellingAQueuedJobCancelsItAndItsTargetAtOnce) {
 }
 
 TEST_P(StoreContractTest, CancellingARetryingRunCancelsTheRun) {
-    const store::Run run = NewRunFor(NewUploadIn(workspace_).id);
-    const Job job = RunJob(run.id);
-    ASSERT_TRUE(store_->ClaimJob(job.id, "worker-a", kLiveLease));
-    ASSERT_TRUE(store_->FinishJob(job.id, "worker-a", {.status = "retrying", .error = "Timeout", .retry_after = 0ms}));
+    const auto [run, job] = RetryingRunJob();
     EXPECT_EQ(store_->CancelJobFor(workspace_, run.id)->status, "cancelled");
     const auto target = store_->GetRun(workspace_, run.id);
     EXPECT_EQ(target->status, "cancelled");
@@ -2051,11 +2058,8 @@ TEST_P(StoreContractTest, ListJobsPagesNewestFirstFiltersAndCounts) {
     EXPECT_EQ(store_->ListJobs("not-a-uuid", {}).total, 0);
 }
 
-TEST_P(StoreContractTest, ProgressMovesAQueuedOrRetryingRunToRunningButNotACancelledOne) {
-    const store::Run run = NewRunFor(NewUploadIn(workspace_).id);
-    const Job job = RunJob(run.id);
-    ASSERT_TRUE(store_->ClaimJob(job.id, "worker-a", kLiveLease));
-    ASSERT_TRUE(store_->FinishJob(job.id, "worker-a", {.status = "retrying", .error = "Timeout", .retry_after = 0ms}));
+TEST_P(StoreContractTest, ProgressMovesARetryingRunToRunningButNotACancelledOne) {
+    const store::Run run = RetryingRunJob().first;
     EXPECT_EQ(store_->GetRun(workspace_, run.id)->status, "retrying");
     store_->UpdateRunProgress(workspace_, run.id, "loading", 0.1, "");
     EXPECT_EQ(store_->GetRun(workspace_, run.id)->status, "running");
@@ -2185,7 +2189,7 @@ TEST_P(GlobalJobsTest, ClaimNextJobFailsAJobWhoseLastAttemptsWorkerDied) {
 TEST_P(GlobalJobsTest, ClaimableJobsListsWhatAWorkerCouldClaimOldestFirst) {
     const Job queued = UploadJob(NewUploadIn(workspace_).id);
     const Job orphaned = ClaimedUploadJob("worker-a", kDeadLease);  // its worker died before its last attempt ended
-    ClaimedUploadJob("worker-a", kLiveLease);                        // held
+    ClaimedUploadJob("worker-a", kLiveLease);                       // held
     const Job not_due = ClaimedUploadJob("worker-a", kLiveLease);
     ASSERT_TRUE(store_->FinishJob(not_due.id, "worker-a", {.status = "retrying", .error = "x", .retry_after = 1h}));
     const Job due = ClaimedUploadJob("worker-a", kLiveLease);

@@ -3,8 +3,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <chrono>
 #include <charconv>
+#include <chrono>
 #include <limits>
 #include <mutex>
 #include <optional>
@@ -1089,8 +1089,8 @@ public:
         pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> work(*db);
         constexpr std::string_view kFilter =
             "workspace_id = $1 AND ($2::text = '' OR status = $2::text) AND ($3::text = '' OR kind = $3::text)";
-        page.total = Int(work.exec_params(fmt::format("SELECT COUNT(*) FROM jobs WHERE {}", kFilter), *ws,
-                                          query.status, query.kind)[0][0]);
+        page.total = Int(work.exec_params(fmt::format("SELECT COUNT(*) FROM jobs WHERE {}", kFilter), *ws, query.status,
+                                          query.kind)[0][0]);
         const auto rows = work.exec_params(
             fmt::format("SELECT {} FROM jobs WHERE {} ORDER BY created_at DESC, id DESC LIMIT $4 OFFSET $5",
                         JobColumns(), kFilter),
@@ -1136,7 +1136,8 @@ public:
             "WHERE id = $1 AND status = 'running' AND worker = $2 FOR UPDATE",
             *job_id, std::string(worker));
         if (held.empty()) return std::nullopt;
-        const JobTarget target{.kind = Text(held[0][0]), .workspace_id = Text(held[0][1]), .target_id = Text(held[0][2])};
+        const JobTarget target{
+            .kind = Text(held[0][0]), .workspace_id = Text(held[0][1]), .target_id = Text(held[0][2])};
         std::string status = end.status;
         // A job whose cancel was requested never waits for another attempt: nobody would claim it.
         if (Bool(held[0][3]) && (status == "queued" || status == "retrying")) status = "cancelled";
@@ -1173,14 +1174,15 @@ public:
         Job job = ReadJob(found[0]);
         if (job.status != "queued" && job.status != "retrying" && job.status != "running") return job;
         const bool at_once = job.status != "running";
-        const auto r = work.exec_params(
-            fmt::format("UPDATE jobs SET status = $1, cancel_requested = $2::boolean, "
-                        "finished_at = CASE WHEN $1 = 'cancelled' THEN now() END, updated_at = now() "
-                        "WHERE id = $3 RETURNING {}",
-                        JobColumns()),
-            std::string(at_once ? "cancelled" : "running"), !at_once, job.id);
+        const auto r =
+            work.exec_params(fmt::format("UPDATE jobs SET status = $1, cancel_requested = $2::boolean, "
+                                         "finished_at = CASE WHEN $1 = 'cancelled' THEN now() END, updated_at = now() "
+                                         "WHERE id = $3 RETURNING {}",
+                                         JobColumns()),
+                             std::string(at_once ? "cancelled" : "running"), !at_once, job.id);
         job = ReadJob(r[0]);
-        if (at_once) EndTarget(work, JobTarget{.kind = job.kind, .workspace_id = ws, .target_id = target}, "cancelled", "");
+        if (at_once)
+            EndTarget(work, JobTarget{.kind = job.kind, .workspace_id = ws, .target_id = target}, "cancelled", "");
         work.commit();
         return job;
     }
@@ -1190,10 +1192,10 @@ public:
         auto db = pool_.Acquire();
         pqxx::work work(*db);
         EndDeadJobs(work, std::nullopt);
-        const auto rows = work.exec_params(
-            fmt::format("SELECT {} FROM jobs WHERE {} ORDER BY run_after, created_at, id LIMIT $1", JobColumns(),
-                        kClaimable),
-            static_cast<int64_t>(std::min<size_t>(limit, detail::kMaxPageSize)));
+        const auto rows =
+            work.exec_params(fmt::format("SELECT {} FROM jobs WHERE {} ORDER BY run_after, created_at, id LIMIT $1",
+                                         JobColumns(), kClaimable),
+                             static_cast<int64_t>(std::min<size_t>(limit, detail::kMaxPageSize)));
         for (const auto& row : rows) jobs.push_back(ReadJob(row));
         work.commit();
         return jobs;
@@ -1245,11 +1247,11 @@ private:
         auto db = pool_.Acquire();
         pqxx::work work(*db);
         EndDeadJobs(work, id);
-        const std::string which =
-            id ? "$3::uuid"
-               : fmt::format("(SELECT id FROM jobs WHERE {} ORDER BY run_after, created_at, id LIMIT 1 "
-                             "FOR UPDATE SKIP LOCKED)",
-                             kClaimable);
+        const std::string which = id ? "$3::uuid"
+                                     : fmt::format(
+                                           "(SELECT id FROM jobs WHERE {} ORDER BY run_after, created_at, id LIMIT 1 "
+                                           "FOR UPDATE SKIP LOCKED)",
+                                           kClaimable);
         const std::string sql = fmt::format(
             "UPDATE jobs SET status = 'running', attempts = attempts + 1, worker = $1, started_at = now(), "
             "lease_until = now() + $2::bigint * interval '1 millisecond', updated_at = now() "

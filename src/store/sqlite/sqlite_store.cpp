@@ -163,14 +163,15 @@ void EndTarget(Connection& db, const JobTarget& target, std::string_view status,
                const std::string& now) {
     if (status == "completed") return;  // the task's own writer completed it
     const bool upload = detail::JobTargetTable(target.kind) == "file_uploads";
-    Statement update = db.Prepare(upload ? "UPDATE file_uploads SET status = ?1, "
-                        "error_message = CASE WHEN ?1 IN ('failed', 'retrying') THEN ?2 ELSE error_message END, "
-                        "row_count = CASE WHEN ?1 IN ('failed', 'cancelled') THEN 0 ELSE row_count END "
-                        "WHERE id = ?3 AND workspace_id = ?4 AND status NOT IN ('completed', 'failed', 'cancelled')"
-                      : "UPDATE analysis_runs SET status = ?1, "
-                        "error_message = CASE WHEN ?1 IN ('failed', 'retrying') THEN ?2 ELSE error_message END, "
-                        "completed_at = CASE WHEN ?1 IN ('failed', 'cancelled') THEN ?5 ELSE completed_at END "
-                        "WHERE id = ?3 AND workspace_id = ?4 AND status NOT IN ('completed', 'failed', 'cancelled')");
+    Statement update = db.Prepare(
+        upload ? "UPDATE file_uploads SET status = ?1, "
+                 "error_message = CASE WHEN ?1 IN ('failed', 'retrying') THEN ?2 ELSE error_message END, "
+                 "row_count = CASE WHEN ?1 IN ('failed', 'cancelled') THEN 0 ELSE row_count END "
+                 "WHERE id = ?3 AND workspace_id = ?4 AND status NOT IN ('completed', 'failed', 'cancelled')"
+               : "UPDATE analysis_runs SET status = ?1, "
+                 "error_message = CASE WHEN ?1 IN ('failed', 'retrying') THEN ?2 ELSE error_message END, "
+                 "completed_at = CASE WHEN ?1 IN ('failed', 'cancelled') THEN ?5 ELSE completed_at END "
+                 "WHERE id = ?3 AND workspace_id = ?4 AND status NOT IN ('completed', 'failed', 'cancelled')");
     update.Bind(1, status).Bind(2, error).Bind(3, target.target_id).Bind(4, target.workspace_id);
     if (!upload) update.Bind(5, now);
     update.Run();
@@ -1012,14 +1013,16 @@ public:
         if (!ws) return page;
         auto db = pool_.Acquire();
         ReadSnapshot snapshot(*db);
-        constexpr std::string_view kFilter = "workspace_id = ?1 AND (?2 = '' OR status = ?2) AND (?3 = '' OR kind = ?3)";
+        constexpr std::string_view kFilter =
+            "workspace_id = ?1 AND (?2 = '' OR status = ?2) AND (?3 = '' OR kind = ?3)";
         {
             Statement count = db->Prepare(fmt::format("SELECT COUNT(*) FROM jobs WHERE {}", kFilter));
             count.Bind(1, *ws).Bind(2, query.status).Bind(3, query.kind).Step();
             page.total = count.Int(0);
         }
-        Statement s = db->Prepare(fmt::format(
-            "SELECT {} FROM jobs WHERE {} ORDER BY created_at DESC, rowid DESC LIMIT ?4 OFFSET ?5", kJobColumns, kFilter));
+        Statement s = db->Prepare(
+            fmt::format("SELECT {} FROM jobs WHERE {} ORDER BY created_at DESC, rowid DESC LIMIT ?4 OFFSET ?5",
+                        kJobColumns, kFilter));
         s.Bind(1, *ws).Bind(2, query.status).Bind(3, query.kind);
         s.Bind(4, detail::PageLimit(query.limit)).Bind(5, detail::PageOffset(query.offset));
         while (s.Step()) page.items.push_back(ReadJob(s));
@@ -1074,15 +1077,15 @@ public:
         }
         Job out;
         {
-            Statement s = db->Prepare(fmt::format(
-                "UPDATE jobs SET status = ?1, attempts = CASE WHEN ?1 = 'queued' THEN MAX(attempts - 1, 0) "
-                "ELSE attempts END, "
-                "run_after = CASE ?1 WHEN 'retrying' THEN ?3 WHEN 'queued' THEN ?2 ELSE run_after END, "
-                "error = CASE WHEN ?1 IN ('completed', 'queued') OR ?4 = '' THEN error ELSE ?4 END, "
-                "lease_until = NULL, "
-                "finished_at = CASE WHEN ?1 IN ('completed', 'failed', 'cancelled') THEN ?2 ELSE NULL END, "
-                "updated_at = ?2 WHERE id = ?5 RETURNING {}",
-                kJobColumns));
+            Statement s = db->Prepare(
+                fmt::format("UPDATE jobs SET status = ?1, attempts = CASE WHEN ?1 = 'queued' THEN MAX(attempts - 1, 0) "
+                            "ELSE attempts END, "
+                            "run_after = CASE ?1 WHEN 'retrying' THEN ?3 WHEN 'queued' THEN ?2 ELSE run_after END, "
+                            "error = CASE WHEN ?1 IN ('completed', 'queued') OR ?4 = '' THEN error ELSE ?4 END, "
+                            "lease_until = NULL, "
+                            "finished_at = CASE WHEN ?1 IN ('completed', 'failed', 'cancelled') THEN ?2 ELSE NULL END, "
+                            "updated_at = ?2 WHERE id = ?5 RETURNING {}",
+                            kJobColumns));
             s.Bind(1, status).Bind(2, now_text).Bind(3, After(now, end.retry_after)).Bind(4, end.error);
             s.Bind(5, *job_id);
             if (!s.Step()) throw std::logic_error("FinishJob: the job held a moment ago is gone");
@@ -1112,10 +1115,10 @@ public:
         if (job.status != "queued" && job.status != "retrying" && job.status != "running") return job;
         const bool at_once = job.status != "running";
         {
-            Statement s = db->Prepare(fmt::format(
-                "UPDATE jobs SET status = ?1, cancel_requested = ?2, finished_at = ?3, updated_at = ?4 "
-                "WHERE id = ?5 RETURNING {}",
-                kJobColumns));
+            Statement s = db->Prepare(
+                fmt::format("UPDATE jobs SET status = ?1, cancel_requested = ?2, finished_at = ?3, updated_at = ?4 "
+                            "WHERE id = ?5 RETURNING {}",
+                            kJobColumns));
             s.Bind(1, at_once ? "cancelled" : "running").Bind(2, int64_t{at_once ? 0 : 1});
             if (at_once) {
                 s.Bind(3, now);
@@ -1127,8 +1130,7 @@ public:
             job = ReadJob(s);
         }
         if (at_once) {
-            EndTarget(*db, JobTarget{.kind = job.kind, .workspace_id = ws, .target_id = target}, "cancelled", "",
-                      now);
+            EndTarget(*db, JobTarget{.kind = job.kind, .workspace_id = ws, .target_id = target}, "cancelled", "", now);
         }
         transaction.Commit();
         return job;
@@ -1141,8 +1143,9 @@ public:
         WriteTransaction transaction(*db);
         EndDeadJobs(*db, now, std::nullopt);
         {
-            Statement s = db->Prepare(fmt::format(
-                "SELECT {} FROM jobs WHERE {} ORDER BY run_after, created_at, rowid LIMIT ?2", kJobColumns, kClaimable));
+            Statement s =
+                db->Prepare(fmt::format("SELECT {} FROM jobs WHERE {} ORDER BY run_after, created_at, rowid LIMIT ?2",
+                                        kJobColumns, kClaimable));
             s.Bind(1, now).Bind(2, static_cast<int64_t>(std::min<size_t>(limit, detail::kMaxPageSize)));
             while (s.Step()) jobs.push_back(ReadJob(s));
         }
@@ -1170,7 +1173,10 @@ public:
             .Bind(1, ws)
             .Bind(2, upload_id)
             .Run();
-        db->Prepare("DELETE FROM file_uploads WHERE id = ?1 AND workspace_id = ?2").Bind(1, upload_id).Bind(2, ws).Run();
+        db->Prepare("DELETE FROM file_uploads WHERE id = ?1 AND workspace_id = ?2")
+            .Bind(1, upload_id)
+            .Bind(2, ws)
+            .Run();
         if (db->Changes() == 0) return Unexpected(NotFound("upload", id));
         transaction.Commit();
         return {};
@@ -1183,9 +1189,9 @@ private:
         if (!ids) return Unexpected(ids.error());
         const auto& [ws, key] = *ids;
         auto db = pool_.Acquire();
-        Statement s = db->Prepare(fmt::format(
-            "SELECT {} FROM jobs WHERE {} = ?1 AND workspace_id = ?2 ORDER BY created_at, id LIMIT 1", kJobColumns,
-            column));
+        Statement s = db->Prepare(
+            fmt::format("SELECT {} FROM jobs WHERE {} = ?1 AND workspace_id = ?2 ORDER BY created_at, id LIMIT 1",
+                        kJobColumns, column));
         if (!s.Bind(1, key).Bind(2, ws).Step()) return Unexpected(NotFound("job", id));
         return ReadJob(s);
     }
@@ -1200,8 +1206,9 @@ private:
         std::optional<Job> out;
         {
             const std::string which =
-                id ? "?4" : fmt::format("(SELECT id FROM jobs WHERE {} ORDER BY run_after, created_at, rowid LIMIT 1)",
-                                        kClaimable);
+                id ? "?4"
+                   : fmt::format("(SELECT id FROM jobs WHERE {} ORDER BY run_after, created_at, rowid LIMIT 1)",
+                                 kClaimable);
             Statement s = db->Prepare(fmt::format(
                 "UPDATE jobs SET status = 'running', attempts = attempts + 1, worker = ?2, started_at = ?1, "
                 "lease_until = ?3, updated_at = ?1 WHERE id = {} AND {} RETURNING {}",
