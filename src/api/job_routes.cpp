@@ -17,8 +17,8 @@ namespace {
 
 using nlohmann::json;
 
-constexpr std::array<std::string_view, 6> kStatuses = {"queued", "running", "retrying", "completed", "failed",
-                                                       "cancelled"};
+constexpr std::array<std::string_view, 6> kStatuses = {"queued",    "running", "retrying",
+                                                       "completed", "failed",  "cancelled"};
 constexpr std::array<std::string_view, 2> kKinds = {store::kProcessUploadedFile, store::kRunAnomalyDetection};
 
 // A filter value from a fixed list; "" when absent.
@@ -30,8 +30,8 @@ Expected<std::string> OneOf(const httplib::Request& req, std::string_view name,
     for (std::string_view candidate : allowed) {
         if (candidate == value) return value;
     }
-    return Unexpected(BadParameter(name, fmt::format("'{}' must be one of {}, not '{}'.", name,
-                                                     fmt::join(allowed, ", "), value)));
+    return Unexpected(
+        BadParameter(name, fmt::format("'{}' must be one of {}, not '{}'.", name, fmt::join(allowed, ", "), value)));
 }
 
 void ListJobs(ApiContext& context, const httplib::Request& req, httplib::Response& res) {
@@ -47,8 +47,9 @@ void ListJobs(ApiContext& context, const httplib::Request& req, httplib::Respons
         *workspace, {.status = *status, .kind = *kind, .limit = paging->limit, .offset = paging->offset});
     json items = json::array();
     for (const store::Job& job : page.items) items.push_back(JobJson(job));
-    SendJson(res, 200,
-             {{"items", std::move(items)}, {"total", page.total}, {"limit", paging->limit}, {"offset", paging->offset}});
+    SendJson(
+        res, 200,
+        {{"items", std::move(items)}, {"total", page.total}, {"limit", paging->limit}, {"offset", paging->offset}});
 }
 
 void GetJob(ApiContext& context, const httplib::Request& req, httplib::Response& res) {
@@ -73,8 +74,9 @@ void CancelRun(ApiContext& context, const httplib::Request& req, httplib::Respon
     }
     // A run still waiting for its upload has no job yet: give it one, unannounced, to cancel it the same way.
     if (!context.store.GetJobFor(run->workspace_id, run->id)) {
-        context.store.CreateJob(
-            {.workspace_id = run->workspace_id, .kind = std::string(store::kRunAnomalyDetection), .target_id = run->id});
+        context.store.CreateJob({.workspace_id = run->workspace_id,
+                                 .kind = std::string(store::kRunAnomalyDetection),
+                                 .target_id = run->id});
     }
     auto job = context.store.CancelJobFor(run->workspace_id, run->id);
     if (!job) return SendError(res, job.error());

@@ -26,7 +26,8 @@ std::string Ledger() {
     return text.str();
 }
 
-httplib::Result UploadAsync(httplib::Client& client, const std::string& csv, httplib::MultipartFormDataItems parts = {}) {
+httplib::Result UploadAsync(httplib::Client& client, const std::string& csv,
+                            httplib::MultipartFormDataItems parts = {}) {
     parts.push_back({.name = "file", .content = csv, .filename = "ledger.csv", .content_type = "text/csv"});
     return client.Post("/api/v1/upload", parts);
 }

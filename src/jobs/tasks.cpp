@@ -64,9 +64,10 @@ TaskResult ProcessUploadedFile(store::Store& store, const detect::Registry& regi
         // Another worker may see it: an upload directory is shared by mounting it on every worker.
         std::error_code missing;
         if (!std::filesystem::is_regular_file(task.path, missing)) {
-            throw std::runtime_error(fmt::format("The stored file {} cannot be read on this worker: is the upload "
-                                                 "directory shared with every worker?",
-                                                 task.path));
+            throw std::runtime_error(
+                fmt::format("The stored file {} cannot be read on this worker: is the upload "
+                            "directory shared with every worker?",
+                            task.path));
         }
         const ingest::OptionLookup fields = [&task](std::string_view name) -> std::optional<std::string> {
             const auto it = task.fields.find(name);
@@ -82,9 +83,9 @@ TaskResult ProcessUploadedFile(store::Store& store, const detect::Registry& regi
         }
         parse->file_name = task.file_name;
         if (task.max_rows > 0) parse->limits.max_rows = std::min(parse->limits.max_rows, task.max_rows);
-        const engine::IngestReport report =
-            engine::IngestFile(store, job.workspace_id, job.target_id, task.path,
-                               {.parse = *parse, .calendar = *calendar, .cancelled = &cancelled, .retried_by_caller = true});
+        const engine::IngestReport report = engine::IngestFile(
+            store, job.workspace_id, job.target_id, task.path,
+            {.parse = *parse, .calendar = *calendar, .cancelled = &cancelled, .retried_by_caller = true});
         if (!report.ok()) {
             if (cancelled && report.parse.error->code == "cancelled") return {TaskResult::Outcome::kCancelled, ""};
             return {TaskResult::Outcome::kFailed, report.parse.error->ToString()};
@@ -115,10 +116,8 @@ TaskResult RunAnomalyDetection(store::Store& store, const detect::Registry& regi
 }  // namespace
 
 std::string UploadTaskJson(const UploadTask& task) {
-    json document = {{"path", task.path},
-                     {"file_name", task.file_name},
-                     {"fields", task.fields},
-                     {"max_rows", task.max_rows}};
+    json document = {
+        {"path", task.path}, {"file_name", task.file_name}, {"fields", task.fields}, {"max_rows", task.max_rows}};
     if (!task.run_id.empty()) document["run_id"] = task.run_id;
     return document.dump(-1, ' ', false, json::error_handler_t::replace);
 }
@@ -130,9 +129,8 @@ std::string ProcessWorkerName() {
 }
 
 store::Job QueueRunJob(store::Store& store, JobQueue& queue, const store::Run& run) {
-    store::Job job = store.CreateJob({.workspace_id = run.workspace_id,
-                                      .kind = std::string(store::kRunAnomalyDetection),
-                                      .target_id = run.id});
+    store::Job job = store.CreateJob(
+        {.workspace_id = run.workspace_id, .kind = std::string(store::kRunAnomalyDetection), .target_id = run.id});
     queue.Publish(job);
     return job;
 }

@@ -56,13 +56,12 @@ protected:
         if (run_id.empty()) {
             upload_id_ = store_->CreateUpload({.workspace_id = std::string(kWorkspace), .filename = "ledger.csv"}).id;
         }
-        return store_->CreateJob({.workspace_id = std::string(kWorkspace),
-                                  .kind = std::string(store::kProcessUploadedFile),
-                                  .target_id = upload_id_,
-                                  .payload = UploadTaskJson({.path = path,
-                                                             .file_name = "ledger.csv",
-                                                             .fields = std::move(fields),
-                                                             .run_id = run_id})});
+        return store_->CreateJob(
+            {.workspace_id = std::string(kWorkspace),
+             .kind = std::string(store::kProcessUploadedFile),
+             .target_id = upload_id_,
+             .payload = UploadTaskJson(
+                 {.path = path, .file_name = "ledger.csv", .fields = std::move(fields), .run_id = run_id})});
     }
 
     // An upload of the ledger that asked for a run of the strategy, as the API stores them: its job and the run's id.
@@ -73,10 +72,11 @@ protected:
     }
 
     std::string CreateRun(const std::string& upload_id, const std::string& strategy_json) {
-        return store_->CreateRun({.workspace_id = std::string(kWorkspace),
-                                  .upload_id = upload_id,
-                                  .strategy_name = "t",
-                                  .configuration = strategy_json})
+        return store_
+            ->CreateRun({.workspace_id = std::string(kWorkspace),
+                         .upload_id = upload_id,
+                         .strategy_name = "t",
+                         .configuration = strategy_json})
             .id;
     }
 
