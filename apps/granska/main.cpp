@@ -18,10 +18,10 @@
 #include "detect/registry.h"
 #include "engine/analysis.h"
 #include "engine/ingest_upload.h"
+#include "ingest/parse_options.h"
 #include "jobs/job_queue.h"
 #include "jobs/tasks.h"
 #include "jobs/worker_pool.h"
-#include "ingest/parse_options.h"
 #include "output.h"
 #include "store/postgres/postgres_store.h"
 #include "store/sqlite/sqlite_store.h"
@@ -336,12 +336,14 @@ struct JobFlags {
         command->add_option("--queue", queue, "job queue: local (in-process, the jobs table) or redis://HOST:PORT/DB")
             ->envname("GRANSKA_QUEUE")
             ->capture_default_str();
-        command->add_option("--lease-seconds", lease_seconds,
-                            "a worker that stops renewing its job's lease for this long loses the job to another")
+        command
+            ->add_option("--lease-seconds", lease_seconds,
+                         "a worker that stops renewing its job's lease for this long loses the job to another")
             ->check(CLI::Range(1, 3600))
             ->capture_default_str();
-        command->add_option("--stop-grace-seconds", stop_grace_seconds,
-                            "on SIGTERM, running jobs may finish this long before they are handed back")
+        command
+            ->add_option("--stop-grace-seconds", stop_grace_seconds,
+                         "on SIGTERM, running jobs may finish this long before they are handed back")
             ->check(CLI::Range(0, 3600))
             ->capture_default_str();
     }
@@ -426,10 +428,9 @@ int Worker(const std::string& db_url, int concurrency, const JobFlags& job_flags
         Fail(std::move(error));
     }
     auto queue = OpenJobQueue(job_flags, *store);
-    jobs::WorkerPool pool(*store, *queue, jobs::BuiltinTasks(*store, registry, *queue),
-                          {.name = jobs::ProcessWorkerName(),
-                           .concurrency = concurrency,
-                           .lease = job_flags.Lease(*store)});
+    jobs::WorkerPool pool(
+        *store, *queue, jobs::BuiltinTasks(*store, registry, *queue),
+        {.name = jobs::ProcessWorkerName(), .concurrency = concurrency, .lease = job_flags.Lease(*store)});
     pool.Start();
     spdlog::info("worker {} started: {} job(s) at once, database {}, queue {}", jobs::ProcessWorkerName(), concurrency,
                  store->Backend(), queue->Name());

@@ -95,7 +95,8 @@ public:
         if (options_.workers > 0) {
             pool_ = std::make_unique<jobs::WorkerPool>(
                 store_, queue_, jobs::BuiltinTasks(store_, registry_, queue_),
-                jobs::WorkerOptions{.name = jobs::ProcessWorkerName(), .concurrency = options_.workers, .lease = options_.job_lease});
+                jobs::WorkerOptions{
+                    .name = jobs::ProcessWorkerName(), .concurrency = options_.workers, .lease = options_.job_lease});
             pool_->Start();
         }
     }
@@ -367,7 +368,8 @@ private:
             Error error{.code = stored.value("error", "failed"),
                         .message = stored.value("message", upload->error_message),
                         .file = upload->filename};
-            if (stored.contains("line") && stored["line"].is_number_integer()) error.line = stored["line"].get<int64_t>();
+            if (stored.contains("line") && stored["line"].is_number_integer())
+                error.line = stored["line"].get<int64_t>();
             if (stored.contains("column") && stored["column"].is_string()) error.column = stored["column"];
             json body = detail::ErrorJson(error);
             body["upload_id"] = upload->id;

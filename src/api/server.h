@@ -31,7 +31,7 @@ struct ServerOptions {
     uint64_t max_rows = 20'000'000;          // transactions per upload; a request may only lower it
     int http_threads = 8;
     int workers = 1;  // in-process job workers (uploads and analyses); 0 = leave the jobs to `granska worker`
-    std::chrono::milliseconds job_lease{30'000};  // a worker that stops renewing for this long loses its job
+    std::chrono::milliseconds job_lease{30'000};   // a worker that stops renewing for this long loses its job
     std::chrono::milliseconds stop_grace{10'000};  // Stop() lets running jobs finish this long, then hands them back
     std::chrono::seconds upload_wait{600};         // the longest an upload with ?wait=true waits for its processing
 };

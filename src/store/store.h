@@ -40,7 +40,7 @@ struct Upload {
     std::string filename;
     std::string file_type;  // "csv", ...
     int64_t file_size = 0;
-    std::string status;  // JobStatus vocabulary: "queued" | "running" | "retrying" | "completed" | "failed" | "cancelled"
+    std::string status;  // as a job's: "queued" | "running" | "retrying" | "completed" | "failed" | "cancelled"
     int64_t row_count = 0;
     std::string mapping;  // JSON object: the explicit column mapping, "{}" when none
     std::string error_message;
@@ -60,8 +60,8 @@ inline constexpr std::string_view kRunAnomalyDetection = "run_anomaly_detection"
 struct Job {
     std::string id;
     std::string workspace_id;
-    std::string kind;       // kProcessUploadedFile | kRunAnomalyDetection
-    std::string target_id;  // the upload's or the run's id
+    std::string kind;            // kProcessUploadedFile | kRunAnomalyDetection
+    std::string target_id;       // the upload's or the run's id
     std::string payload = "{}";  // JSON object: what the task needs beyond its target (parse options, a run to chain)
     std::string status;
     int attempts = 0;      // attempts started
@@ -90,7 +90,7 @@ struct JobEnd {
     // "completed" | "retrying" | "failed" | "cancelled", or "queued": handed back unfinished by a worker that is
     // stopping (the attempt does not count: attempts − 1, run_after = now, the target "queued" again).
     std::string status;
-    std::string error;  // the attempt's error; "" for completed and queued
+    std::string error;                         // the attempt's error; "" for completed and queued
     std::chrono::milliseconds retry_after{0};  // retrying: run_after = now + this
 };
 

@@ -203,11 +203,9 @@ std::vector<CalibrationFit> Calibrate(const strategy::Strategy& strategy, std::s
     return fits;
 }
 
-Expected<std::vector<detect::AlgorithmOutput>> RunAlgorithms(const strategy::Strategy& strategy,
-                                                             const transform::TransactionFrame& frame,
-                                                             std::span<const SavedModel> models, size_t max_threads,
-                                                             ProgressTracker& tracker, std::vector<double>& milliseconds,
-                                                             const std::atomic<bool>* stop) {
+Expected<std::vector<detect::AlgorithmOutput>> RunAlgorithms(
+    const strategy::Strategy& strategy, const transform::TransactionFrame& frame, std::span<const SavedModel> models,
+    size_t max_threads, ProgressTracker& tracker, std::vector<double>& milliseconds, const std::atomic<bool>* stop) {
     const size_t count = strategy.algorithms.size();
     std::vector<std::optional<Expected<detect::AlgorithmOutput>>> results(count);
     milliseconds.assign(count, 0.0);

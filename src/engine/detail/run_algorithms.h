@@ -104,7 +104,8 @@ std::vector<CalibrationFit> Calibrate(const strategy::Strategy& strategy, std::s
 Expected<std::vector<detect::AlgorithmOutput>> RunAlgorithms(const strategy::Strategy& strategy,
                                                              const transform::TransactionFrame& frame,
                                                              std::span<const SavedModel> models, size_t max_threads,
-                                                             ProgressTracker& tracker, std::vector<double>& milliseconds,
+                                                             ProgressTracker& tracker,
+                                                             std::vector<double>& milliseconds,
                                                              const std::atomic<bool>* stop = nullptr);
 
 // max_threads of AnalysisOptions: 0 = hardware concurrency.
