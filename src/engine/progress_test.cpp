@@ -3,9 +3,12 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "engine/analysis.h"
@@ -32,6 +35,23 @@ public:
 
 private:
     bool fail_;
+};
+
+// A test algorithm that works until it is cancelled (at most 20 s, then it gives every row 0).
+class UntilCancelled final : public detect::Algorithm {
+public:
+    std::string_view Name() const override { return "until_cancelled"; }
+    Expected<detect::AlgorithmOutput> Run(const transform::TransactionFrame& frame,
+                                          const detect::RunContext& context) const override {
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+        while (std::chrono::steady_clock::now() < deadline) {
+            if (context.cancelled != nullptr && context.cancelled->load()) {
+                return Unexpected(InvalidInput("cancelled", "stopped"));
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        }
+        return detect::AlgorithmOutput(frame.size());
+    }
 };
 
 void AddTestAlgorithm(detect::Registry& registry, std::string name, bool fail) {
@@ -66,6 +86,13 @@ protected:
     ProgressTest() : upload_id_(WriteUpload(Rows())) {
         AddTestAlgorithm(registry_, "boom", /*fail=*/true);
         AddTestAlgorithm(registry_, "halfway", /*fail=*/false);
+        registry_.Add({.name = "until_cancelled",
+                       .type = detect::AlgorithmType::kRuleBased,
+                       .description = "test",
+                       .params = {},
+                       .create = [](const json&, std::string_view) -> Expected<std::unique_ptr<detect::Algorithm>> {
+                           return std::make_unique<UntilCancelled>();
+                       }});
     }
 
     std::string NewRun(std::string configuration, std::string strategy_id = "") {
@@ -89,6 +116,28 @@ std::map<std::string, std::string> States(const json& detail) {
         states[entry["label"].get<std::string>()] = entry["state"].get<std::string>();
     }
     return states;
+}
+
+// A job's cancel: the algorithms stop within a second, nothing is written and the run's status is left to the job.
+TEST_F(ProgressTest, ACancelledRunStopsItsAlgorithmsAndWritesNothing) {
+    const std::string run_id =
+        NewRun(R"({"name": "t", "algorithms": [{"name": "until_cancelled"}, {"name": "zscore"}]})");
+    std::atomic<bool> cancelled = false;
+    std::jthread canceller([&cancelled] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        cancelled = true;
+    });
+    const auto start = std::chrono::steady_clock::now();
+    const auto outcome = RunAnalysis(*store_, registry_, kWorkspace, run_id, {.cancelled = &cancelled});
+    const auto elapsed = std::chrono::steady_clock::now() - start;
+    ASSERT_FALSE(outcome);
+    EXPECT_EQ(outcome.error().code, "cancelled") << outcome.error().message;
+    EXPECT_LT(elapsed, std::chrono::seconds(2));
+    const auto run = store_->GetRun(kWorkspace, run_id);
+    ASSERT_TRUE(run);
+    EXPECT_NE(run->status, "failed");
+    EXPECT_NE(run->status, "completed");
+    EXPECT_EQ(store_->ListResults(kWorkspace, run_id, {}).total, 0);
 }
 
 TEST_F(ProgressTest, StoredDetailFollowsEachAlgorithmFromPendingToDone) {
