@@ -61,6 +61,14 @@ TEST_F(JobsTest, DeletingAFinishedUploadIs409) {
     EXPECT_EQ(GetJson("/api/v1/upload/" + id + "/status").value("status", ""), "completed");
 }
 
+TEST_F(JobsTest, DeletingAnUploadTheCliStoredIs409NotAMissingJob) {
+    const std::string id =
+        store_->CreateUpload({.workspace_id = std::string(store::kDefaultWorkspaceId), .filename = "a.csv"}).id;
+    store_->BeginTransactions(store::kDefaultWorkspaceId, id)->Commit("{}");
+    ExpectErrorBody(client_->Delete("/api/v1/upload/" + id), 409, "upload_finished");
+    ExpectErrorBody(client_->Delete("/api/v1/upload/00000000-0000-7000-8000-00000000abcd"), 404, "not_found");
+}
+
 TEST_F(JobsTest, CancellingAFinishedRunIs409AndAnUnknownOne404) {
     const std::string upload_id = UploadCsv(Ledger());
     const std::string run_id = QueueRun({{"upload_id", upload_id}, {"strategy", "quick-scan"}});

@@ -404,37 +404,40 @@ private:
             {{"items", std::move(items)}, {"total", page.total}, {"limit", paging->limit}, {"offset", paging->offset}});
     }
 
-    void UploadStatus(const httplib::Request& req, httplib::Response& res) {
+    // The upload the path names, in the request's workspace.
+    Expected<store::Upload> RequestedUpload(const httplib::Request& req) {
         auto workspace = Workspace(req);
-        if (!workspace) return SendError(res, workspace.error());
+        if (!workspace) return Unexpected(workspace.error());
         auto id = CheckedId("upload", req.matches[1]);
-        if (!id) return SendError(res, id.error());
-        auto upload = store_.GetUpload(*workspace, *id);
+        if (!id) return Unexpected(id.error());
+        return store_.GetUpload(*workspace, *id);
+    }
+
+    void UploadStatus(const httplib::Request& req, httplib::Response& res) {
+        auto upload = RequestedUpload(req);
         if (!upload) return SendError(res, upload.error());
         json body = detail::UploadJson(*upload);
-        body["job"] = detail::JobOf(store_, *workspace, upload->id);
+        body["job"] = detail::JobOf(store_, upload->workspace_id, upload->id);
         SendJson(res, 200, body);
     }
 
     // A queued upload is deleted with its file; a running one is asked to stop (it ends "cancelled"); a finished one
     // stays (409): its rows and runs are someone's evidence.
     void DeleteUpload(const httplib::Request& req, httplib::Response& res) {
-        auto workspace = Workspace(req);
-        if (!workspace) return SendError(res, workspace.error());
-        auto id = CheckedId("upload", req.matches[1]);
-        if (!id) return SendError(res, id.error());
-        auto upload = store_.GetUpload(*workspace, *id);
+        auto upload = RequestedUpload(req);
         if (!upload) return SendError(res, upload.error());
-        auto job = store_.CancelJobFor(*workspace, *id);
-        if (!job) return SendError(res, job.error());
-        if (job->status == "cancelled") {
-            if (auto deleted = store_.DeleteUpload(*workspace, *id); !deleted) return SendError(res, deleted.error());
+        auto job = store_.CancelJobFor(upload->workspace_id, upload->id);
+        if (!job && job.error().kind != ErrorKind::kNotFound) return SendError(res, job.error());
+        if (job && job->status == "cancelled") {
+            if (auto deleted = store_.DeleteUpload(upload->workspace_id, upload->id); !deleted) {
+                return SendError(res, deleted.error());
+            }
             std::error_code ignored;
             std::filesystem::remove_all(std::filesystem::path(ParsedUploadPath(*job)).parent_path(), ignored);
             res.status = 204;
             return;
         }
-        if (job->status == "running") {
+        if (job && job->status == "running") {
             json body = detail::UploadJson(*upload);
             body["job"] = detail::JobJson(*job);
             return SendJson(res, 202, body);
