@@ -27,8 +27,6 @@ constexpr auto kHeartbeatInterval = std::chrono::seconds(10);
 // A provider call waits in slices this long, so a closed connection or a stopping server ends it soon.
 constexpr auto kWaitSlice = std::chrono::milliseconds(50);
 
-bool Finished(const store::Run& run) { return detail::Finished(run.status); }
-
 // One client's stream. httplib calls Next until it returns false, the sink is done, or the server stops.
 class EventStream {
 public:
@@ -61,7 +59,7 @@ private:
     // the client has heard nothing for a while.
     bool Send(httplib::DataSink& sink, const store::Run& run) {
         const std::string data = RunJson(run).dump();
-        if (Finished(run)) {
+        if (Finished(run.status)) {
             return Write(sink, fmt::format("event: {}\ndata: {}\n\n", run.status, data), /*last=*/true);
         }
         if (data != last_data_) {

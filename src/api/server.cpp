@@ -364,23 +364,14 @@ private:
         }
         if (!upload) return SendError(res, upload.error());
         if (upload->status == "failed") {
-            const json stored = detail::UploadJson(*upload)["error"];
-            Error error{.code = stored.value("error", "failed"),
-                        .message = stored.value("message", upload->error_message),
-                        .file = upload->filename};
-            if (stored.contains("line") && stored["line"].is_number_integer())
-                error.line = stored["line"].get<int64_t>();
-            if (stored.contains("column") && stored["column"].is_string()) error.column = stored["column"];
-            json body = detail::ErrorJson(error);
-            body["upload_id"] = upload->id;
-            body["report"] = detail::StoredJson(upload->metadata, json::object());
-            return SendJson(res, detail::FailedUploadStatus(*upload), body);
+            const auto [status, body] = detail::FailedUploadAnswer(*upload);
+            return SendJson(res, status, body);
         }
         json body = detail::UploadJson(*upload);
         if (!run_id.empty()) {
             // The upload stays; the run was refused, naming the feature.
             if (upload->status == "completed" && chosen != nullptr) {
-                if (auto features = CheckFeatures(*chosen, *upload); !features) {
+                if (auto features = strategy::CheckUploadFeatures(*chosen, upload->metadata); !features) {
                     json refused = detail::ErrorJson(features.error());
                     refused["upload_id"] = upload->id;
                     return SendJson(res, HttpStatus(features.error().kind), refused);
@@ -481,7 +472,7 @@ private:
             if (!preset) return SendError(res, preset.error());
             request->strategy = std::move(*preset);
         }
-        if (auto features = CheckFeatures(*request->strategy, *upload); !features) {
+        if (auto features = strategy::CheckUploadFeatures(*request->strategy, upload->metadata); !features) {
             return SendError(res, features.error());
         }
         run.strategy_name = request->strategy->name;
@@ -493,13 +484,6 @@ private:
             body["strategy_version"] = queued.strategy_version;
         }
         SendJson(res, 202, body);
-    }
-
-    // The features the strategy names must be derived ones or columns of the upload (when its report lists them).
-    static Expected<void> CheckFeatures(const strategy::Strategy& chosen, const store::Upload& upload) {
-        const auto columns = strategy::FileColumns(upload.metadata);
-        if (!columns) return {};
-        return strategy::CheckFeatures(chosen, *columns);
     }
 
     Expected<store::Run> RequestedRun(const httplib::Request& req) { return detail::RequestedRun(store_, req); }

@@ -45,11 +45,9 @@ void ChainRun(store::Store& store, const detect::Registry& registry, JobQueue& q
     auto upload = store.GetUpload(job.workspace_id, job.target_id);
     auto strategy = strategy::ParseStrategy(run->configuration, registry);
     if (upload && strategy) {
-        if (const auto columns = strategy::FileColumns(upload->metadata)) {
-            if (auto checked = strategy::CheckFeatures(*strategy, *columns); !checked) {
-                store.FailRun(job.workspace_id, run_id, checked.error().message);
-                return;
-            }
+        if (auto checked = strategy::CheckUploadFeatures(*strategy, upload->metadata); !checked) {
+            store.FailRun(job.workspace_id, run_id, checked.error().message);
+            return;
         }
     }
     QueueRunJob(store, queue, *run);

@@ -217,6 +217,12 @@ std::optional<std::vector<std::string>> FileColumns(std::string_view upload_meta
     return columns;
 }
 
+Expected<void> CheckUploadFeatures(const Strategy& strategy, std::string_view upload_metadata) {
+    const auto columns = FileColumns(upload_metadata);
+    if (!columns) return {};
+    return CheckFeatures(strategy, *columns);
+}
+
 std::string_view CombineMethodName(CombineMethod method) {
     switch (method) {
         case CombineMethod::kMax: return "max";

@@ -111,6 +111,9 @@ Expected<void> CheckFeatures(const Strategy& strategy, std::span<const std::stri
 // "column_<n>", a repeated one "<name>_2"). nullopt when the report records no header row (an SIE file, whose rows
 // have no columns of their own).
 std::optional<std::vector<std::string>> FileColumns(std::string_view upload_metadata);
+// CheckFeatures against the columns of an upload (its metadata, FileColumns); nothing to check when the report records
+// no header row.
+Expected<void> CheckUploadFeatures(const Strategy& strategy, std::string_view upload_metadata);
 
 std::string_view CombineMethodName(CombineMethod method);
 std::string_view CalibrationName(Calibration calibration);

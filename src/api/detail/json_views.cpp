@@ -50,10 +50,19 @@ json ErrorJson(const Error& error) {
     return body;
 }
 
-int FailedUploadStatus(const store::Upload& upload) {
-    const json details = StoredJson(upload.error_details, json::object());
-    const json status = details.is_object() ? details.value("http_status", json(422)) : json(422);
-    return status.is_number_integer() ? status.get<int>() : 422;
+std::pair<int, json> FailedUploadAnswer(const store::Upload& upload) {
+    json stored = StoredJson(upload.error_details, json::object());
+    if (!stored.is_object()) stored = json::object();
+    Error error{.code = stored.value("error", "failed"),
+                .message = stored.value("message", upload.error_message),
+                .file = upload.filename};
+    if (stored.contains("line") && stored["line"].is_number_integer()) error.line = stored["line"].get<int64_t>();
+    if (stored.contains("column") && stored["column"].is_string()) error.column = stored["column"];
+    const json status = stored.value("http_status", json(422));
+    json body = ErrorJson(error);
+    body["upload_id"] = upload.id;
+    body["report"] = StoredJson(upload.metadata, json::object());
+    return {status.is_number_integer() ? status.get<int>() : 422, std::move(body)};
 }
 
 json JobJson(const store::Job& job) {

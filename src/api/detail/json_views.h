@@ -4,6 +4,7 @@
 // is embedded as JSON, not as a string. Amounts are exact decimal strings ("-862.26"), never doubles.
 
 #include <nlohmann/json.hpp>
+#include <utility>
 
 #include "core/error.h"
 #include "store/store.h"
@@ -17,8 +18,9 @@ namespace granska::api::detail {
 nlohmann::json ErrorJson(const Error& error);
 
 nlohmann::json UploadJson(const store::Upload& upload);
-// The HTTP status of a failed upload's error (what POST /upload?wait=true answers); 422 when it was not recorded.
-int FailedUploadStatus(const store::Upload& upload);
+// What POST /upload?wait=true answers for a failed upload: the status of its error (422 when none was recorded) and
+// the error body (ErrorJson of the stored error, with "upload_id" and the validation "report").
+std::pair<int, nlohmann::json> FailedUploadAnswer(const store::Upload& upload);
 // A job as GET /jobs and the "job" of an upload's or a run's status show it.
 nlohmann::json JobJson(const store::Job& job);
 nlohmann::json RunJson(const store::Run& run);
