@@ -26,16 +26,10 @@ std::string Ledger() {
     return text.str();
 }
 
-httplib::Result UploadAsync(httplib::Client& client, const std::string& csv,
-                            httplib::MultipartFormDataItems parts = {}) {
-    parts.push_back({.name = "file", .content = csv, .filename = "ledger.csv", .content_type = "text/csv"});
-    return client.Post("/api/v1/upload", parts);
-}
-
 using JobsTest = ApiServerTest;
 
 TEST_F(JobsTest, AnUploadIsAnsweredAtOnceAndProcessedByItsJob) {
-    const auto result = UploadAsync(*client_, Ledger());
+    const auto result = UploadWithoutWaiting(Ledger());
     ASSERT_TRUE(result);
     ASSERT_EQ(result->status, 202) << result->body;
     const json accepted = Body(result);
@@ -106,7 +100,7 @@ protected:
 };
 
 TEST_F(QueuedJobsTest, AQueuedUploadIsDeletedWithItsJob) {
-    const json accepted = Body(UploadAsync(*client_, Ledger()));
+    const json accepted = Body(UploadWithoutWaiting(Ledger()));
     const std::string id = accepted.value("id", "");
     ASSERT_FALSE(id.empty()) << accepted.dump();
     const auto deleted = client_->Delete("/api/v1/upload/" + id);
@@ -135,7 +129,7 @@ TEST_F(QueuedJobsTest, AQueuedRunIsCancelledAtOnce) {
 }
 
 TEST_F(QueuedJobsTest, ARunWaitingForItsUploadCanBeCancelled) {
-    const json accepted = Body(UploadAsync(*client_, Ledger(), {{.name = "strategy", .content = "quick-scan"}}));
+    const json accepted = Body(UploadWithoutWaiting(Ledger(), {{.name = "strategy", .content = "quick-scan"}}));
     const std::string run_id = accepted.value("run_id", "");
     ASSERT_FALSE(run_id.empty()) << accepted.dump();
     EXPECT_TRUE(accepted["job"].is_object());

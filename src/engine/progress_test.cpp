@@ -54,14 +54,20 @@ public:
     }
 };
 
-void AddTestAlgorithm(detect::Registry& registry, std::string name, bool fail) {
+// Registers a test algorithm under `name`; make() builds it.
+template <typename Make>
+void AddTestAlgorithm(detect::Registry& registry, std::string name, Make make) {
     registry.Add({.name = std::move(name),
                   .type = detect::AlgorithmType::kRuleBased,
                   .description = "test",
                   .params = {},
-                  .create = [fail](const json&, std::string_view) -> Expected<std::unique_ptr<detect::Algorithm>> {
-                      return std::make_unique<Halfway>(fail);
+                  .create = [make](const json&, std::string_view) -> Expected<std::unique_ptr<detect::Algorithm>> {
+                      return make();
                   }});
+}
+
+void AddTestAlgorithm(detect::Registry& registry, std::string name, bool fail) {
+    AddTestAlgorithm(registry, std::move(name), [fail] { return std::make_unique<Halfway>(fail); });
 }
 
 // 40 lines of 100.00 … 139.00 on account 5460 and one of 50 000.00.
@@ -86,13 +92,7 @@ protected:
     ProgressTest() : upload_id_(WriteUpload(Rows())) {
         AddTestAlgorithm(registry_, "boom", /*fail=*/true);
         AddTestAlgorithm(registry_, "halfway", /*fail=*/false);
-        registry_.Add({.name = "until_cancelled",
-                       .type = detect::AlgorithmType::kRuleBased,
-                       .description = "test",
-                       .params = {},
-                       .create = [](const json&, std::string_view) -> Expected<std::unique_ptr<detect::Algorithm>> {
-                           return std::make_unique<UntilCancelled>();
-                       }});
+        AddTestAlgorithm(registry_, "until_cancelled", [] { return std::make_unique<UntilCancelled>(); });
     }
 
     std::string NewRun(std::string configuration, std::string strategy_id = "") {

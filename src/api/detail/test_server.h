@@ -103,10 +103,19 @@ protected:
         return Body(result);
     }
 
+    // Uploads `csv` and answers once it is processed (?wait=true).
     httplib::Result Upload(const std::string& csv, httplib::MultipartFormDataItems extra = {},
                            const std::string& filename = "ledger.csv") {
+        return PostUpload("/api/v1/upload?wait=true", csv, std::move(extra), filename);
+    }
+    // Uploads `csv` and answers at once (202, the upload queued).
+    httplib::Result UploadWithoutWaiting(const std::string& csv, httplib::MultipartFormDataItems extra = {}) {
+        return PostUpload("/api/v1/upload", csv, std::move(extra), "ledger.csv");
+    }
+    httplib::Result PostUpload(const std::string& path, const std::string& csv, httplib::MultipartFormDataItems extra,
+                               const std::string& filename) {
         extra.push_back({.name = "file", .content = csv, .filename = filename, .content_type = "text/csv"});
-        return client_->Post("/api/v1/upload?wait=true", extra);
+        return client_->Post(path, extra);
     }
 
     // Uploads `csv`, expecting 201; the upload's id.
